@@ -1,0 +1,184 @@
+"""`python -m kpi ...`: the stable interface for scripts and checks.
+
+Every command prints its result to stdout; every expected failure prints one line to stderr
+(``error: what — how to fix it``) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kpi.catalog import load_catalog
+from kpi.engine import GRAINS, Engine, MetricRequest
+from kpi.errors import InvalidRequest, KpiError
+from kpi.store import Store
+
+FORMATS = ("table", "csv", "json")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KpiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kpi", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("metrics", help="list the metric catalog")
+    p.add_argument("--kind", choices=("output", "lever"))
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(handler=_metrics)
+
+    p = sub.add_parser("query", help="compute one metric by period and dimensions")
+    p.add_argument("metric")
+    _db(p)
+    p.add_argument("--grain", choices=GRAINS, default="month")
+    p.add_argument("--by", default="", help="comma-separated dimensions, e.g. team,region")
+    p.add_argument("--from", dest="date_from", type=_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day, YYYY-MM-DD")
+    p.add_argument("--filter", action="append", default=[], metavar="DIM=VALUE[,VALUE]",
+                   help="keep only these values of a dimension (repeatable)")
+    p.add_argument("--attribution", choices=("as_of", "current"), default="as_of",
+                   help="credit history to the team at the time (as_of) or today's team")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--sql", action="store_true", help="print the compiled SQL instead of running it")
+    p.set_defaults(handler=_query)
+
+    p = sub.add_parser("initiative", help="strategy rollouts: list, or report progress")
+    p.add_argument("action", choices=("list", "report"))
+    p.add_argument("name", nargs="?", help="initiative name or id (for report)")
+    _db(p)
+    p.add_argument("--as-of", type=_date, help="report as of this day (default: last data day)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=_initiative)
+
+    p = sub.add_parser("demo", help="build the seeded demo company database")
+    _db(p)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--reps", type=int, default=48)
+    p.add_argument("--years", type=int, default=2)
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(handler=_demo)
+    return parser
+
+
+def _db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", required=True, type=Path, help="path of the DuckDB database")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-31") from None
+
+
+def _metrics(args: argparse.Namespace) -> None:
+    rows = [{"id": m.id, "kind": m.kind, "unit": m.unit, "direction": m.direction,
+             "roles": ",".join(m.roles), "formula": m.formula, "definition": m.definition}
+            for m in load_catalog() if args.kind in (None, m.kind)]
+    _emit_records(rows, args.format)
+
+
+def _query(args: argparse.Namespace) -> None:
+    with Store.open(args.db) as store:
+        engine = Engine(store)
+        request = MetricRequest.make(
+            args.metric, grain=args.grain, by=[d.strip() for d in args.by.split(",") if d.strip()],
+            date_from=args.date_from, date_to=args.date_to, filters=_filters(args.filter),
+            attribution=args.attribution,
+        )
+        if args.sql:
+            print(engine.compile(request).sql)
+            return
+        columns, rows = engine.rows(request)
+        _emit_records([dict(zip(columns, r, strict=True)) for r in rows], args.format)
+
+
+def _filters(items: list[str]) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        dim, sep, values = item.partition("=")
+        if not sep or not values:
+            raise InvalidRequest(f"--filter {item!r} is not DIM=VALUE", "e.g. --filter region=East")
+        filters.setdefault(dim.strip(), []).extend(v.strip() for v in values.split(","))
+    return filters
+
+
+def _initiative(args: argparse.Namespace) -> None:
+    from kpi.baseline import report
+    from kpi.initiatives import get_initiative, list_initiatives
+
+    with Store.open(args.db) as store:
+        if args.action == "list":
+            rows = [{"id": i.initiative_id, "name": i.name, "rollout_date": i.rollout_date,
+                     "baseline_weeks": i.baseline_weeks, "target_date": i.target_date,
+                     "teams": len(i.teams), "targets": ", ".join(i.metric_ids())}
+                    for i in list_initiatives(store)]
+            _emit_records(rows, args.format)
+            return
+        if not args.name:
+            raise InvalidRequest("initiative report needs a NAME", "see `initiative list`")
+        engine = Engine(store)
+        initiative = get_initiative(store, args.name)
+        result = report(engine, initiative, args.as_of or engine.data_range()[1])
+    if args.format == "json":
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        _emit_records(result["metrics"], "table")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from kpi import demo
+
+    if args.db.exists() and not args.force:
+        raise InvalidRequest(f"{args.db} already exists", "pass --force to rebuild it")
+    if args.reps < 4 or args.years < 1:
+        raise InvalidRequest("the demo needs at least 4 reps and 1 year")
+    started = time.perf_counter()
+    print(f"building demo company (seed {args.seed}, {args.reps} reps, {args.years} years)...",
+          file=sys.stderr)
+    config = demo.DemoConfig(seed=args.seed, reps=args.reps, years=args.years)
+    counts = demo.build(args.db, config)
+    summary = ", ".join(f"{n:,} {t}" for t, n in counts.items() if n)
+    print(f"wrote {args.db} in {time.perf_counter() - started:.1f}s: {summary}", file=sys.stderr)
+
+
+def _emit_records(records: list[dict[str, Any]], fmt: str) -> None:
+    """Print records as csv, json (NaN as null, dates ISO) or an aligned table."""
+    records = [{k: _cell(v) for k, v in r.items()} for r in records]
+    if fmt == "json":
+        print(json.dumps(records, indent=2, default=str))
+    elif fmt == "csv":
+        if records:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+    elif not records:
+        print("(no rows)")
+    else:
+        import pandas as pd
+
+        print(pd.DataFrame(records).to_string(index=False))
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -1,0 +1,339 @@
+"""Metric request -> one SQL query, run where the data lives.
+
+Only catalog fragments (validated against the source's columns, then re-rendered by sqlglot with
+every column qualified) and whitelisted identifiers are spliced into SQL; every user value — dates,
+filter values, scope ids — is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlglot
+from sqlglot import exp
+
+from kpi.catalog import Catalog, Measure, Metric, load_catalog
+from kpi.errors import InvalidRequest, UnknownDimension
+from kpi.sources import ALL_DIMENSIONS, SOURCES
+from kpi.store import Store
+
+if TYPE_CHECKING:  # imported on first use so `python -m kpi query --format csv` starts fast
+    import pandas as pd
+
+GRAINS = ("day", "week", "month", "quarter", "year", "total")
+_STEP = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH", "quarter": "3 MONTH",
+         "year": "1 YEAR"}
+ATTRIBUTIONS = ("as_of", "current")
+SCOPE_KINDS = ("all", "team", "rep")
+
+# dimension -> (SQL over the joined aliases, alias it needs)
+_DIMENSION_SQL: dict[str, tuple[str, str]] = {
+    "rep": ("coalesce(r.name, f.rep_id)", "r"),
+    "team": ("coalesce(t.name, '(unassigned)')", "t"),
+    "region": ("coalesce(ra.region, '(unassigned)')", "ra"),
+    "segment": ("coalesce(ra.segment, '(unassigned)')", "ra"),
+    "motion": ("coalesce(ra.motion, '(unassigned)')", "ra"),
+    "industry": ("coalesce(acc.industry, '(unknown)')", "acc"),
+    "product": ("coalesce(f.product, '(none)')", "f"),
+}
+_AS_OF_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
+       AND f.event_date >= ra.valid_from AND (ra.valid_to IS NULL OR f.event_date < ra.valid_to)"""
+_CURRENT_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
+       AND ra.valid_from = (SELECT max(x.valid_from) FROM rep_assignments x
+                            WHERE x.rep_id = f.rep_id)"""
+_JOINS = {
+    "r": "LEFT JOIN reps r ON r.rep_id = f.rep_id",
+    "t": "LEFT JOIN teams t ON t.team_id = ra.team_id",
+    "acc": "LEFT JOIN accounts acc ON acc.account_id = f.account_id",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose rows a request may read: everyone, some teams, or some reps (ids, bound as params)."""
+
+    kind: str = "all"
+    ids: tuple[str, ...] = ()
+
+    @classmethod
+    def everyone(cls) -> Scope:
+        return cls("all")
+
+    @classmethod
+    def teams(cls, *team_ids: str) -> Scope:
+        return cls("team", tuple(team_ids))
+
+    @classmethod
+    def reps(cls, *rep_ids: str) -> Scope:
+        return cls("rep", tuple(rep_ids))
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    """What to compute: one metric by period and dimensions, in a date range, within a scope."""
+
+    metric: str
+    grain: str = "month"
+    by: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    scope: Scope = field(default_factory=Scope)
+    attribution: str = "as_of"
+
+    @classmethod
+    def make(cls, metric: str, *, filters: Mapping[str, Sequence[str]] | None = None,
+             by: Sequence[str] = (), **kwargs: Any) -> MetricRequest:
+        """Build a request from friendly types (lists and dicts become hashable tuples)."""
+        frozen = tuple((k, tuple(v)) for k, v in (filters or {}).items())
+        return cls(metric=metric, by=tuple(by), filters=frozen, **kwargs)
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    sql: str
+    params: dict[str, Any]
+    columns: tuple[str, ...]
+
+
+class Engine:
+    """Compiles metric requests against the catalog and runs them in the store."""
+
+    def __init__(self, store: Store, catalog: Catalog | None = None) -> None:
+        self.store = store
+        self.catalog = catalog or load_catalog()
+
+    def run(self, request: MetricRequest) -> pd.DataFrame:
+        """The metric table: period, the group-by columns, value (+ numerator, denominator)."""
+        import pandas as pd
+
+        columns, rows = self.rows(request)
+        return pd.DataFrame.from_records(rows, columns=columns)
+
+    def rows(self, request: MetricRequest) -> tuple[list[str], list[tuple]]:
+        """The same table as :meth:`run`, as column names and plain tuples."""
+        compiled = self.compile(request)
+        names, rows = self.store.rows(compiled.sql, compiled.params)
+        order = [names.index(c) for c in compiled.columns]
+        return list(compiled.columns), [tuple(_plain(r[i]) for i in order) for r in rows]
+
+    def compile(self, request: MetricRequest) -> CompiledQuery:
+        metric = self.catalog.get(request.metric)
+        date_from, date_to = self._dates(request)
+        _validate(request, metric, date_from, date_to)
+        self._check_filter_values(request)
+        params: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
+        where = _where(request, params)
+        ctes = [f"spine AS ({_spine_sql(request.grain)})"]
+        ctes += [
+            f"m{i} AS ({_measure_sql(m, request, where)})" for i, m in enumerate(metric.measures)
+        ]
+        if request.by:
+            keys = ", ".join(f"d_{d}" for d in request.by)
+            union = " UNION ".join(f"SELECT {keys} FROM m{i}" for i in range(len(metric.measures)))
+            ctes.append(f"groups AS ({union})")
+        sql = "WITH " + ",\n".join(ctes) + "\n" + _final_sql(metric, request)
+        return CompiledQuery(sql, params, _columns(metric, request))
+
+    def data_range(self) -> tuple[dt.date, dt.date]:
+        """The default query range: first close or activity to the last date with any data.
+
+        Opportunities created long before the first close (an export's open-pipeline tail) do not
+        stretch the range into months where no output can be measured.
+        """
+        _, rows = self.store.rows(
+            """SELECT coalesce(min(lo), min(created)) AS lo, max(hi) AS hi FROM (
+                 SELECT min(closed_at) AS lo, max(coalesce(closed_at, created_at)) AS hi,
+                        min(created_at) AS created FROM opportunities
+                 UNION ALL SELECT CAST(min(occurred_at) AS DATE), CAST(max(occurred_at) AS DATE),
+                        NULL FROM activities) x"""
+        )
+        lo, hi = rows[0]
+        if lo is None:
+            raise InvalidRequest("the database holds no opportunities or activities yet",
+                                 "import data or build the demo (`python -m kpi demo`)")
+        return _as_date(lo), _as_date(hi)
+
+    def dimension_values(self, dimension: str) -> list[str]:
+        """Every value a dimension can take (for filter pickers and filter validation)."""
+        if dimension not in _VALUES_SQL:
+            raise UnknownDimension(f"unknown dimension {dimension!r}",
+                                   f"use one of {', '.join(sorted(ALL_DIMENSIONS))}")
+        _, rows = self.store.rows(_VALUES_SQL[dimension])
+        return [r[0] for r in rows if r[0] is not None]
+
+    def _check_filter_values(self, request: MetricRequest) -> None:
+        for name, values in request.filters:
+            known = set(self.dimension_values(name))
+            unknown = [v for v in values if v not in known]
+            if unknown:
+                sample = ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else "")
+                raise InvalidRequest(f"unknown {name} {unknown[0]!r}", f"known values: {sample}")
+
+    def _dates(self, request: MetricRequest) -> tuple[dt.date, dt.date]:
+        if request.date_from is not None and request.date_to is not None:
+            return request.date_from, request.date_to
+        lo, hi = self.data_range()
+        return request.date_from or lo, request.date_to or hi
+
+
+_VALUES_SQL = {
+    "rep": "SELECT DISTINCT name FROM reps ORDER BY 1",
+    "team": "SELECT DISTINCT name FROM teams ORDER BY 1",
+    "region": "SELECT DISTINCT region FROM rep_assignments ORDER BY 1",
+    "segment": "SELECT DISTINCT segment FROM rep_assignments ORDER BY 1",
+    "motion": "SELECT DISTINCT motion FROM rep_assignments ORDER BY 1",
+    "industry": "SELECT DISTINCT industry FROM accounts ORDER BY 1",
+    "product": "SELECT DISTINCT product FROM opportunities ORDER BY 1",
+}
+
+
+def _as_date(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _plain(value: Any) -> Any:
+    """Dates stay dates, timestamps become dates (periods), everything else as the driver gave."""
+    return _as_date(value) if isinstance(value, dt.datetime) else value
+
+
+def _validate(request: MetricRequest, metric: Metric, date_from: dt.date, date_to: dt.date) -> None:
+    if request.grain not in GRAINS:
+        raise InvalidRequest(f"unknown grain {request.grain!r}", f"use one of {', '.join(GRAINS)}")
+    if request.attribution not in ATTRIBUTIONS:
+        raise InvalidRequest(f"unknown attribution {request.attribution!r}",
+                             f"use one of {', '.join(ATTRIBUTIONS)}")
+    if request.scope.kind not in SCOPE_KINDS:
+        raise InvalidRequest(f"unknown scope {request.scope.kind!r}")
+    if not (isinstance(date_from, dt.date) and isinstance(date_to, dt.date)):
+        raise InvalidRequest("dates must be calendar dates (YYYY-MM-DD)")
+    if date_from > date_to:
+        raise InvalidRequest(f"date range is inverted: {date_from} is after {date_to}",
+                             "swap --from and --to")
+    if len(set(request.by)) != len(request.by):
+        raise InvalidRequest(f"a dimension is repeated in {list(request.by)}")
+    available = frozenset.intersection(*(SOURCES[m.source].dimensions for m in metric.measures))
+    for dim in (*request.by, *(name for name, _ in request.filters)):
+        _check_dimension(dim, metric, available)
+    for name, values in request.filters:
+        if not values or not all(isinstance(v, str) for v in values):
+            raise InvalidRequest(f"filter {name!r} needs one or more text values")
+
+
+def _check_dimension(dim: str, metric: Metric, available: frozenset[str]) -> None:
+    if dim not in ALL_DIMENSIONS:
+        raise UnknownDimension(f"unknown dimension {dim!r}",
+                               f"use one of {', '.join(sorted(ALL_DIMENSIONS))}")
+    if dim not in available:
+        raise UnknownDimension(
+            f"{metric.id} cannot be split by {dim}",
+            f"its {'denominator' if metric.is_ratio else 'source'} has no {dim}; "
+            f"use one of {', '.join(sorted(available))}",
+        )
+
+
+def _where(request: MetricRequest, params: dict[str, Any]) -> str:
+    """Date range, scope and filters, every value bound as a parameter."""
+    clauses = ["f.event_date >= $date_from", "f.event_date <= $date_to"]
+    if request.scope.kind != "all":
+        column = "f.rep_id" if request.scope.kind == "rep" else "ra.team_id"
+        clauses.append(_in_list(column, "scope", request.scope.ids, params))
+    for name, values in request.filters:
+        clauses.append(_in_list(_DIMENSION_SQL[name][0], f"f_{name}", values, params))
+    return " AND ".join(clauses)
+
+
+def _in_list(column: str, prefix: str, values: Sequence[str], params: dict[str, Any]) -> str:
+    if not values:
+        return "1 = 0"
+    names = []
+    for i, value in enumerate(values):
+        params[f"{prefix}_{i}"] = value
+        names.append(f"${prefix}_{i}")
+    return f"{column} IN ({', '.join(names)})"
+
+
+def _spine_sql(grain: str) -> str:
+    if grain == "total":
+        return ("SELECT CAST($date_from AS DATE) AS period, CAST($date_from AS DATE) AS window_start,"
+                " CAST(CAST($date_to AS DATE) + INTERVAL 1 DAY AS DATE) AS window_end,"
+                " FALSE AS is_partial")
+    step = _STEP[grain]
+    start = f"CAST(date_trunc('{grain}', CAST($date_from AS DATE)) AS TIMESTAMP)"
+    return f"""SELECT period, greatest(period, CAST($date_from AS DATE)) AS window_start,
+           least(period_end, CAST(CAST($date_to AS DATE) + INTERVAL 1 DAY AS DATE)) AS window_end,
+           (period < CAST($date_from AS DATE) OR period_end > CAST($date_to AS DATE) + INTERVAL 1 DAY)
+             AS is_partial
+    FROM (SELECT CAST(g.p AS DATE) AS period, CAST(g.p + INTERVAL {step} AS DATE) AS period_end
+          FROM generate_series({start}, CAST($date_to AS TIMESTAMP), INTERVAL {step}) AS g(p)) s"""
+
+
+def _measure_sql(measure: Measure, request: MetricRequest, where: str) -> str:
+    source = SOURCES[measure.source]
+    period = ("CAST($date_from AS DATE)" if request.grain == "total"
+              else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
+    dims = [f"{_DIMENSION_SQL[d][0]} AS d_{d}" for d in request.by]
+    group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
+    return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{_aggregate(measure)} AS value'])}
+    FROM ({source.sql}) f
+    {_joins(request)}
+    WHERE {where}
+    GROUP BY {', '.join(group)}"""
+
+
+def _joins(request: MetricRequest) -> str:
+    aliases = {_DIMENSION_SQL[d][1] for d in (*request.by, *(n for n, _ in request.filters))}
+    joins = [_CURRENT_JOIN if request.attribution == "current" else _AS_OF_JOIN]
+    joins += [_JOINS[a] for a in ("r", "t", "acc") if a in aliases]
+    return "\n    ".join(joins)
+
+
+def _aggregate(measure: Measure) -> str:
+    expr = _qualified(measure.expr) if measure.expr else "*"
+    call = {
+        "count": f"count({expr})",
+        "count_distinct": f"count(DISTINCT {expr})",
+        "sum": f"sum({expr})",
+        "median": f"median({expr})",
+        "avg": f"avg({expr})",
+    }[measure.agg]
+    if measure.filter:
+        call += f" FILTER (WHERE {_qualified(measure.filter)})"
+    return call if measure.divide == 1.0 else f"({call}) / {float(measure.divide)!r}"
+
+
+def _qualified(fragment: str) -> str:
+    """Re-render a validated catalog fragment with every column bound to the fact alias ``f``."""
+    tree = sqlglot.parse_one(fragment, read="duckdb")
+    for column in tree.find_all(exp.Column):
+        column.set("table", exp.to_identifier("f"))
+    return tree.sql(dialect="duckdb")
+
+
+def _final_sql(metric: Metric, request: MetricRequest) -> str:
+    joins, dims = [], []
+    for i in range(len(metric.measures)):
+        on = [f"m{i}.period = s.period"]
+        on += [f"m{i}.d_{d} IS NOT DISTINCT FROM g.d_{d}" for d in request.by]
+        joins.append(f"LEFT JOIN m{i} ON {' AND '.join(on)}")
+    dims = [f"g.d_{d} AS {d}" for d in request.by]
+    num = "coalesce(m0.value, 0)" if metric.numerator.additive else "m0.value"
+    if metric.denominator is None:
+        values = [f"{num} AS value"]
+    else:
+        values = [f"{num} / nullif(coalesce(m1.value, 0), 0) AS value",
+                  f"{num} AS numerator", "coalesce(m1.value, 0) AS denominator"]
+    source = "spine s CROSS JOIN groups g" if request.by else "spine s"
+    order = ", ".join(["s.period", *(f"g.d_{d}" for d in request.by)])
+    return f"""SELECT {', '.join(['s.period', *dims, *values, 's.is_partial'])}
+FROM {source}
+{chr(10).join(joins)}
+ORDER BY {order}"""
+
+
+def _columns(metric: Metric, request: MetricRequest) -> tuple[str, ...]:
+    ratio = ("numerator", "denominator") if metric.is_ratio else ()
+    return ("period", *request.by, "value", *ratio, "is_partial")

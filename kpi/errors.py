@@ -1,0 +1,43 @@
+"""Typed errors: each one says what went wrong and what to do about it, in one line."""
+
+from __future__ import annotations
+
+
+class KpiError(Exception):
+    """Base of every error the engine raises on purpose; the CLI prints it as one line."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
+
+class DatabaseNotFound(KpiError):
+    """The database file does not exist (and the engine never creates one by reading)."""
+
+
+class DatabaseError(KpiError):
+    """The database refused a statement; the original driver error is chained."""
+
+
+class UnknownMetric(KpiError):
+    """A metric id that is not in the catalog."""
+
+
+class UnknownDimension(KpiError):
+    """A group-by or filter dimension outside the whitelist, or not available for a metric."""
+
+
+class InvalidRequest(KpiError):
+    """A request that can never be answered as asked (inverted dates, bad grain, bad value)."""
+
+
+class CatalogError(KpiError):
+    """The metric catalog YAML breaks one or more validation rules."""
+
+
+class NotFound(KpiError):
+    """A named object (initiative, rep, team) that does not exist."""
