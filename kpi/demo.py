@@ -228,7 +228,7 @@ def _rep_day_grid(org: _Org, days: pd.DatetimeIndex, config: DemoConfig,
     """One row per rep per working day they were employed, with the multipliers that drive them."""
     frames = []
     for rep in org.reps.itertuples():
-        active = days[(days.date >= rep.hire_date) & (days.weekday < 5)]
+        active = days[(days.date >= rep.hire_date) & (days.day_of_week < 5)]
         if rep.end_date is not None:
             active = active[active.date <= rep.end_date]
         if len(active) == 0:
@@ -252,7 +252,7 @@ def _rep_day_grid(org: _Org, days: pd.DatetimeIndex, config: DemoConfig,
 def _team_on(grid: pd.DataFrame, assignments: pd.DataFrame) -> pd.Series:
     merged = grid[["rep_id", "day"]].reset_index().merge(assignments, on="rep_id")
     vf = pd.to_datetime(merged["valid_from"])
-    vt = pd.to_datetime(merged["valid_to"]).fillna(pd.Timestamp.max)
+    vt = pd.to_datetime(merged["valid_to"]).fillna(pd.Timestamp("2200-01-01"))
     hit = merged[(merged["day"] >= vf) & (merged["day"] < vt)]
     return hit.set_index("index")["team_id"].reindex(grid.index)
 

@@ -1,0 +1,125 @@
+"""Shared fixtures: tiny hand-made databases and one demo company per test session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi.demo import DemoConfig, build
+from kpi.engine import Engine
+from kpi.store import Store
+
+
+@pytest.fixture(autouse=True)
+def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own extra metrics never leak into tests."""
+    monkeypatch.delenv("KPI_EXTRA_METRICS", raising=False)
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+class Tiny:
+    """A tiny in-memory company whose answers can be computed with a pencil."""
+
+    def __init__(self) -> None:
+        self.store = Store.create()
+        self._n = 0
+
+    def _id(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def _put(self, table: str, **row: object) -> None:
+        with self.store.transaction():
+            self.store.insert_frame(table, pd.DataFrame([row]))
+
+    def team(self, team_id: str, name: str | None = None) -> str:
+        self._put("teams", team_id=team_id, name=name or team_id, manager_id=None)
+        return team_id
+
+    def rep(self, rep_id: str, team_id: str, hired: str = "2024-01-01", left: str | None = None,
+            region: str = "East", segment: str = "generalist", motion: str = "generalist") -> str:
+        self._put("reps", rep_id=rep_id, name=f"Rep {rep_id}", email=None,
+                  hire_date=d(hired), end_date=d(left) if left else None)
+        self.assign(rep_id, team_id, hired, region=region, segment=segment, motion=motion)
+        return rep_id
+
+    def assign(self, rep_id: str, team_id: str, valid_from: str, valid_to: str | None = None,
+               region: str = "East", segment: str = "generalist", motion: str = "generalist") -> None:
+        self._put("rep_assignments", rep_id=rep_id, team_id=team_id, region=region,
+                  segment=segment, motion=motion, valid_from=d(valid_from),
+                  valid_to=d(valid_to) if valid_to else None)
+
+    def move(self, rep_id: str, team_id: str, on: str, **kw: str) -> None:
+        """End the rep's open assignment the day before ``on`` and start a new one."""
+        with self.store.transaction():
+            self.store.execute("UPDATE rep_assignments SET valid_to = $on "
+                               "WHERE rep_id = $r AND valid_to IS NULL", {"on": d(on), "r": rep_id})
+        self.assign(rep_id, team_id, on, **kw)
+
+    def account(self, account_id: str, industry: str = "Retail") -> str:
+        self._put("accounts", account_id=account_id, name=account_id, industry=industry,
+                  region="East", employees=100)
+        return account_id
+
+    def deal(self, rep_id: str, created: str, closed: str | None = None, won: bool = False,
+             amount: float = 0.0, cost: float | None = None, account: str | None = None,
+             product: str = "Core", kind: str = "new", expected: str | None = None) -> str:
+        opp_id = self._id("O")
+        self._put("opportunities", opp_id=opp_id, rep_id=rep_id, account_id=account,
+                  created_at=d(created), closed_at=d(closed) if closed else None,
+                  expected_close_at=d(expected) if expected else None,
+                  stage="Closed Won" if won else ("Closed Lost" if closed else "Proposal"),
+                  is_closed=closed is not None, is_won=won, amount=float(amount), cost=cost,
+                  product=product, kind=kind)
+        return opp_id
+
+    def stage(self, opp_id: str, stage: str, on: str) -> None:
+        self._put("stage_history", opp_id=opp_id, stage=stage, entered_at=d(on))
+
+    def activity(self, rep_id: str, on: str, type: str = "meeting", new_prospect: bool = False,
+                 n: int = 1) -> None:
+        rows = pd.DataFrame([
+            {"activity_id": self._id("A"), "rep_id": rep_id, "account_id": None, "opp_id": None,
+             "occurred_at": pd.Timestamp(on) + pd.Timedelta(hours=10), "type": type,
+             "new_prospect": new_prospect} for _ in range(n)])
+        with self.store.transaction():
+            self.store.insert_frame("activities", rows)
+
+    def quota(self, rep_id: str, start: str, end: str, amount: float) -> None:
+        self._put("quotas", quota_id=self._id("Q"), rep_id=rep_id, team_id=None,
+                  period_start=d(start), period_end=d(end), amount=float(amount))
+
+    @property
+    def engine(self) -> Engine:
+        return Engine(self.store)
+
+
+@pytest.fixture
+def tiny() -> Iterator[Tiny]:
+    company = Tiny()
+    yield company
+    company.store.close()
+
+
+DEMO = DemoConfig()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build(path, DEMO)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_db: Path) -> Iterator[Engine]:
+    store = Store.open(demo_db)
+    yield Engine(store)
+    store.close()
