@@ -156,3 +156,11 @@ def test_kpi_never_imports_streamlit() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "streamlit"]
     assert offenders == []
+
+
+def test_period_labels() -> None:
+    from kpi.summary import period_label
+
+    assert period_label(d("2026-07-01"), "quarter") == "Q3 2026"
+    assert period_label(d("2026-03-01"), "month") == "Mar 2026"
+    assert period_label(None, "quarter") == "no complete period yet"
