@@ -114,6 +114,11 @@ def create_initiative(store: Store, *, name: str, strategy: str, tactics: str,
     if baseline_weeks < 1:
         raise InvalidRequest("the baseline needs at least one week")
     iid = _slug(name)
+    taken = store.scalar("SELECT count(*) FROM initiatives WHERE initiative_id = $i "
+                         "OR lower(name) = lower($n)", {"i": iid, "n": name.strip()})
+    if taken:
+        raise InvalidRequest(f"an initiative named {name.strip()!r} already exists",
+                             "pick another name, or re-calibrate its targets instead")
     now = dt.datetime.now().replace(microsecond=0)
     with store.transaction():
         store.execute(

@@ -81,3 +81,10 @@ def test_initiative_input_is_checked(tiny: Tiny) -> None:
         create_initiative(tiny.store, name="y", strategy="s", tactics="t", rollout_date=d("2025-03-03"),
                           baseline_weeks=4, target_date=d("2025-06-01"), targets={"win_rate": 25})
     assert tiny.store.scalar("SELECT count(*) FROM initiatives") == 0  # all or nothing
+
+
+def test_initiative_names_are_unique(rollout: Tiny) -> None:
+    with pytest.raises(InvalidRequest, match="already exists"):
+        create_initiative(rollout.store, name="More Meetings", strategy="s", tactics="t",
+                          rollout_date=d("2025-03-03"), baseline_weeks=4, target_date=d("2025-06-01"))
+    assert rollout.store.scalar("SELECT count(*) FROM initiatives") == 1
