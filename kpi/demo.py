@@ -124,6 +124,7 @@ class _Org:
     assignments: pd.DataFrame
     adoption: dict[str, dt.date]  # team_id -> adoption date
     skill: dict[str, float]
+    segment: dict[str, str]  # team_id -> focus industry after the reorg
 
 
 def _org(config: DemoConfig, rng: np.random.Generator) -> _Org:
@@ -155,7 +156,7 @@ def _org(config: DemoConfig, rng: np.random.Generator) -> _Org:
     reps_df = pd.DataFrame(reps, columns=["rep_id", "name", "email", "hire_date", "end_date"])
     assign_df = pd.DataFrame(assignments, columns=["rep_id", "team_id", "region", "segment",
                                                    "motion", "valid_from", "valid_to"])
-    return _Org(teams, reps_df, assign_df, adoption, skill)
+    return _Org(teams, reps_df, assign_df, adoption, skill, segment_of)
 
 
 def _tenures(config: DemoConfig, rng: np.random.Generator) -> list[tuple[dt.date, dt.date | None]]:
@@ -312,7 +313,7 @@ def _opportunities(grid: pd.DataFrame, org: _Org, accounts: pd.DataFrame, config
     opps = pd.DataFrame({
         "opp_id": [f"OPP{i:06d}" for i in range(1, n + 1)],
         "rep_id": src["rep_id"],
-        "account_id": _pick_accounts(src, accounts, config, rng),
+        "account_id": _pick_accounts(src, accounts, org.segment, config, rng),
         "created_at": created.dt.date,
         "closed_at": closed.dt.date.where(is_closed, None),
         "expected_close_at": (created + pd.to_timedelta(
@@ -338,12 +339,11 @@ def _quarter_end_push(closed: pd.Series, created: pd.Series, rng: np.random.Gene
     return closed.where(~pulled | (earlier <= created), earlier)
 
 
-def _pick_accounts(src: pd.DataFrame, accounts: pd.DataFrame, config: DemoConfig,
-                   rng: np.random.Generator) -> np.ndarray:
+def _pick_accounts(src: pd.DataFrame, accounts: pd.DataFrame, segment: dict[str, str],
+                   config: DemoConfig, rng: np.random.Generator) -> np.ndarray:
     """Industry teams sell mostly into their focus industry after the reorg."""
     ids = accounts["account_id"].to_numpy()
     picks = ids[rng.integers(len(ids), size=len(src))]
-    segment = {t: FOCUS[i % len(FOCUS)] for i, t in enumerate(sorted(set(src["team_id"].dropna())))}
     focused = (src["day"] >= pd.Timestamp(config.rollout)).to_numpy() & (rng.random(len(src)) < 0.6)
     for team, industry in segment.items():
         pool = ids[(accounts["industry"] == industry).to_numpy()]

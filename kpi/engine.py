@@ -314,7 +314,7 @@ def _qualified(fragment: str) -> str:
 
 
 def _final_sql(metric: Metric, request: MetricRequest) -> str:
-    joins, dims = [], []
+    joins = []
     for i in range(len(metric.measures)):
         on = [f"m{i}.period = s.period"]
         on += [f"m{i}.d_{d} IS NOT DISTINCT FROM g.d_{d}" for d in request.by]

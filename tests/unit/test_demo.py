@@ -119,3 +119,14 @@ def test_same_seed_same_company() -> None:
     a, b = generate(small), generate(small)
     assert a["opportunities"].equals(b["opportunities"])
     assert not a["opportunities"].equals(generate(DemoConfig(seed=4, reps=8, years=1))["opportunities"])
+
+
+def test_industry_teams_sell_into_their_focus_industry() -> None:
+    """With 12 teams (ids T1..T12) each team's post-reorg deals lean to its own segment."""
+    tables = generate(DemoConfig(seed=5, reps=96, years=1))
+    opps = tables["opportunities"].merge(tables["accounts"], on="account_id")
+    after = tables["rep_assignments"].query("segment != 'generalist'")
+    opps = opps.merge(after[["rep_id", "segment", "valid_from"]], on="rep_id")
+    opps = opps[opps["created_at"] >= opps["valid_from"]]
+    share = (opps["industry"] == opps["segment"]).mean()
+    assert share > 0.5  # 60% focused + 1/9 of the rest, versus 1/9 at random
