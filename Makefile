@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     := data/demo.duckdb
 PORT   ?= 8501
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install run demo test check lint bench clean
+.PHONY: help install browser run demo test screenshots check lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,8 +28,21 @@ demo: $(VENV)/.installed  ## (re)build the demo database
 run: $(VENV)/.installed $(DB)  ## start the app on http://localhost:8501
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
-test: $(VENV)/.installed  ## run every test
-	$(PY) -m pytest -q
+browser:  ## Debian's Chromium for the browser tests (installed with apt-get when root)
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium (browser tests)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium"; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed browser  ## run every test (unit, app, browser)
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+
+screenshots: $(VENV)/.installed browser  ## refresh the page screenshots in docs/
+	LEVERBOARD_SCREENSHOTS=docs CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/e2e
 
 lint: $(VENV)/.installed  ## ruff and the layer contract
 	$(VENV)/bin/ruff check .

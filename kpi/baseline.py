@@ -15,6 +15,7 @@ import pandas as pd
 
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
+from kpi.periods import period_last_day
 
 
 @dataclass(frozen=True)
@@ -107,23 +108,86 @@ def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.d
     )
 
 
+@dataclass(frozen=True)
+class BaselineStats:
+    """The baseline window of one metric: its level and how much its weeks varied."""
+
+    level: float | None  # the whole window as one value (ratio of sums; total for additive)
+    weekly_mean: float | None
+    weekly_sd: float | None
+    additive: bool  # counts and sums grow with the period; ratios and medians do not
+
+    def for_days(self, days: int) -> tuple[float | None, float | None, float | None]:
+        """Baseline, band low and band high for a window of ``days`` days.
+
+        Additive metrics scale with the window (a quarter holds 13 baseline weeks); the band is
+        one standard deviation of what a window of that length would show if nothing changed.
+        """
+        weeks = max(days, 1) / 7
+        if self.additive:
+            if self.weekly_mean is None:
+                return None, None, None
+            centre, spread = self.weekly_mean * weeks, (self.weekly_sd or 0.0) * math.sqrt(weeks)
+        else:
+            if self.level is None:
+                return None, None, None
+            centre, spread = self.level, (self.weekly_sd or 0.0) / math.sqrt(weeks)
+        return centre, centre - spread, centre + spread
+
+
+def baseline_stats(engine: Engine, initiative: Initiative, metric_id: str,
+                   scope: Scope) -> BaselineStats:
+    metric = engine.catalog.get(metric_id)
+    additive = not metric.is_ratio and metric.numerator.additive
+    weekly = engine.run(MetricRequest.make(metric_id, grain="week", scope=scope,
+                                           date_from=initiative.baseline_start,
+                                           date_to=initiative.baseline_end))
+    values = pd.to_numeric(weekly["value"], errors="coerce").dropna()
+    return BaselineStats(
+        level=window_value(engine, metric_id, initiative.baseline_start, initiative.baseline_end,
+                           scope),
+        weekly_mean=float(values.mean()) if len(values) else None,
+        weekly_sd=float(values.std()) if len(values) > 1 else None,
+        additive=additive,
+    )
+
+
 def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grain: str,
-                    as_of: dt.date, scope: Scope | None = None) -> pd.DataFrame:
-    """Per period from the baseline start: value, baseline, target (steps) and the pace path."""
+                    as_of: dt.date, scope: Scope | None = None,
+                    date_from: dt.date | None = None) -> pd.DataFrame:
+    """Per period from ``date_from`` (default: the baseline start) up to ``as_of``.
+
+    Columns: the metric's own (value, is_partial, ...), ``baseline`` and its band (``band_lo``,
+    ``band_hi``) for the days each period covers, ``target`` as steps where it was re-calibrated,
+    the linear ``pace`` path, and ``after_rollout``.
+    """
     scope = initiative_scope(initiative, scope)
-    frame = engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope,
-                                          date_from=initiative.baseline_start, date_to=as_of))
-    baseline = window_value(engine, metric_id, initiative.baseline_start,
-                            initiative.baseline_end, scope)
+    start = date_from or initiative.baseline_start
+    frame = engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope, date_from=start,
+                                          date_to=as_of))
+    stats = baseline_stats(engine, initiative, metric_id, scope)
     ends = [_period_last_day(p, grain, as_of) for p in frame["period"]]
-    targets = [initiative.target_on(metric_id, d) if d >= initiative.rollout_date else None
-               for d in ends]
-    frame["baseline"] = baseline
-    frame["target"] = [target_value(baseline, t.change_pct) if t else None for t in targets]
-    frame["pace"] = [expected_on(initiative, metric_id, baseline, d)
-                     if d >= initiative.rollout_date else None for d in ends]
-    frame["after_rollout"] = [d >= initiative.rollout_date for d in ends]
+    days = [(e - max(p, start)).days + 1 for p, e in zip(frame["period"], ends, strict=True)]
+    bands = [stats.for_days(n) for n in days]
+    frame["baseline"] = [b[0] for b in bands]
+    frame["band_lo"] = [b[1] for b in bands]
+    frame["band_hi"] = [b[2] for b in bands]
+    after = [e >= initiative.rollout_date for e in ends]
+    targets = [initiative.target_on(metric_id, e) if a else None for e, a in zip(ends, after, strict=True)]
+    frame["target"] = [target_value(b[0], t.change_pct) if t else None
+                       for b, t in zip(bands, targets, strict=True)]
+    frame["pace"] = [_pace(initiative, b[0], t.change_pct, e) if t else None
+                     for b, t, e in zip(bands, targets, ends, strict=True)]
+    frame["after_rollout"] = after
     return frame
+
+
+def _pace(initiative: Initiative, baseline: float | None, change_pct: float,
+          day: dt.date) -> float | None:
+    if baseline is None:
+        return None
+    return baseline * (1.0 + change_pct * share_of_path(initiative.rollout_date,
+                                                        initiative.target_date, day))
 
 
 def report(engine: Engine, initiative: Initiative, as_of: dt.date,
@@ -154,12 +218,7 @@ def _change(baseline: float | None, current: float | None) -> float | None:
 
 
 def _period_last_day(period: dt.date, grain: str, as_of: dt.date) -> dt.date:
-    if grain == "total":
-        return as_of
-    step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
-            "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3),
-            "year": pd.DateOffset(years=1)}[grain]
-    return min((pd.Timestamp(period) + step).date() - dt.timedelta(days=1), as_of)
+    return as_of if grain == "total" else min(period_last_day(period, grain), as_of)
 
 
 def _clean(row: dict) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -40,3 +42,106 @@ def _colour(metric: Metric) -> str:
 
 def _hover(metric: Metric) -> str:
     return ".1%" if metric.unit == "percent" else ",.2f"
+
+
+BASELINE_COLOUR = "#7f8c8d"
+TARGET_COLOUR = "#3a9d5d"
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "template": "plotly_white",
+           "legend": {"orientation": "h", "y": -0.18}, "font": {"size": 13}}
+
+
+def progress(frame: pd.DataFrame, metric: Metric, rollout: dt.date | None = None,
+             title: str | None = None, baseline_name: str = "Baseline") -> go.Figure:
+    """Value per period over its baseline band, with target steps and the rollout marked."""
+    fig = go.Figure()
+    x = frame["period"]
+    if {"band_lo", "band_hi"} <= set(frame.columns) and frame["band_hi"].notna().any():
+        fig.add_trace(go.Scatter(x=x, y=frame["band_hi"], mode="lines", line={"width": 0},
+                                 hoverinfo="skip", showlegend=False))
+        fig.add_trace(go.Scatter(x=x, y=frame["band_lo"], mode="lines", line={"width": 0},
+                                 fill="tonexty", fillcolor="rgba(127,140,141,0.18)",
+                                 name=f"{baseline_name} ±1 s.d.", hoverinfo="skip"))
+    if "baseline" in frame.columns and frame["baseline"].notna().any():
+        fig.add_trace(go.Scatter(x=x, y=frame["baseline"], mode="lines", name=baseline_name,
+                                 line={"color": BASELINE_COLOUR, "dash": "dash", "width": 1.5},
+                                 hovertemplate=f"{baseline_name}: %{{y:{_hover(metric)}}}<extra></extra>"))
+    if "target" in frame.columns and frame["target"].notna().any():
+        fig.add_trace(go.Scatter(x=x, y=frame["target"], mode="lines", name="Target",
+                                 line={"color": TARGET_COLOUR, "width": 2, "shape": "hv"},
+                                 hovertemplate=f"Target: %{{y:{_hover(metric)}}}<extra></extra>"))
+    fig.add_trace(_value_trace(frame, metric))
+    if rollout is not None:
+        _mark(fig, rollout, "rollout")
+    fig.update_layout(**_LAYOUT, height=320, hovermode="x unified",
+                      title={"text": title or metric.label, "font": {"size": 15}},
+                      yaxis={"tickformat": _tick(metric), "rangemode": "tozero"})
+    return fig
+
+
+def _value_trace(frame: pd.DataFrame, metric: Metric) -> go.Scatter:
+    colour = _colour(metric)
+    partial = frame["is_partial"] if "is_partial" in frame.columns else [False] * len(frame)
+    return go.Scatter(
+        x=frame["period"], y=frame["value"], name=metric.label, mode="lines+markers",
+        line={"color": colour, "width": 2.5},
+        marker={"symbol": ["circle-open" if p else "circle" for p in partial], "size": 7,
+                "color": colour},
+        hovertemplate=f"{metric.label}: %{{y:{_hover(metric)}}}<extra></extra>",
+    )
+
+
+def _mark(fig: go.Figure, day: dt.date, text: str) -> None:
+    fig.add_shape(type="line", x0=day, x1=day, y0=0, y1=1, yref="paper",
+                  line={"color": "#c0392b", "width": 1.5, "dash": "dot"})
+    fig.add_annotation(x=day, y=1, yref="paper", text=text, showarrow=False, yanchor="bottom",
+                       font={"color": "#c0392b", "size": 11})
+
+
+def heatmap(frame: pd.DataFrame, metric: Metric) -> go.Figure:
+    """Rep x week, coloured by value against the goal (1.0 = on goal), the value written in."""
+    grid = frame.pivot_table(index="rep", columns="period", values="score", aggfunc="first")
+    values = frame.pivot_table(index="rep", columns="period", values="value", aggfunc="first")
+    grid = grid.sort_index(ascending=False)
+    values = values.reindex(index=grid.index, columns=grid.columns)
+    text = values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}" if v >= 10 or v == int(v)
+                      else f"{v:.1f}")
+    partial = set(frame.loc[frame["is_partial"], "period"]) if "is_partial" in frame else set()
+    columns = [f"{p.isoformat()} (to date)" if p in partial else p.isoformat() for p in grid.columns]
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=columns, y=list(grid.index),
+        text=text.to_numpy(), texttemplate="%{text}", zmin=0.0, zmid=1.0, zmax=2.0,
+        colorscale=[[0.0, "#c0392b"], [0.5, "#f7f7f7"], [1.0, "#2e7d4f"]],
+        colorbar={"title": {"text": "vs goal"}, "tickformat": ".0%"}, xgap=2, ygap=2,
+        hovertemplate="%{y}, week of %{x}<br>" + metric.label + ": %{text}<br>"
+                      "vs goal: %{z:.0%}<extra></extra>",
+    ))
+    fig.update_layout(**_LAYOUT, height=max(260, 34 * len(grid) + 90),
+                      title={"text": f"{metric.label} per rep-week, against goal", "font": {"size": 15}},
+                      xaxis={"type": "category", "tickangle": -45})
+    return fig
+
+
+def segment_bars(frame: pd.DataFrame, dimension: str) -> go.Figure:
+    """Win rate, sales cycle, gross margin and share of open pipeline per segment, side by side."""
+    from plotly.subplots import make_subplots
+
+    order = frame.sort_values("win_rate", ascending=True)
+    panels = [("win_rate", "Win rate", OUTPUT_COLOUR, "%{x:.0%}"),
+              ("sales_cycle_days", "Sales cycle (days)", "#5d8aa8", "%{x:.0f}"),
+              ("gross_margin", "Gross margin", "#3a9d5d", "%{x:.0%}"),
+              ("pipeline_share", "Share of open pipeline", LEVER_COLOUR, "%{x:.0%}")]
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=[p[1] for p in panels])
+    labels = order[dimension].astype(str)
+    for col, (column, title, colour, text) in enumerate(panels, start=1):
+        fig.add_trace(go.Bar(x=order[column], y=labels, orientation="h", marker_color=colour,
+                             texttemplate=text, textposition="auto", name=title,
+                             hovertemplate=f"%{{y}}: {text}<extra>{title}</extra>"),
+                      1, col)
+    fig.update_layout(**_LAYOUT, height=max(260, 30 * len(order) + 100), showlegend=False)
+    fig.update_xaxes(showticklabels=False, rangemode="tozero")
+    return fig
+
+
+def _tick(metric: Metric) -> str:
+    return ".0%" if metric.unit == "percent" else ","

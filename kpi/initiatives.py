@@ -107,18 +107,9 @@ def create_initiative(store: Store, *, name: str, strategy: str, tactics: str,
                       targets: dict[str, float] | None = None,
                       catalog: Catalog | None = None) -> Initiative:
     """Create an initiative with its teams and launch targets in one transaction."""
-    if not name.strip():
-        raise InvalidRequest("an initiative needs a name")
-    if target_date <= rollout_date:
-        raise InvalidRequest("the target date must come after the rollout date")
-    if baseline_weeks < 1:
-        raise InvalidRequest("the baseline needs at least one week")
+    _check_card(name, rollout_date, baseline_weeks, target_date)
     iid = _slug(name)
-    taken = store.scalar("SELECT count(*) FROM initiatives WHERE initiative_id = $i "
-                         "OR lower(name) = lower($n)", {"i": iid, "n": name.strip()})
-    if taken:
-        raise InvalidRequest(f"an initiative named {name.strip()!r} already exists",
-                             "pick another name, or re-calibrate its targets instead")
+    _check_name_free(store, name, iid)
     now = dt.datetime.now().replace(microsecond=0)
     with store.transaction():
         store.execute(
@@ -134,6 +125,49 @@ def create_initiative(store: Store, *, name: str, strategy: str, tactics: str,
         for metric_id, change in (targets or {}).items():
             _insert_target(store, iid, metric_id, change, rollout_date, "launch target", catalog)
     return get_initiative(store, iid)
+
+
+def update_initiative(store: Store, initiative_id: str, *, name: str, strategy: str, tactics: str,
+                      rollout_date: dt.date, baseline_weeks: int, target_date: dt.date,
+                      teams: dict[str, dt.date]) -> Initiative:
+    """Edit the card, dates and teams; targets and reviews keep their history untouched."""
+    current = get_initiative(store, initiative_id)
+    _check_card(name, rollout_date, baseline_weeks, target_date)
+    if name.strip().lower() != current.name.lower():
+        _check_name_free(store, name, None)
+    with store.transaction():
+        store.execute(
+            """UPDATE initiatives SET name = $name, strategy = $strategy, tactics = $tactics,
+                 rollout_date = $rollout, baseline_weeks = $weeks, target_date = $target_date
+               WHERE initiative_id = $id""",
+            {"id": current.initiative_id, "name": name.strip(), "strategy": strategy,
+             "tactics": tactics, "rollout": rollout_date, "weeks": baseline_weeks,
+             "target_date": target_date},
+        )
+        store.execute("DELETE FROM initiative_teams WHERE initiative_id = $i",
+                      {"i": current.initiative_id})
+        for team_id, adopted in teams.items():
+            store.execute("INSERT INTO initiative_teams VALUES ($i, $t, $d)",
+                          {"i": current.initiative_id, "t": team_id, "d": adopted})
+    return get_initiative(store, current.initiative_id)
+
+
+def _check_card(name: str, rollout_date: dt.date, baseline_weeks: int,
+                target_date: dt.date) -> None:
+    if not name.strip():
+        raise InvalidRequest("an initiative needs a name")
+    if target_date <= rollout_date:
+        raise InvalidRequest("the target date must come after the rollout date")
+    if baseline_weeks < 1:
+        raise InvalidRequest("the baseline needs at least one week")
+
+
+def _check_name_free(store: Store, name: str, iid: str | None) -> None:
+    taken = store.scalar("SELECT count(*) FROM initiatives WHERE initiative_id = $i "
+                         "OR lower(name) = lower($n)", {"i": iid or "", "n": name.strip()})
+    if taken:
+        raise InvalidRequest(f"an initiative named {name.strip()!r} already exists",
+                             "pick another name, or re-calibrate its targets instead")
 
 
 def recalibrate(store: Store, initiative_id: str, metric_id: str, change_pct: float,

@@ -7,6 +7,7 @@ Read-only by default: reading a metric can never change data. Writes go through
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,15 +22,76 @@ from kpi import schema
 from kpi.errors import DatabaseError, DatabaseNotFound
 
 MEMORY = ":memory:"
+_SHARED: dict[str, _SharedFile] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+class _SharedFile:
+    """One database file shared by every thread of a process (the app's sessions).
+
+    It is held read-only, so other programs (the CLI, a notebook) can read it while the app runs.
+    A write takes it over: it waits for running reads, reopens the file for writing, and reopens
+    it read-only afterwards; reads wait meanwhile. Each thread reads through its own cursor.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.cond = threading.Condition()
+        self.readers = 0
+        self.writing = False
+        self.generation = 0
+        self.con = _connect(path, read_only=True)
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.cond:
+            self.cond.wait_for(lambda: not self.writing)
+            self.readers += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.readers -= 1
+                self.cond.notify_all()
+
+    @contextmanager
+    def writing_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.cond:
+            self.cond.wait_for(lambda: not self.writing and self.readers == 0)
+            self.writing = True
+        try:
+            self.con.close()
+            con = _connect(self.path, read_only=False)
+            try:
+                yield con
+            finally:
+                con.close()
+        finally:
+            self.con = _connect(self.path, read_only=True)
+            with self.cond:
+                self.generation += 1
+                self.writing = False
+                self.cond.notify_all()
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(path, read_only=read_only and path != MEMORY)
+    except duckdb.Error as exc:
+        raise DatabaseError(f"cannot open {path}: {_first_line(exc)}",
+                            "another program has it open for writing; close it and retry") from exc
 
 
 class Store:
     """A connection to one leverboard database (DuckDB file or in-memory)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection | None, path: str, read_only: bool,
+                 shared: _SharedFile | None = None) -> None:
         self._con = con
         self.path = path
         self.read_only = read_only
+        self._shared = shared
+        self._local = threading.local()
 
     @classmethod
     def open(cls, path: str | Path, read_only: bool = True) -> Store:
@@ -40,11 +102,23 @@ class Store:
                 f"database not found: {path}",
                 "build the demo with `python -m kpi demo --db data/demo.duckdb` or `make run`",
             )
-        try:
-            con = duckdb.connect(path, read_only=read_only and path != MEMORY)
-        except duckdb.Error as exc:
-            raise DatabaseError(f"cannot open {path}: {exc}", "is another process writing it?") from exc
-        return cls(con, path, read_only)
+        return cls(_connect(path, read_only), path, read_only)
+
+    @classmethod
+    def shared(cls, path: str | Path, read_only: bool = True) -> Store:
+        """A store on the process-wide, thread-safe connection to ``path`` (the app's way in).
+
+        DuckDB refuses a read-only and a writable connection to the same file in one process and
+        a connection must not serve two threads at once; see :class:`_SharedFile`. A store made
+        with ``read_only=False`` writes inside :meth:`transaction` only.
+        """
+        if str(path) != MEMORY and not Path(path).is_file():
+            cls.open(path)  # the same clear error as opening a missing file
+        key = str(Path(path).resolve())
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = _SharedFile(str(path))
+        return cls(None, str(path), read_only, shared=_SHARED[key])
 
     @classmethod
     def create(cls, path: str | Path = MEMORY) -> Store:
@@ -59,7 +133,26 @@ class Store:
         return store
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
+
+    @contextmanager
+    def _using(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection for one statement on this thread."""
+        if self._shared is None:
+            assert self._con is not None
+            yield self._con
+            return
+        writer = getattr(self._local, "writer", None)
+        if writer is not None:  # inside this thread's own transaction
+            yield writer
+            return
+        with self._shared.reading():
+            cursor, generation = getattr(self._local, "cursor", (None, -1))
+            if cursor is None or generation != self._shared.generation:
+                cursor = self._shared.con.cursor()
+                self._local.cursor = (cursor, self._shared.generation)
+            yield cursor
 
     def __enter__(self) -> Store:
         return self
@@ -70,7 +163,8 @@ class Store:
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run one SELECT and return its rows as a DataFrame."""
         try:
-            return self._con.execute(sql, dict(params or {})).df()
+            with self._using() as db:
+                return db.execute(sql, dict(params or {})).df()
         except duckdb.Error as exc:
             raise DatabaseError(f"query failed: {_first_line(exc)}") from exc
 
@@ -78,15 +172,17 @@ class Store:
              ) -> tuple[list[str], list[tuple]]:
         """Run one SELECT and return (column names, plain tuples), without pandas."""
         try:
-            cursor = self._con.execute(sql, dict(params or {}))
-            return [d[0] for d in cursor.description], cursor.fetchall()
+            with self._using() as db:
+                cursor = db.execute(sql, dict(params or {}))
+                return [d[0] for d in cursor.description], cursor.fetchall()
         except duckdb.Error as exc:
             raise DatabaseError(f"query failed: {_first_line(exc)}") from exc
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         """Run a query that returns one value."""
         try:
-            row = self._con.execute(sql, dict(params or {})).fetchone()
+            with self._using() as db:
+                row = db.execute(sql, dict(params or {})).fetchone()
         except duckdb.Error as exc:
             raise DatabaseError(f"query failed: {_first_line(exc)}") from exc
         return None if row is None else row[0]
@@ -95,7 +191,8 @@ class Store:
         """Run one writing statement (only inside :meth:`transaction` on a writable store)."""
         self._require_writable()
         try:
-            self._con.execute(sql, dict(params or {}))
+            with self._using() as db:
+                db.execute(sql, dict(params or {}))
         except duckdb.Error as exc:
             raise DatabaseError(f"write failed: {_first_line(exc)}") from exc
 
@@ -105,31 +202,41 @@ class Store:
         if table not in schema.TABLES:
             raise DatabaseError(f"unknown table {table!r}", f"one of: {', '.join(schema.TABLES)}")
         columns = ", ".join(frame.columns)
-        self._con.register("_incoming", frame)
-        try:
-            self._con.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming"
-            )
-        except duckdb.Error as exc:
-            raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
-        finally:
-            self._con.unregister("_incoming")
+        with self._using() as db:
+            db.register("_incoming", frame)
+            try:
+                db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+            except duckdb.Error as exc:
+                raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
+            finally:
+                db.unregister("_incoming")
         return len(frame)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """All or nothing: commit when the block ends, roll back on any exception."""
         self._require_writable()
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            yield self
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        self._con.execute("COMMIT")
+        if self._shared is not None and getattr(self._local, "writer", None) is None:
+            with self._shared.writing_connection() as con:
+                self._local.writer = con
+                try:
+                    with self.transaction():
+                        yield self
+                finally:
+                    self._local.writer = None
+            return
+        with self._using() as db:
+            db.execute("BEGIN TRANSACTION")
+            try:
+                yield self
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def tables(self) -> set[str]:
-        rows = self._con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        with self._using() as db:
+            rows = db.execute("SELECT table_name FROM information_schema.tables").fetchall()
         return {r[0] for r in rows}
 
     def _require_writable(self) -> None:

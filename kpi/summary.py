@@ -68,6 +68,11 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.0f}"
 
 
+def format_change(change: float | None) -> str:
+    """'+12.5%', or '—' when there is nothing to compare with."""
+    return "—" if change is None else f"{change:+.1%}"
+
+
 def period_label(period: dt.date | None, grain: str) -> str:
     """'Q3 2026', 'Mar 2026', 'week of 2026-03-02', '2026'."""
     if period is None:

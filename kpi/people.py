@@ -1,0 +1,116 @@
+"""Who is looking: users, their role, and the scope of rows each role may read.
+
+An executive or admin reads everything, a manager their team, a rep only their own rows. The
+scope travels with every engine request, so the data layer (not the page) decides what is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kpi.engine import Scope
+from kpi.errors import NotFound
+from kpi.store import Store
+
+ROLES = ("executive", "manager", "rep", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    name: str
+    role: str
+    rep_id: str | None = None
+    team_id: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """The rows this user may read; a binding that is missing reads nothing."""
+        if self.role in ("executive", "admin"):
+            return Scope.everyone()
+        if self.role == "manager":
+            return Scope.teams(*([self.team_id] if self.team_id else []))
+        return Scope.reps(*([self.rep_id] if self.rep_id else []))
+
+    @property
+    def can_edit_initiatives(self) -> bool:
+        return self.role in ("executive", "admin")
+
+
+@dataclass(frozen=True)
+class Member:
+    rep_id: str
+    name: str
+
+
+def list_users(store: Store) -> list[User]:
+    """Every user, executives first, then managers by team, then reps by name."""
+    _, rows = store.rows(
+        """SELECT user_id, name, role, rep_id, team_id FROM users
+           ORDER BY CASE role WHEN 'executive' THEN 0 WHEN 'admin' THEN 1 WHEN 'manager' THEN 2
+                    ELSE 3 END, team_id, name""")
+    return [User(*r) for r in rows]
+
+
+def get_user(store: Store, user_id: str) -> User:
+    _, rows = store.rows("SELECT user_id, name, role, rep_id, team_id FROM users "
+                         "WHERE user_id = $u", {"u": user_id})
+    if not rows:
+        raise NotFound(f"no user {user_id!r}", "pick a user from the list, or add one")
+    return User(*rows[0])
+
+
+def teams(store: Store, scope: Scope) -> list[tuple[str, str]]:
+    """(team_id, name) of the teams a scope may look at."""
+    _, rows = store.rows("SELECT team_id, name FROM teams ORDER BY name")
+    if scope.kind == "team":
+        return [r for r in rows if r[0] in scope.ids]
+    return [] if scope.kind == "rep" else [(r[0], r[1]) for r in rows]
+
+
+def members(store: Store, scope: Scope, start: dt.date, end: dt.date) -> list[Member]:
+    """Reps inside a scope at any time between ``start`` and ``end`` (for pickers and heat maps)."""
+    if scope.kind == "rep":
+        sql = "SELECT rep_id, name FROM reps WHERE list_contains($ids, rep_id) ORDER BY name"
+        _, rows = store.rows(sql, {"ids": list(scope.ids)})
+        return [Member(*r) for r in rows]
+    _, rows = store.rows(
+        """SELECT DISTINCT r.rep_id, r.name FROM rep_assignments a JOIN reps r USING (rep_id)
+           WHERE a.valid_from <= $end AND (a.valid_to IS NULL OR a.valid_to > $start)
+             AND (r.end_date IS NULL OR r.end_date >= $start) AND r.hire_date <= $end
+             AND ($all OR list_contains($ids, a.team_id))
+           ORDER BY r.name""",
+        {"start": start, "end": end, "all": scope.kind == "all", "ids": list(scope.ids)})
+    return [Member(*r) for r in rows]
+
+
+def team_name(store: Store, team_id: str) -> str:
+    return store.scalar("SELECT name FROM teams WHERE team_id = $t", {"t": team_id}) or team_id
+
+
+def narrow(store: Store, scope: Scope, *, team_id: str | None = None,
+           rep_id: str | None = None) -> Scope:
+    """One team or one rep inside ``scope``; raises rather than ever widening it.
+
+    A manager may narrow to any rep who has been in their team (to coach them on their history).
+    """
+    if rep_id is not None:
+        if not _rep_in(store, scope, rep_id):
+            raise NotFound(f"rep {rep_id!r} is outside what you may see")
+        return Scope.reps(rep_id)
+    if team_id is not None:
+        if scope.kind == "rep" or (scope.kind == "team" and team_id not in scope.ids):
+            raise NotFound(f"team {team_id!r} is outside what you may see")
+        return Scope.teams(team_id)
+    return scope
+
+
+def _rep_in(store: Store, scope: Scope, rep_id: str) -> bool:
+    if scope.kind == "all":
+        return bool(store.scalar("SELECT count(*) FROM reps WHERE rep_id = $r", {"r": rep_id}))
+    if scope.kind == "rep":
+        return rep_id in scope.ids
+    return bool(store.scalar(
+        "SELECT count(*) FROM rep_assignments WHERE rep_id = $r AND list_contains($t, team_id)",
+        {"r": rep_id, "t": list(scope.ids)}))

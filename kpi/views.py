@@ -1,0 +1,380 @@
+"""What each role's page shows, computed by the engine; pages call these and only draw.
+
+Every function takes the viewer's :class:`~kpi.engine.Scope` and passes it to each request, so
+what a page can show is decided here, in the data layer. Levers are compared two ways: against
+the initiative's target (the initiative-wide baseline per rep-week, raised by the target change in
+effect that week: one standard for everyone) and against the rep's own baseline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi.baseline import Progress, initiative_scope, progress, progress_series, window_value
+from kpi.engine import Engine, MetricRequest, Scope
+from kpi.initiatives import Initiative, list_initiatives
+from kpi.people import members
+from kpi.periods import Window, period_last_day, period_start, period_to_date
+
+OUTPUTS = ("revenue", "quota_attainment", "win_rate", "avg_deal_size", "gross_margin",
+           "sales_cycle_days", "new_logos")
+LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created", "pipeline_created",
+          "stage_conversion")
+SEGMENT_DIMENSIONS = ("industry", "region", "motion", "product")
+SEGMENT_METRICS = ("win_rate", "avg_deal_size", "sales_cycle_days", "gross_margin", "revenue")
+
+
+def as_of(engine: Engine, today: dt.date | None = None) -> dt.date:
+    """The day the views are 'now': today, or the last day with data if that is earlier."""
+    return min(today or dt.date.today(), engine.data_range()[1])
+
+
+def data_range(engine: Engine) -> tuple[dt.date, dt.date]:
+    return engine.data_range()
+
+
+def initiatives_for(engine: Engine, scope: Scope) -> list[Initiative]:
+    """Initiatives that cover the scope, newest rollout first."""
+    found = list_initiatives(engine.store)
+    if scope.kind == "team":
+        found = [i for i in found if not i.team_ids or set(scope.ids) & set(i.team_ids)]
+    return sorted(found, key=lambda i: i.rollout_date, reverse=True)
+
+
+def initiative_progress(engine: Engine, initiative: Initiative, day: dt.date,
+                        scope: Scope) -> list[Progress]:
+    """Each targeted metric of the initiative card, within the viewer's scope."""
+    return [progress(engine, initiative, m, day, scope) for m in initiative.metric_ids()]
+
+
+# --- headline cards ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Card:
+    """One number with its like-for-like comparisons."""
+
+    metric_id: str
+    label: str
+    unit: str
+    direction: str
+    definition: str
+    formula: str
+    window: Window
+    value: float | None
+    last_year: float | None
+    vs_last_year: float | None
+    vs_baseline: float | None
+    target_change: float | None
+    per_week: bool  # additive metrics compare weekly rates with the baseline
+
+
+def cards(engine: Engine, metric_ids: tuple[str, ...] | list[str], grain: str, day: dt.date,
+          scope: Scope, initiative: Initiative | None = None) -> list[Card]:
+    """Period to date (``grain``) against the same days last year and against the baseline."""
+    window = period_to_date(day, grain)
+    return [_card(engine, m, window, scope, initiative) for m in metric_ids]
+
+
+def _card(engine: Engine, metric_id: str, window: Window, scope: Scope,
+          initiative: Initiative | None) -> Card:
+    metric = engine.catalog.get(metric_id)
+    per_week = not metric.is_ratio and metric.numerator.additive
+    value = window_value(engine, metric_id, window.start, window.end, scope)
+    last = window.shift_years(-1)
+    last_year = window_value(engine, metric_id, last.start, last.end, scope)
+    vs_baseline = target = None
+    if initiative is not None:
+        base_scope = initiative_scope(initiative, scope)
+        baseline = window_value(engine, metric_id, initiative.baseline_start,
+                                initiative.baseline_end, base_scope)
+        now_rate = _rate(value, window.days, per_week)
+        vs_baseline = _change(now_rate, _rate(baseline, initiative.baseline_weeks * 7, per_week))
+        version = initiative.target_on(metric_id, window.end)
+        target = version.change_pct if version else None
+    return Card(metric.id, metric.label, metric.unit, metric.direction, metric.definition,
+                metric.formula, window, value, last_year, _change(value, last_year), vs_baseline,
+                target, per_week)
+
+
+def _rate(value: float | None, days: int, per_week: bool) -> float | None:
+    if value is None or not per_week:
+        return value
+    return value / days * 7
+
+
+def _change(now: float | None, then: float | None) -> float | None:
+    if now is None or then is None or then == 0:
+        return None
+    return now / then - 1.0
+
+
+# --- trends -----------------------------------------------------------------------------------
+
+def trend(engine: Engine, metric_id: str, grain: str, window: Window, scope: Scope,
+          initiative: Initiative | None = None) -> pd.DataFrame:
+    """The metric per period; with an initiative also its baseline band, target steps and pace."""
+    if initiative is None:
+        return engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope,
+                                             date_from=window.start, date_to=window.end))
+    return progress_series(engine, initiative, metric_id, grain, window.end, scope, window.start)
+
+
+# --- segments ---------------------------------------------------------------------------------
+
+def segments(engine: Engine, dimension: str, window: Window, scope: Scope,
+             day: dt.date) -> pd.DataFrame:
+    """Where we win more, faster, at better margins, and how much open pipeline sits there."""
+    table: pd.DataFrame | None = None
+    for metric_id in SEGMENT_METRICS:
+        frame = engine.run(MetricRequest.make(metric_id, grain="total", by=[dimension], scope=scope,
+                                              date_from=window.start, date_to=window.end))
+        part = frame[[dimension, "value"]].rename(columns={"value": metric_id})
+        if metric_id == "win_rate":
+            part["closed_deals"] = frame["denominator"].astype(int)
+        table = part if table is None else table.merge(part, on=dimension, how="outer")
+    pipeline = engine.run(MetricRequest.make(
+        "open_pipeline", grain="total", by=[dimension], scope=scope, date_from=day,
+        date_to=day + dt.timedelta(days=365)))
+    pipeline = pipeline[[dimension, "value"]].rename(columns={"value": "open_pipeline"})
+    assert table is not None
+    table = table.merge(pipeline, on=dimension, how="outer")
+    table["open_pipeline"] = table["open_pipeline"].fillna(0.0)
+    total = table["open_pipeline"].sum()
+    table["pipeline_share"] = table["open_pipeline"] / total if total else 0.0
+    return table.sort_values("win_rate", ascending=False, na_position="last").reset_index(drop=True)
+
+
+# --- levers against targets and own baselines -------------------------------------------------
+
+def lever_target(engine: Engine, initiative: Initiative | None, lever: str,
+                 day: dt.date) -> float | None:
+    """The initiative's goal for a lever on ``day``: initiative-wide baseline x (1 + change)."""
+    return lever_targets(engine, initiative, lever, [day])[0]
+
+
+def lever_targets(engine: Engine, initiative: Initiative | None, lever: str,
+                  days: list[dt.date]) -> list[float | None]:
+    """:func:`lever_target` for many days, reading the baseline once."""
+    if initiative is None or not initiative.target_history(lever):
+        return [None] * len(days)
+    baseline = window_value(engine, lever, initiative.baseline_start, initiative.baseline_end,
+                            initiative_scope(initiative))
+    versions = [initiative.target_on(lever, d) if d >= initiative.rollout_date else None
+                for d in days]
+    return [None if v is None or baseline is None else baseline * (1.0 + v.change_pct)
+            for v in versions]
+
+
+def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window) -> dict[str, float]:
+    """Each rep's own value of a lever over the baseline window, keyed by rep name."""
+    if not rep_ids:
+        return {}
+    frame = engine.run(MetricRequest.make(lever, grain="total", by=["rep"],
+                                          scope=Scope.reps(*rep_ids),
+                                          date_from=window.start, date_to=window.end))
+    return {r: float(v) for r, v in zip(frame["rep"], frame["value"], strict=True) if pd.notna(v)}
+
+
+def baseline_window(initiative: Initiative | None, day: dt.date) -> Window:
+    """The initiative's baseline weeks, or (no initiative) the 13 weeks before the last 13."""
+    if initiative is not None:
+        return Window(initiative.baseline_start, initiative.baseline_end)
+    end = period_start(day, "week") - dt.timedelta(weeks=13, days=1)
+    return Window(end - dt.timedelta(weeks=13, days=-1), end)
+
+
+def lever_weeks(engine: Engine, lever: str, scope: Scope, day: dt.date, weeks: int,
+                initiative: Initiative | None = None, against: str = "target") -> pd.DataFrame:
+    """Rep x week: value, target, own baseline and ``score``: value / goal, where the goal is the
+    target (the own baseline where there is no target), or with ``against='own'`` the rep's own
+    baseline.
+
+    Weeks in which a rep was not active inside the scope (joined later, moved teams) are left
+    out rather than shown as zero.
+    """
+    window = Window(period_start(day, "week") - dt.timedelta(weeks=weeks - 1), day)
+    frame = engine.run(MetricRequest.make(lever, grain="week", by=["rep"], scope=scope,
+                                          date_from=window.start, date_to=window.end))
+    if "denominator" in frame:
+        frame = frame[frame["denominator"] > 0].copy()
+    ids = [m.rep_id for m in members(engine.store, scope, window.start, window.end)]
+    own = own_baselines(engine, lever, ids, baseline_window(initiative, day))
+    frame["target"] = lever_targets(engine, initiative, lever,
+                                    [period_last_day(p, "week") for p in frame["period"]])
+    frame["own_baseline"] = frame["rep"].map(own)
+    goal = frame["own_baseline"] if against == "own" else frame["target"].where(
+        frame["target"].notna(), frame["own_baseline"])
+    frame["score"] = frame["value"] / goal.where(goal > 0)
+    return frame.reset_index(drop=True)
+
+
+def off_track(engine: Engine, levers: tuple[str, ...] | list[str], scope: Scope, day: dt.date,
+              initiative: Initiative | None = None, min_weeks: int = 2) -> pd.DataFrame:
+    """Reps with a lever below target or below their own baseline in each of the last complete
+    weeks, ``min_weeks`` or more in a row; worst first."""
+    last_complete = period_start(day, "week") - dt.timedelta(days=1)
+    rows = []
+    for lever in levers:
+        frame = lever_weeks(engine, lever, scope, last_complete, 8, initiative)
+        label = engine.catalog.get(lever).label
+        for rep, weeks in frame.groupby("rep", sort=True):
+            run = _weeks_below(weeks.sort_values("period"))
+            if run >= min_weeks:
+                last = weeks.sort_values("period").iloc[-1]
+                rows.append({"rep": rep, "lever": label, "weeks_below": run,
+                             "last_week": last["value"], "target": last["target"],
+                             "own_baseline": last["own_baseline"],
+                             "shortfall": _shortfall(last)})
+    columns = ["rep", "lever", "weeks_below", "last_week", "target", "own_baseline", "shortfall"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["weeks_below", "shortfall"], ascending=False).reset_index(drop=True)
+
+
+def _below(row: pd.Series) -> bool:
+    value = row["value"]
+    return any(pd.notna(goal) and value < goal for goal in (row["target"], row["own_baseline"]))
+
+
+def _weeks_below(weeks: pd.DataFrame) -> int:
+    run = 0
+    for _, row in weeks.iloc[::-1].iterrows():
+        if not _below(row):
+            break
+        run += 1
+    return run
+
+
+def _shortfall(row: pd.Series) -> float:
+    """How far below the higher of its goals the last week was (share of that goal)."""
+    goals = [g for g in (row["target"], row["own_baseline"]) if pd.notna(g) and g > 0]
+    return 0.0 if not goals else max(0.0, 1.0 - row["value"] / max(goals))
+
+
+# --- one rep: pace and streaks ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pace:
+    """A lever in the period to date against the goal for the whole period."""
+
+    lever: str
+    label: str
+    unit: str
+    grain: str
+    period: Window
+    elapsed_days: int
+    active_weeks: float  # rep-weeks the rep was active so far in the period
+    actual: float
+    goal_rate: float | None  # per rep-week
+    goal_kind: str  # 'target' or 'own baseline'
+    own_rate: float | None
+
+    @property
+    def goal(self) -> float | None:
+        """The goal for the whole period: active weeks so far plus the days still to come."""
+        remaining = (self.period.days - self.elapsed_days) / 7
+        return None if self.goal_rate is None else self.goal_rate * (self.active_weeks + remaining)
+
+    @property
+    def expected_by_now(self) -> float | None:
+        return None if self.goal_rate is None else self.goal_rate * self.active_weeks
+
+    @property
+    def more_to_stay_on_pace(self) -> float | None:
+        """How many more the rep needs today to be where the straight path to the goal is."""
+        need = self.expected_by_now
+        return None if need is None else max(0.0, math.ceil(need - self.actual))
+
+    @property
+    def more_for_period(self) -> float | None:
+        return None if self.goal is None else max(0.0, math.ceil(self.goal - self.actual))
+
+
+def pace(engine: Engine, rep_id: str, levers: tuple[str, ...] | list[str], day: dt.date,
+         initiative: Initiative | None = None, grains: tuple[str, ...] = ("week", "month", "quarter"),
+         ) -> list[Pace]:
+    """Each count lever this week, month and quarter to date against its goal for the period."""
+    scope = Scope.reps(rep_id)
+    result = []
+    for lever in levers:
+        metric = engine.catalog.get(lever)
+        if not metric.per_rep_week:
+            continue
+        target = lever_target(engine, initiative, lever, day)
+        own = window_value(engine, lever, *_pair(baseline_window(initiative, day)), scope)
+        for grain in grains:
+            period = Window(period_start(day, grain), period_last_day(period_start(day, grain), grain))
+            frame = engine.run(MetricRequest.make(lever, grain="total", scope=scope,
+                                                  date_from=period.start, date_to=day))
+            actual = float(frame["numerator"].iloc[0]) if len(frame) else 0.0
+            active = float(frame["denominator"].iloc[0]) if len(frame) else 0.0
+            goal, kind = (target, "target") if target is not None else (own, "own baseline")
+            result.append(Pace(lever, metric.label, metric.unit, grain, period,
+                               (day - period.start).days + 1, active, actual, goal, kind, own))
+    return result
+
+
+def _pair(window: Window) -> tuple[dt.date, dt.date]:
+    return window.start, window.end
+
+
+@dataclass(frozen=True)
+class Streak:
+    lever: str
+    label: str
+    weeks: int
+    at_or_above: bool
+    goal_kind: str
+
+
+def streaks(engine: Engine, rep_id: str, levers: tuple[str, ...] | list[str], day: dt.date,
+            initiative: Initiative | None = None) -> list[Streak]:
+    """How many complete weeks in a row each lever has been at/above (or below) its goal."""
+    last_complete = period_start(day, "week") - dt.timedelta(days=1)
+    result = []
+    for lever in levers:
+        frame = lever_weeks(engine, lever, Scope.reps(rep_id), last_complete, 26, initiative)
+        scored = frame.dropna(subset=["score"]).sort_values("period")
+        if scored.empty:
+            continue
+        above = (scored["score"] >= 1.0).tolist()
+        run = next((i for i, a in enumerate(reversed(above)) if a != above[-1]), len(above))
+        kind = "target" if scored["target"].notna().iloc[-1] else "own baseline"
+        result.append(Streak(lever, engine.catalog.get(lever).label, run, above[-1], kind))
+    return result
+
+
+def rep_trend(engine: Engine, rep_id: str, lever: str, grain: str, window: Window,
+              initiative: Initiative | None = None) -> pd.DataFrame:
+    """One rep's lever per period: value, own baseline (and band), and the initiative's target."""
+    scope = Scope.reps(rep_id)
+    if initiative is None:
+        frame = engine.run(MetricRequest.make(lever, grain=grain, scope=scope,
+                                              date_from=window.start, date_to=window.end))
+        base = baseline_window(None, window.end)
+        frame["baseline"] = window_value(engine, lever, base.start, base.end, scope)
+        return frame
+    frame = progress_series(engine, initiative, lever, grain, window.end, scope, window.start)
+    ends = [min(period_last_day(p, grain), window.end) for p in frame["period"]]
+    frame["target"] = lever_targets(engine, initiative, lever, ends)
+    return frame.drop(columns=["pace"])
+
+
+def target_history(engine: Engine, initiative: Initiative) -> pd.DataFrame:
+    """Every target version, oldest first (nothing is ever overwritten)."""
+    rows = [(engine.catalog.get(t.metric_id).label, t.change_pct, t.effective_from, t.note)
+            for m in initiative.metric_ids() for t in initiative.target_history(m)]
+    return pd.DataFrame(rows, columns=["metric", "target_change", "effective_from", "note"])
+
+
+def review_history(engine: Engine, initiative: Initiative) -> pd.DataFrame:
+    rows = [(r.review_date, r.learned, r.author) for r in initiative.reviews]
+    return pd.DataFrame(rows, columns=["review_date", "learned", "author"])
+
+
+def run(engine: Engine, request: MetricRequest) -> pd.DataFrame:
+    """One metric request as it is (the explorer)."""
+    return engine.run(request)

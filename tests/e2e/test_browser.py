@@ -1,0 +1,165 @@
+"""Each role in a real browser: every page renders its charts; grain, range and initiative edits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import AppServer, screenshot_dir
+
+ROLE_PAGES = {
+    "Morgan Hale": ["Outputs", "Segments", "Team levers", "Coaching", "Strategy rollouts", "Explore"],
+    "Atlas Manager": ["Team levers", "Coaching", "Strategy rollouts", "Explore"],
+    "Ada Fischer": ["My levers", "Strategy rollouts", "Explore"],
+}
+SHOTS = {("Morgan Hale", "Outputs"): "outputs", ("Morgan Hale", "Segments"): "segments",
+         ("Atlas Manager", "Team levers"): "team-levers", ("Atlas Manager", "Coaching"): "coaching",
+         ("Ada Fischer", "My levers"): "my-levers",
+         ("Morgan Hale", "Strategy rollouts"): "strategy-rollouts"}
+
+
+def idle(page: Page) -> None:
+    """Wait until the script run is over and nothing is loading."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+    expect(page.get_by_test_id("stMain").get_by_role("heading", level=1).first).to_be_visible()
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose an option of a selectbox by its label."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).first.click()
+    idle(page)
+
+
+def view_as(page: Page, name: str) -> None:
+    pick(page, "View as", name)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")
+
+
+def type_date(scope: Page | Locator, group: str, **parts: str) -> None:
+    """Type into some segments (year, month, day) of a date field, then commit with Escape.
+
+    Change the segments in an order that never passes through a date outside the field's range:
+    the field refuses to commit a range that was invalid on the way.
+    """
+    fields = scope.get_by_role("group", name=group, exact=True)
+    for part, value in parts.items():
+        fields.get_by_role("spinbutton", name=re.compile(f"^{part}")).click()
+        fields.page.keyboard.type(value)
+    fields.page.keyboard.press("Escape")
+
+
+def open_page(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    idle(page)
+    expect(page.get_by_role("heading", level=1).first).to_contain_text(title.split()[0])
+
+
+def no_errors(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+
+
+def shoot(page: Page, name: str, tmp: Path) -> None:
+    page.set_viewport_size({"width": 1400, "height": 2200})
+    page.wait_for_timeout(800)
+    folder = screenshot_dir() or tmp
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+@pytest.mark.parametrize("user", list(ROLE_PAGES))
+def test_every_page_of_each_role_renders(server: AppServer, page: Page, user: str,
+                                         tmp_path: Path) -> None:
+    page.goto(server.url + "/")
+    idle(page)
+    view_as(page, user)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link")).to_have_count(len(ROLE_PAGES[user]))
+    for title in ROLE_PAGES[user]:
+        open_page(page, title)
+        if title != "Segments":
+            expect(page.get_by_test_id("stMarkdown").filter(has_text="Win rate +25% through focus")
+                   .or_(page.locator(".js-plotly-plot")).first).to_be_visible()
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        no_errors(page)
+        if (user, title) in SHOTS:
+            shoot(page, SHOTS[(user, title)], tmp_path)
+
+
+def test_grain_and_date_range_change_the_view_and_the_link(server: AppServer, page: Page) -> None:
+    page.goto(server.url + "/")
+    idle(page)
+    open_page(page, "Outputs")
+    grain = page.get_by_role("radiogroup", name="Grain")
+    grain.get_by_role("radio", name="Month").click()
+    idle(page)
+    expect(page).to_have_url(re.compile(r"grain=month"))
+    expect(page.get_by_test_id("stCaptionContainer").filter(has_text="01 Sep–30 Sep 2026").first
+           ).to_be_visible()
+    type_date(page, "Date range start date", year="2025")
+    idle(page)
+    type_date(page, "Date range end date", month="06")
+    idle(page)
+    expect(page).to_have_url(re.compile(r"from=2025-10-01&to=2026-06-30"))
+    # the link reproduces the view in a new session
+    link = page.url
+    page.goto(link)
+    idle(page)
+    start = page.get_by_role("group", name="Date range start date", exact=True)
+    expect(start.get_by_role("spinbutton", name=re.compile("^year"))).to_have_text("2025")
+    end = page.get_by_role("group", name="Date range end date", exact=True)
+    expect(end.get_by_role("spinbutton", name=re.compile("^month"))).to_have_text("06")
+    expect(grain.get_by_role("radio", name="Month")).to_have_attribute("aria-checked", "true")
+    no_errors(page)
+
+
+def test_an_initiative_created_and_recalibrated_survives_a_restart(server: AppServer,
+                                                                   page: Page) -> None:
+    page.goto(server.url + "/")
+    idle(page)
+    open_page(page, "Strategy rollouts")
+    form = page.locator(".st-key-create")
+    form.get_by_label("Name").fill("Demos push")
+    form.get_by_label("What — the strategy (output goal)").fill("More revenue from more demos.")
+    form.get_by_label("How — the tactics (lever goals)").fill("+30% demos per rep-week.")
+    type_date(form, "Rollout date", month="04", day="06")
+    goals = form.get_by_test_id("stMultiSelect").filter(has_text="Goals")
+    goals.click()
+    page.keyboard.type("Demos (lever)")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    idle(page)
+    form.get_by_label("Target change for Demos (lever) (%)").fill("30")
+    form.get_by_role("button", name="Create initiative").click()
+    idle(page)
+    expect(page.get_by_text("Created “Demos push”")).to_be_visible()
+    card = page.locator(".st-key-initiative_card")
+    expect(card).to_contain_text("Demos push")
+    expect(card).to_contain_text("More revenue from more demos.")
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+
+    page.get_by_role("tab", name="Re-calibrate a target").click()
+    recal = page.get_by_test_id("stForm").filter(has_text="Re-calibrate")
+    pick(page, "Metric", "Demos (lever)")
+    recal.get_by_label("New target change (%)").fill("40")
+    type_date(recal, "Effective from", month="07", day="06")
+    recal.get_by_label("Why (shown in the history)").fill("Q2 review: ahead of plan")
+    recal.get_by_role("button", name="Re-calibrate").click()
+    idle(page)
+    expect(page.get_by_text("target +40% from 06 Jul 2026")).to_be_visible()
+
+    server.stop()
+    server.start()
+    page.goto(server.url + "/rollouts?initiative=demos-push")
+    idle(page)
+    expect(page.locator(".st-key-initiative_card")).to_contain_text("More revenue from more demos.")
+    expect(page.locator(".st-key-initiative_card")).to_contain_text("target +40%")
+    expect(page.locator(".js-plotly-plot").first).to_contain_text("Target")
+    no_errors(page)

@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: session glue, cached data access, widgets. Pages build on these."""

@@ -1,0 +1,49 @@
+"""What every page starts with: who, as of when, and the initiative card."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import streamlit as st
+
+from kpi.engine import Engine, Scope
+from kpi.initiatives import Initiative
+from kpi.people import User, teams
+from kpi.periods import Window
+from kpi.views import initiatives_for
+from ui import data, session, widgets
+
+
+@dataclass(frozen=True)
+class Page:
+    engine: Engine
+    user: User
+    day: dt.date
+    bounds: Window
+    initiative: Initiative | None
+
+    def default_window(self, years: int = 2) -> Window:
+        start = max(self.bounds.start, self.day.replace(year=self.day.year - years))
+        return Window(start, self.day)
+
+    def metric(self, metric_id: str):  # noqa: ANN201 - kpi.catalog.Metric
+        return self.engine.catalog.get(metric_id)
+
+
+def start(title: str, intro: str, scope: Scope | None = None, card: bool = True) -> Page:
+    """Title, the initiative picker and card (within ``scope``), and the data's 'today'."""
+    eng, user = session.engine(), session.user()
+    st.title(title)
+    st.caption(intro)
+    lo, hi = data.view("data_range")
+    day = data.view("as_of")
+    initiative = widgets.initiative_picker(initiatives_for(eng, scope or user.scope))
+    if card:
+        progress = (data.view("initiative_progress", initiative, day, scope or user.scope)
+                    if initiative else [])
+        names = dict(teams(eng.store, Scope.everyone()))
+        widgets.initiative_card(initiative, progress, {m.id: m for m in eng.catalog.metrics},
+                                names)
+    st.sidebar.caption(f"Data through **{day:%a %d %b %Y}**")
+    return Page(eng, user, day, Window(lo, hi), initiative)

@@ -1,0 +1,166 @@
+"""Widgets that own their state key; view state is mirrored in the URL so a link reproduces it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from kpi.baseline import Progress
+from kpi.catalog import Metric
+from kpi.initiatives import Initiative
+from kpi.periods import PERIOD_GRAINS, Window
+from kpi.summary import format_change, format_value
+from kpi.views import Card
+
+
+def _remembered(key: str, default: Any, parse: Callable[[str], Any]) -> Any:
+    """The preference under ``key``: kept across pages, seeded once from the URL."""
+    pref = f"pref:{key}"
+    if pref not in st.session_state:
+        raw = st.query_params.get(key)
+        try:
+            st.session_state[pref] = parse(raw) if raw is not None else default
+        except (TypeError, ValueError):
+            st.session_state[pref] = default
+    return st.session_state[pref]
+
+
+def _seed(widget_key: str, value: Any, valid: Callable[[Any], bool] = lambda v: True) -> None:
+    """Give a widget its remembered value, unless it already holds a valid one of its own."""
+    current = st.session_state.get(widget_key)
+    if current is None or not valid(current):
+        st.session_state[widget_key] = value
+
+
+def _remember(key: str, value: Any, text: str) -> None:
+    st.session_state[f"pref:{key}"] = value
+    st.query_params[key] = text
+
+
+def choice(label: str, options: Sequence[str], key: str, default: str,
+           format_func: Callable[[str], str] = str, where: Any = st, help: str | None = None) -> str:
+    """A selectbox whose value lives in the URL as ``?key=value``."""
+    value = _remembered(key, default, str)
+    _seed(f"w:{key}", value if value in options else default, lambda v: v in options)
+    picked = where.selectbox(label, list(options), key=f"w:{key}", format_func=format_func,
+                             help=help)
+    _remember(key, picked, picked)
+    return picked
+
+
+def grain(default: str = "month", where: Any = st) -> str:
+    """Week / month / quarter / year (``?grain=``)."""
+    value = _remembered("grain", default, str)
+    _seed("w:grain", value if value in PERIOD_GRAINS else default)
+    picked = where.segmented_control("Grain", PERIOD_GRAINS, key="w:grain",
+                                     format_func=str.capitalize) or default
+    _remember("grain", picked, picked)
+    return picked
+
+
+def date_range(default: Window, bounds: Window, where: Any = st) -> Window:
+    """A from-to date range inside the data (``?from=YYYY-MM-DD&to=YYYY-MM-DD``)."""
+    start = _remembered("from", default.start, dt.date.fromisoformat)
+    end = _remembered("to", default.end, dt.date.fromisoformat)
+    start, end = max(start, bounds.start), min(end, bounds.end)
+    if start > end:
+        start, end = default.start, default.end
+    _seed("w:range", (start, end))
+    picked = where.date_input("Date range", key="w:range", min_value=bounds.start,
+                              max_value=bounds.end, format="YYYY-MM-DD",
+                              help="Periods cut by the range are marked as partial (hollow).")
+    if isinstance(picked, tuple | list) and len(picked) == 2:
+        start, end = picked
+    _remember("from", start, start.isoformat())
+    _remember("to", end, end.isoformat())
+    return Window(start, end)
+
+
+def initiative_picker(initiatives: list[Initiative]) -> Initiative | None:
+    """Which strategy rollout heads the page (``?initiative=``); newest first."""
+    if not initiatives:
+        return None
+    names = {i.initiative_id: i.name for i in initiatives}
+    picked = choice("Initiative", list(names), "initiative", initiatives[0].initiative_id,
+                    format_func=names.__getitem__, where=st.sidebar)
+    return next(i for i in initiatives if i.initiative_id == picked)
+
+
+def initiative_card(initiative: Initiative | None, progress: list[Progress],
+                    metrics: dict[str, Metric], team_names: dict[str, str]) -> None:
+    """The same card heads every role's page: name, what, how, progress."""
+    if initiative is None:
+        st.info("No strategy rollout yet. An executive can create one on **Strategy rollouts**: "
+                "its output goal, its lever goals, the teams and the rollout date.")
+        return
+    with st.container(border=True, key="initiative_card"):
+        st.markdown(f"#### :material/flag: {initiative.name}")
+        what, how = st.columns(2)
+        what.markdown(f"**What (strategy)** — {initiative.strategy}")
+        how.markdown(f"**How (tactics)** — {initiative.tactics}")
+        adoption = ", ".join(f"{team_names.get(t, t)} {d:%d %b}" for t, d in initiative.teams)
+        st.caption(f"Rollout {initiative.rollout_date:%d %b %Y} · baseline: the "
+                   f"{initiative.baseline_weeks} weeks before · target by "
+                   f"{initiative.target_date:%d %b %Y}" + (f" · teams adopting: {adoption}"
+                                                           if adoption else ""))
+        if progress:
+            cols = st.columns(len(progress))
+            for col, p in zip(cols, progress, strict=True):
+                _progress_metric(col, p, metrics[p.metric_id])
+
+
+def _progress_metric(col: Any, p: Progress, metric: Metric) -> None:
+    pace = {True: "on pace", False: "behind pace", None: "pace unknown"}[p.on_pace]
+    target = "no target" if p.target_change_pct is None else f"target {p.target_change_pct:+.0%}"
+    col.metric(
+        metric.label, format_value(p.current, metric.unit),
+        f"{format_change(p.change_pct)} vs baseline · {target}",
+        delta_color="normal" if metric.direction == "up" else "inverse",
+        help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}, against "
+             f"the latest weeks (as many as the baseline has); {pace}.",
+    )
+
+
+def metric_cards(cards: list[Card], per_row: int = 4) -> None:
+    """Period-to-date numbers with change vs baseline (delta) and vs the same days last year."""
+    for start in range(0, len(cards), per_row):
+        cols = st.columns(per_row)
+        for col, card in zip(cols, cards[start:start + per_row], strict=False):
+            _card(col, card)
+
+
+def _card(col: Any, card: Card) -> None:
+    delta = None if card.vs_baseline is None else f"{card.vs_baseline:+.1%} vs baseline"
+    if delta is None and card.vs_last_year is not None:
+        delta = f"{card.vs_last_year:+.1%} vs last year"
+    col.metric(card.label, format_value(card.value, card.unit), delta,
+               delta_color="normal" if card.direction == "up" else "inverse",
+               help=f"{card.definition}  \nFormula: {card.formula}" + (
+                   "  \nCompared with the baseline as a weekly rate." if card.per_week else ""),
+               border=True)
+    bits = [f"{card.window.start:%d %b}–{card.window.end:%d %b %Y}",
+            f"same days last year {format_value(card.last_year, card.unit)} "
+            f"({format_change(card.vs_last_year)})"]
+    if card.target_change is not None:
+        bits.append(f"target {card.target_change:+.0%}")
+    col.caption(" · ".join(bits))
+
+
+def chart(fig: go.Figure, table: pd.DataFrame, name: str, metric: Metric | None = None) -> None:
+    """A chart with its definition, the table behind it and a CSV download of that table."""
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+    if metric is not None:
+        st.caption(f"**{metric.label}** = {metric.formula}. {metric.definition}")
+    with st.expander("Table and CSV"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download CSV", table.to_csv(index=False).encode(), f"{name}.csv",
+                           "text/csv", key=f"csv:{name}")
+
+
+def empty(message: str) -> None:
+    st.info(message, icon="ℹ️")
