@@ -1,0 +1,150 @@
+"""Every page as each role on the demo company, and the numbers shown are the engine's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpi.engine import Engine, MetricRequest, Scope
+from kpi.initiatives import get_initiative
+from kpi.people import get_user, list_users, members
+from kpi.store import Store
+from kpi.summary import format_value
+from kpi.views import OUTPUTS, as_of, cards, initiatives_for, lever_weeks
+from tests.app.conftest import APP, Opener, _opener
+
+ROLES = {
+    "exec": ["outputs", "segments", "team", "coaching", "rollouts", "explore"],
+    "admin": ["outputs", "segments", "team", "coaching", "rollouts", "explore"],
+    "mgr-t1": ["team", "coaching", "rollouts", "explore"],
+    "rep-r002": ["me", "rollouts", "explore"],
+}
+CASES = [(user, page) for user, pages in ROLES.items() for page in pages]
+
+
+def shown(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize(("user", "page"), CASES, ids=[f"{u}-{p}" for u, p in CASES])
+def test_every_page_opens_for_every_role(open_page: Opener, user: str, page: str) -> None:
+    at = open_page(user, page)
+    assert at.title, "every page has a title"
+    assert not at.error
+
+
+def test_a_rep_cannot_open_manager_or_executive_pages(open_page: Opener) -> None:
+    at = open_page("rep-r002", "me")
+    for page in ("outputs", "segments", "team", "coaching"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"app_pages/{page}.py")
+
+
+def test_executive_outputs_equal_the_engine(open_page: Opener, demo_engine: Engine) -> None:
+    at = open_page("exec", "outputs")
+    day = as_of(demo_engine)
+    initiative = initiatives_for(demo_engine, Scope.everyone())[0]
+    expected = cards(demo_engine, OUTPUTS, "quarter", day, Scope.everyone(), initiative)
+    values = shown(at)
+    for card in expected:
+        assert values[card.label] == format_value(card.value, card.unit)
+    # and the card is the engine's plain quarter-to-date number
+    revenue = demo_engine.run(MetricRequest.make("revenue", grain="total",
+                                                 date_from=expected[0].window.start, date_to=day))
+    assert values["Revenue"] == format_value(float(revenue["value"].iloc[0]), "currency")
+    deltas = {m.label: m.delta for m in at.metric}
+    assert deltas["Win rate"].endswith("vs baseline")
+
+
+def test_grain_comes_from_the_link(open_page: Opener, demo_engine: Engine) -> None:
+    at = open_page("exec", "outputs", grain="month")
+    assert at.segmented_control(key="w:grain").value == "month"
+    day = as_of(demo_engine)
+    (revenue,) = cards(demo_engine, ["revenue"], "month", day, Scope.everyone(),
+                       initiatives_for(demo_engine, Scope.everyone())[0])
+    assert shown(at)["Revenue"] == format_value(revenue.value, "currency")
+    at.segmented_control(key="w:grain").set_value("year").run()
+    assert at.query_params["grain"] == "year"
+
+
+def test_manager_sees_their_team(open_page: Opener, demo_engine: Engine) -> None:
+    at = open_page("mgr-t1", "team")
+    assert "Atlas" in at.title[0].value
+    assert [o for o in at.selectbox(key="w:team").options] == ["Atlas"]
+    day = as_of(demo_engine)
+    initiative = initiatives_for(demo_engine, Scope.teams("T1"))[0]
+    for card in cards(demo_engine, ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"),
+                      "quarter", day, Scope.teams("T1"), initiative):
+        assert shown(at)[card.label] == format_value(card.value, card.unit)
+    heat = lever_weeks(demo_engine, "new_prospect_meetings", Scope.teams("T1"), day, 12, initiative)
+    table = at.dataframe[0].value
+    assert sorted(table["rep"].unique()) == sorted(heat["rep"].unique())
+    assert table["value"].sum() == pytest.approx(heat["value"].sum())
+    team_reps = {m.name for m in members(demo_engine.store, Scope.teams("T1"), heat["period"].min(),
+                                         day)}
+    assert set(table["rep"]) <= team_reps
+
+
+def test_rep_sees_only_their_own_numbers(open_page: Opener, demo_engine: Engine) -> None:
+    at = open_page("rep-r002", "me")
+    user = get_user(demo_engine.store, "rep-r002")
+    day = as_of(demo_engine)
+    initiative = initiatives_for(demo_engine, Scope.reps(user.rep_id))[0]
+    for card in cards(demo_engine, ("revenue", "win_rate"), "quarter", day,
+                      Scope.reps(user.rep_id), initiative):
+        assert shown(at)[card.label] == format_value(card.value, card.unit)
+    text = " ".join([m.value for m in at.markdown] + [str(d.value) for d in at.dataframe])
+    others = [u.name for u in list_users(demo_engine.store) if u.role == "rep" and u.user_id != "rep-r002"]
+    assert not [name for name in others if name in text]
+    assert "pace" in " ".join(m.value for m in at.markdown)
+
+
+def test_coaching_lists_only_the_managers_reps(open_page: Opener, demo_engine: Engine) -> None:
+    at = open_page("mgr-t2", "coaching")
+    options = at.selectbox(key="w:rep").options
+    day = as_of(demo_engine)
+    allowed = {m.name for m in members(demo_engine.store, Scope.teams("T2"),
+                                       day.replace(year=day.year - 1), day)}
+    assert options and set(options) <= allowed
+
+
+def test_explore_is_scoped_for_a_rep(open_page: Opener, demo_engine: Engine) -> None:
+    at = open_page("rep-r002", "explore", metric="revenue", grain="quarter")
+    assert "rep" not in at.selectbox(key="w:by").options
+    user = get_user(demo_engine.store, "rep-r002")
+    table = at.dataframe[0].value
+    lo, hi = table["period"].min(), as_of(demo_engine)
+    mine = demo_engine.run(MetricRequest.make("revenue", grain="quarter", date_from=lo, date_to=hi,
+                                              scope=Scope.reps(user.rep_id)))
+    assert table["value"].sum() == pytest.approx(mine["value"].sum())
+
+
+def test_creating_and_recalibrating_survive_a_restart(writable_app: Path) -> None:
+    at = _opener("exec", "rollouts")
+    at.text_input(key="new_name").input("Demo push")
+    at.text_area(key="new_strategy").input("More revenue from demos.")
+    at.text_area(key="new_tactics").input("+30% demos per rep-week.")
+    at.multiselect(key="new_metrics").select("demos").run()
+    at.number_input(key="new_change_demos").set_value(30.0)
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Created" in at.success[0].value
+    at.selectbox(key="re_metric").set_value("demos")
+    at.number_input(key="re_change").set_value(40.0)
+    at.text_input(key="re_note").input("ahead of plan")
+    next(b for b in at.button if b.label == "Re-calibrate").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+
+    restarted = _opener("exec", "rollouts", initiative="demo-push")
+    assert any("Demo push" in m.value for m in restarted.markdown)
+    with Store.open(writable_app) as store:
+        initiative = get_initiative(store, "Demo push")
+    assert [t.change_pct for t in initiative.target_history("demos")] == [0.3, 0.4]
+
+
+def test_a_missing_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KPI_DB", str(tmp_path / "none.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert "make run" in at.error[0].value
