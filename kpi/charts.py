@@ -135,7 +135,7 @@ def segment_bars(frame: pd.DataFrame, dimension: str) -> go.Figure:
     labels = order[dimension].astype(str)
     for col, (column, title, colour, text) in enumerate(panels, start=1):
         fig.add_trace(go.Bar(x=order[column], y=labels, orientation="h", marker_color=colour,
-                             texttemplate=text, textposition="auto", name=title,
+                             texttemplate=text, textposition="auto", textangle=0, name=title,
                              hovertemplate=f"%{{y}}: {text}<extra>{title}</extra>"),
                       1, col)
     fig.update_layout(**_LAYOUT, height=max(260, 30 * len(order) + 100), showlegend=False)

@@ -38,6 +38,7 @@ def show(page: Page, rep_id: str, you: bool) -> None:
         word = "at or above" if s.at_or_above else "below"
         col.metric(s.label, f"{s.weeks} week{'s' if s.weeks != 1 else ''}",
                    f"{word} {s.goal_kind}", delta_arrow="up" if s.at_or_above else "down",
+                   delta_color="normal" if s.at_or_above else "inverse",
                    border=True, help="Complete weeks in a row on the same side of the goal.")
 
     st.subheader("Levers against " + ("my" if you else "their") + " own baseline")

@@ -121,6 +121,7 @@ def _progress_metric(col: Any, p: Progress, metric: Metric) -> None:
         metric.label, format_value(p.current, metric.unit),
         f"{format_change(p.change_pct)} vs baseline · {target}",
         delta_color="normal" if metric.direction == "up" else "inverse",
+        delta_arrow="auto" if p.change_pct is not None else "off",
         help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}, against "
              f"the latest weeks (as many as the baseline has); {pace}.",
     )
