@@ -148,3 +148,16 @@ def test_a_missing_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("KPI_DB", str(tmp_path / "none.duckdb"))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert "make run" in at.error[0].value
+
+
+def test_every_page_works_before_any_initiative_exists(writable_app: Path) -> None:
+    with Store.open(writable_app, read_only=False) as store, store.transaction():
+        for table in ("reviews", "initiative_targets", "initiative_teams", "initiatives"):
+            store.execute(f"DELETE FROM {table}")
+    for user, pages in (("exec", ROLES["exec"]), ("mgr-t1", ["team"]), ("rep-r002", ["me"])):
+        for page in pages:
+            at = _opener(user, page)
+            assert not at.error
+            if page in ("outputs", "team", "me"):
+                assert any("No strategy rollout yet" in i.value for i in at.info)
+                assert at.metric, "the numbers still show, compared with last year"
