@@ -5,8 +5,9 @@ PY     := $(VENV)/bin/python
 DB     := data/demo.duckdb
 PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
+PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
-.PHONY: help install browser run demo test screenshots check lint bench clean
+.PHONY: help install browser postgres run demo test screenshots check lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,7 +39,17 @@ browser:  ## Debian's Chromium for the browser tests (installed with apt-get whe
 	  fi; \
 	fi
 
-test: $(VENV)/.installed browser lint  ## lint, then every test (unit, app, browser)
+postgres:  ## PostgreSQL server binaries for the database tests (apt-get when root)
+	@if [ -z "$(PG_BIN)" ] || [ ! -x "$(PG_BIN)/initdb" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's postgresql (database tests)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "The database tests need PostgreSQL's server binaries: sudo apt-get install postgresql"; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed browser postgres lint  ## lint, then every test (unit, app, browser, PostgreSQL)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 screenshots: $(VENV)/.installed browser  ## refresh the page screenshots in docs/

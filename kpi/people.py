@@ -72,17 +72,28 @@ def teams(store: Store, scope: Scope) -> list[tuple[str, str]]:
 def members(store: Store, scope: Scope, start: dt.date, end: dt.date) -> list[Member]:
     """Reps inside a scope at any time between ``start`` and ``end`` (for pickers and heat maps)."""
     if scope.kind == "rep":
-        sql = "SELECT rep_id, name FROM reps WHERE list_contains($ids, rep_id) ORDER BY name"
-        _, rows = store.rows(sql, {"ids": list(scope.ids)})
+        ids: dict[str, object] = {}
+        sql = f"SELECT rep_id, name FROM reps WHERE {_in('rep_id', scope.ids, ids)} ORDER BY name"
+        _, rows = store.rows(sql, ids)
         return [Member(*r) for r in rows]
+    params: dict[str, object] = {"start": start, "end": end}
+    teams_clause = "1 = 1" if scope.kind == "all" else _in("a.team_id", scope.ids, params)
     _, rows = store.rows(
-        """SELECT DISTINCT r.rep_id, r.name FROM rep_assignments a JOIN reps r USING (rep_id)
+        f"""SELECT DISTINCT r.rep_id, r.name FROM rep_assignments a JOIN reps r ON r.rep_id = a.rep_id
            WHERE a.valid_from <= $end AND (a.valid_to IS NULL OR a.valid_to > $start)
              AND (r.end_date IS NULL OR r.end_date >= $start) AND r.hire_date <= $end
-             AND ($all OR list_contains($ids, a.team_id))
-           ORDER BY r.name""",
-        {"start": start, "end": end, "all": scope.kind == "all", "ids": list(scope.ids)})
+             AND {teams_clause}
+           ORDER BY r.name""", params)
     return [Member(*r) for r in rows]
+
+
+def _in(column: str, values: tuple[str, ...], params: dict[str, object]) -> str:
+    """``column IN ($v0, $v1, ...)`` with every value bound; an empty list matches nothing."""
+    names = []
+    for value in values:
+        names.append(f"$v{len(params)}")
+        params[f"v{len(params)}"] = value
+    return f"{column} IN ({', '.join(names)})" if names else "1 = 0"
 
 
 def team_name(store: Store, team_id: str) -> str:
@@ -111,6 +122,7 @@ def _rep_in(store: Store, scope: Scope, rep_id: str) -> bool:
         return bool(store.scalar("SELECT count(*) FROM reps WHERE rep_id = $r", {"r": rep_id}))
     if scope.kind == "rep":
         return rep_id in scope.ids
+    params: dict[str, object] = {"r": rep_id}
     return bool(store.scalar(
-        "SELECT count(*) FROM rep_assignments WHERE rep_id = $r AND list_contains($t, team_id)",
-        {"r": rep_id, "t": list(scope.ids)}))
+        f"SELECT count(*) FROM rep_assignments WHERE rep_id = $r AND {_in('team_id', scope.ids, params)}",
+        params))

@@ -7,13 +7,18 @@ Read-only by default: reading a metric can never change data. Writes go through
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 if TYPE_CHECKING:  # pandas is imported on first use: the CLI's csv/json path never needs it
     import pandas as pd
@@ -119,6 +124,11 @@ class Store:
             if key not in _SHARED:
                 _SHARED[key] = _SharedFile(str(path))
         return cls(None, str(path), read_only, shared=_SHARED[key])
+
+    @staticmethod
+    def describe(target: str) -> str:
+        """How to name a database in messages and cache keys: never with its password."""
+        return _masked(target)
 
     @classmethod
     def create(cls, path: str | Path = MEMORY) -> Store:
@@ -244,6 +254,164 @@ class Store:
             raise DatabaseError(
                 f"{self.path} is open read-only", "open it with read_only=False to change data"
             )
+
+
+# SQLAlchemy dialect name -> sqlglot dialect name
+_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
+             "trino": "trino", "presto": "presto", "snowflake": "snowflake", "bigquery": "bigquery",
+             "databricks": "databricks", "hive": "spark", "spark": "spark", "mssql": "tsql",
+             "oracle": "oracle", "redshift": "redshift", "duckdb": "duckdb"}
+_PARAM = re.compile(r"__param_([A-Za-z0-9_]+)__")
+
+
+class SqlStore(Store):
+    """Any database SQLAlchemy can reach. The engine's SQL (DuckDB dialect, ``$name`` params) is
+    transpiled once per statement by sqlglot and runs *in* that database: nothing is pulled into
+    pandas but the result."""
+
+    def __init__(self, engine: Any, url: str, read_only: bool) -> None:
+        super().__init__(None, url, read_only)
+        self._engine = engine
+        self.dialect = _DIALECTS.get(engine.dialect.name, engine.dialect.name)
+
+    @classmethod
+    def open_url(cls, url: str, read_only: bool = True) -> SqlStore:
+        import sqlalchemy
+
+        try:
+            engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
+            with engine.connect():
+                pass
+        except Exception as exc:  # noqa: BLE001 - drivers raise their own types
+            raise DatabaseError(f"cannot connect to {_masked(url)}: {_first_line(exc)}",
+                                "check KPI_DATABASE_URL (driver, host, port, user, password)") from exc
+        return cls(engine, _masked(url), read_only)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def translate(self, sql: str) -> str:
+        """DuckDB SQL with ``$name`` parameters -> this database's SQL with ``:name`` binds."""
+        return _translate(sql, self.dialect)
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            yield con
+            return
+        with self._engine.connect() as con:
+            yield con
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[tuple]]:
+        import sqlalchemy
+
+        try:
+            with self._connection() as con:
+                result = con.execute(sqlalchemy.text(self.translate(sql)), dict(params or {}))
+                if not result.returns_rows:
+                    return [], []
+                return list(result.keys()), [tuple(_py(v) for v in r) for r in result]
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise DatabaseError(f"query failed: {_first_line(exc.orig or exc)}") from exc
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        import pandas as pd
+
+        columns, rows = self._run(sql, params)
+        return pd.DataFrame.from_records(rows, columns=columns)
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None
+             ) -> tuple[list[str], list[tuple]]:
+        return self._run(sql, params)
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        _, rows = self._run(sql, params)
+        return rows[0][0] if rows else None
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self._require_writable()
+        self._run(sql, params)
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        """Append rows (PostgreSQL: COPY, fast; others: batched INSERTs)."""
+        self._require_writable()
+        if table not in schema.TABLES:
+            raise DatabaseError(f"unknown table {table!r}", f"one of: {', '.join(schema.TABLES)}")
+        clean = frame.astype(object).where(frame.notna(), None)
+        records = [tuple(_py(v) for v in row) for row in clean.itertuples(index=False, name=None)]
+        with self._connection() as con:
+            raw = con.connection.driver_connection
+            if self.dialect == "postgres" and hasattr(raw, "cursor"):
+                with raw.cursor() as cur, cur.copy(
+                        f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
+                    for record in records:
+                        copy.write_row(record)
+            else:
+                import sqlalchemy
+
+                names = ", ".join(f":{c}" for c in frame.columns)
+                con.execute(sqlalchemy.text(
+                    f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({names})"),
+                    [dict(zip(frame.columns, r, strict=True)) for r in records])
+        return len(frame)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        self._require_writable()
+        if getattr(self._local, "con", None) is not None:
+            yield self
+            return
+        with self._engine.begin() as con:
+            self._local.con = con
+            try:
+                yield self
+            finally:
+                self._local.con = None
+
+    def tables(self) -> set[str]:
+        import sqlalchemy
+
+        return set(sqlalchemy.inspect(self._engine).get_table_names())
+
+    def create_schema(self) -> None:
+        """Create every canonical table that does not exist yet."""
+        with self.transaction():
+            for statement in schema.ddl():
+                self.execute(statement)
+
+
+@lru_cache(maxsize=4096)
+def _translate(sql: str, dialect: str) -> str:
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    tree = tree.transform(lambda n: exp.var(f"__param_{n.name}__")
+                          if isinstance(n, exp.Placeholder) and n.name else n)
+    return _PARAM.sub(r":\1", tree.sql(dialect=dialect))
+
+
+def _py(value: Any) -> Any:
+    """Driver and pandas types -> plain Python (Decimal sums become floats)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return value.item()
+    return value
+
+
+def _masked(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", url)
+
+
+def connect(target: str | Path, read_only: bool = True) -> Store:
+    """A DuckDB file (a path or ``duckdb:///path``) or any SQLAlchemy URL."""
+    text = str(target)
+    if text.startswith("duckdb:///"):
+        return Store.open(text.removeprefix("duckdb:///"), read_only)
+    if "://" in text:
+        return SqlStore.open_url(text, read_only)
+    return Store.open(text, read_only)
 
 
 def _first_line(exc: BaseException) -> str:

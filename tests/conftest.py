@@ -123,3 +123,47 @@ def demo_engine(demo_db: Path) -> Iterator[Engine]:
     store = Store.open(demo_db)
     yield Engine(store)
     store.close()
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL server binaries not found under /usr/lib/postgresql: run `make test` "
+                    "(it installs Debian's postgresql as root) or `sudo apt-get install postgresql`")
+    return found[-1].parent
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for this test session (as root, it runs as user postgres)."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    import psycopg
+
+    bin_dir = _pg_bin()
+    root = Path(tempfile.mkdtemp(prefix="leverboard-pg-"))  # outside pytest's root-only tmp dirs
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off", "start")
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres",
+                             autocommit=True) as con:
+            con.execute("CREATE DATABASE leverboard")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/leverboard"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,4 +1,9 @@
-"""Which database, which engine, who is looking. Shared by app.py and every page."""
+"""Which database, which engine, who is looking. Shared by app.py and every page.
+
+The database is, in order: ``KPI_DATABASE_URL`` (any SQLAlchemy URL), the ``url`` of
+``[connections.sql]`` in ``.streamlit/secrets.toml`` (Streamlit's ``st.connection("sql")``
+convention), or the DuckDB file ``KPI_DB`` (default ``data/demo.duckdb``).
+"""
 
 from __future__ import annotations
 
@@ -9,33 +14,56 @@ import streamlit as st
 
 from kpi.engine import Engine
 from kpi.people import User, get_user, list_users
-from kpi.store import Store
+from kpi.store import SqlStore, Store
 
 DEFAULT_DB = "data/demo.duckdb"
 USER_KEY = "pref:user"
 
 
+def db_url() -> str | None:
+    """The SQLAlchemy URL the app runs on, if it does not use a DuckDB file."""
+    url = os.environ.get("KPI_DATABASE_URL")
+    if url:
+        return url
+    try:
+        return st.secrets["connections"]["sql"]["url"]
+    except (KeyError, FileNotFoundError, AttributeError):
+        return None
+    except Exception:  # noqa: BLE001 - a malformed secrets.toml must not take the app down
+        return None
+
+
 def db_path() -> str:
-    return os.environ.get("KPI_DB", DEFAULT_DB)
+    """A key naming the database (the URL with its password masked, or the DuckDB path)."""
+    url = db_url()
+    return Store.describe(url) if url else os.environ.get("KPI_DB", DEFAULT_DB)
 
 
 @st.cache_resource(show_spinner=False)
-def _engine(path: str) -> Engine:
-    return Engine(Store.shared(path))
+def _engine(key: str) -> Engine:
+    url = db_url()
+    return Engine(SqlStore.open_url(url) if url else Store.shared(key))
+
+
+@st.cache_resource(show_spinner=False)
+def _sql_writer(key: str) -> Store:
+    return SqlStore.open_url(db_url() or "", read_only=False)
 
 
 def engine() -> Engine:
-    """The app's engine: one shared, read-guarded connection per database file."""
+    """The app's engine: one shared, thread-safe, read-guarded connection per database."""
     return _engine(db_path())
 
 
 def writer() -> Store:
-    """A store that may write (initiative edits); each use gets its own cursor."""
+    """A store that may write (initiative edits); each use gets its own connection or cursor."""
+    if db_url():
+        return _sql_writer(db_path())
     return Store.shared(db_path(), read_only=False)
 
 
 def database_ready() -> bool:
-    return Path(db_path()).is_file()
+    return bool(db_url()) or Path(db_path()).is_file()
 
 
 def user() -> User:

@@ -1,0 +1,23 @@
+"""The demo company copied into a throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kpi.schema import TABLES
+from kpi.store import SqlStore, Store
+
+
+@pytest.fixture(scope="session")
+def pg_demo(pg_url: str, demo_db: Path) -> Iterator[SqlStore]:
+    """PostgreSQL holding exactly the demo database's rows (loaded with COPY)."""
+    target = SqlStore.open_url(pg_url, read_only=False)
+    target.create_schema()
+    with Store.open(demo_db) as source, target.transaction():
+        for table in TABLES:
+            target.insert_frame(table, source.query(f"SELECT * FROM {table}"))
+    yield target
+    target.close()

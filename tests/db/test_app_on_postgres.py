@@ -1,0 +1,26 @@
+"""The app runs on PostgreSQL through KPI_DATABASE_URL and shows the same numbers as on DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpi.engine import Engine, Scope
+from kpi.store import SqlStore
+from kpi.summary import format_value
+from kpi.views import OUTPUTS, as_of, cards, initiatives_for
+from tests.app.conftest import _opener
+
+
+@pytest.mark.parametrize(("user", "page"), [("exec", "outputs"), ("mgr-t1", "team"),
+                                            ("rep-r002", "me"), ("exec", "segments")])
+def test_pages_on_postgres(pg_demo: SqlStore, pg_url: str, demo_engine: Engine,
+                           monkeypatch: pytest.MonkeyPatch, user: str, page: str) -> None:
+    monkeypatch.setenv("KPI_DATABASE_URL", pg_url)
+    at = _opener(user, page)
+    assert not at.error
+    if page == "outputs":
+        day = as_of(demo_engine)
+        initiative = initiatives_for(demo_engine, Scope.everyone())[0]
+        shown = {m.label: m.value for m in at.metric}
+        for card in cards(demo_engine, OUTPUTS, "quarter", day, Scope.everyone(), initiative):
+            assert shown[card.label] == format_value(card.value, card.unit)
