@@ -68,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(handler=_initiative)
 
+    p = sub.add_parser("import", help="load CRM exports (CSV or .xlsx) into a database")
+    p.add_argument("sources", nargs="+", type=Path, metavar="FILE",
+                   help="export files; a folder means every .csv/.xlsx in it")
+    p.add_argument("--db", required=True, help="DuckDB file (created if missing) or SQLAlchemy URL")
+    p.add_argument("--preset", required=True, help="canonical, salesforce, hubspot, maven, or yours")
+    p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
+                   help="stop: import nothing if any row is bad (default); skip: leave bad rows out")
+    p.add_argument("--check", action="store_true", help="validate and report only; write nothing")
+    p.set_defaults(handler=_import)
+
+    p = sub.add_parser("presets", help="list the import presets")
+    p.set_defaults(handler=_presets)
+
     p = sub.add_parser("demo", help="build the seeded demo company database")
     _db(p)
     p.add_argument("--seed", type=int, default=7)
@@ -142,6 +155,58 @@ def _initiative(args: argparse.Namespace) -> None:
         print(json.dumps(result, indent=2, default=str))
     else:
         _emit_records(result["metrics"], "table")
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InvalidRequest(f"{path}: no such file or folder", "check the path")
+    return found
+
+
+def _import(args: argparse.Namespace) -> int:
+    from kpi.ingest import Source, load, load_preset, plan_import
+    from kpi.store import SqlStore
+
+    preset = load_preset(args.preset)
+    url = "://" in args.db
+    if url:
+        store: Store = SqlStore.open_url(args.db, read_only=args.check)
+    elif Path(args.db).is_file():
+        store = Store.open(args.db, read_only=args.check)
+    else:
+        store = Store.create(args.db)
+    sources = [Source.from_path(p) for p in _files(args.sources)]
+    print(f"reading {len(sources)} file(s) with preset {preset.name!r}...", file=sys.stderr)
+    plan = plan_import(sources, preset, store)
+    for note in plan.report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for line in plan.report.lines():
+        print(f"problem: {line}", file=sys.stderr)
+    if args.check:
+        print(f"checked {plan.rows_read:,} rows: {len(plan.report.problems):,} problems "
+              "(nothing written)")
+        return 2 if plan.report.problems else 0
+    result = load(store, plan, on_error=args.on_error,
+                  progress=lambda share, text: print(f"[{share:4.0%}] {text}", file=sys.stderr,
+                                                     flush=True))
+    loaded = ", ".join(f"{n:,} {t}" for t, n in result.rows_loaded.items())
+    print(f"imported {result.rows_read:,} rows read: {loaded}; "
+          f"{result.rows_skipped:,} left out (import {result.import_id})")
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> None:
+    from kpi.ingest import list_presets
+
+    for preset in list_presets():
+        kinds = ", ".join(f.table for f in preset.files)
+        print(f"{preset.name:12} {kinds}\n             {preset.description}")
 
 
 def _demo(args: argparse.Namespace) -> None:

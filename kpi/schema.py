@@ -132,6 +132,18 @@ TABLES: dict[str, str] = {
         author          VARCHAR,
         recorded_at     TIMESTAMP NOT NULL
     """,
+    "imports": """
+        import_id     VARCHAR PRIMARY KEY,
+        started_at    TIMESTAMP NOT NULL,
+        finished_at   TIMESTAMP NOT NULL,
+        preset        VARCHAR NOT NULL,
+        files         VARCHAR NOT NULL,
+        rows_read     INTEGER NOT NULL,
+        rows_loaded   INTEGER NOT NULL,
+        rows_skipped  INTEGER NOT NULL,
+        loaded_by     VARCHAR,
+        summary       VARCHAR
+    """,
     "demo_truth": """
         metric_id     VARCHAR NOT NULL,
         team_id       VARCHAR NOT NULL,
@@ -142,6 +154,14 @@ TABLES: dict[str, str] = {
         note          VARCHAR,
         PRIMARY KEY (metric_id, team_id)
     """,
+}
+
+# the key an import upserts by (a CRM's own id where the table has one)
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "teams": ("team_id",), "reps": ("rep_id",), "rep_assignments": ("rep_id", "valid_from"),
+    "users": ("user_id",), "accounts": ("account_id",), "opportunities": ("opp_id",),
+    "stage_history": ("opp_id", "stage", "entered_at"), "activities": ("activity_id",),
+    "quotas": ("quota_id",),
 }
 
 # (table, column) -> (referenced table, referenced column); checked, not declared (see module doc).

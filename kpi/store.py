@@ -222,6 +222,21 @@ class Store:
                 db.unregister("_incoming")
         return len(frame)
 
+    def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Upsert by the table's key: rows with the same key are replaced, others appended."""
+        self._require_writable()
+        keys = schema.PRIMARY_KEYS[table]
+        match = " AND ".join(f"{table}.{k} = _incoming.{k}" for k in keys)
+        with self._using() as db:
+            db.register("_incoming", frame)
+            try:
+                db.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _incoming WHERE {match})")
+            except duckdb.Error as exc:
+                raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
+            finally:
+                db.unregister("_incoming")
+        return self.insert_frame(table, frame)
+
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """All or nothing: commit when the block ends, roll back on any exception."""
@@ -355,6 +370,22 @@ class SqlStore(Store):
                     f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({names})"),
                     [dict(zip(frame.columns, r, strict=True)) for r in records])
         return len(frame)
+
+    def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Upsert by the table's key (delete the same keys, then append), in the caller's
+        transaction."""
+        import sqlalchemy
+
+        self._require_writable()
+        keys = schema.PRIMARY_KEYS[table]
+        where = " AND ".join(f"{k} = :{k}" for k in keys)
+        pairs = frame[list(keys)].astype(object).where(frame[list(keys)].notna(), None)
+        with self._connection() as con:
+            if len(pairs):
+                con.execute(sqlalchemy.text(f"DELETE FROM {table} WHERE {where}"),
+                            [{k: _py(v) for k, v in zip(keys, row, strict=True)}
+                             for row in pairs.itertuples(index=False, name=None)])
+        return self.insert_frame(table, frame)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -1,0 +1,141 @@
+"""Write a checked plan: one transaction, upserts by the CRM's ids, and a record of the import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi import schema
+from kpi.errors import InvalidRequest
+from kpi.ingest.plan import Plan
+from kpi.store import Store
+
+ORDER = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
+         "activities", "quotas", "users")
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: str
+    rows_read: int
+    rows_loaded: dict[str, int]
+    rows_skipped: int
+
+    @property
+    def total_loaded(self) -> int:
+        return sum(self.rows_loaded.values())
+
+
+class ImportRefused(InvalidRequest):
+    """The plan has problems and the caller asked to stop on them; nothing was written."""
+
+
+def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None = None,
+         progress: Progress | None = None) -> ImportResult:
+    """Write the plan all or nothing. ``on_error='skip'`` leaves rows with problems out."""
+    if on_error not in ("stop", "skip"):
+        raise InvalidRequest(f"unknown on_error {on_error!r}", "use 'stop' or 'skip'")
+    report = plan.report
+    if report.fatal or (report.problems and on_error == "stop"):
+        lines = "\n  ".join(report.lines(12))
+        raise ImportRefused(f"nothing was imported; {len(report.problems):,} problems:\n  {lines}",
+                            "fix the files, or import with --on-error skip to leave those rows out"
+                            if not report.fatal else "fix the files and import again")
+    frames = {t: f for t, f in plan.frames(skip_bad=True).items() if len(f)}
+    tell = progress or (lambda share, text: None)
+    started = dt.datetime.now().replace(microsecond=0)
+    loaded: dict[str, int] = {}
+    with store.transaction():
+        for statement in schema.ddl():
+            store.execute(statement)
+        steps = [t for t in ORDER if t in frames]
+        for i, table in enumerate(steps):
+            tell(i / max(len(steps), 1), f"writing {table} ({len(frames[table]):,} rows)")
+            loaded[table] = _write(store, table, frames[table])
+        _first_admin(store)
+        skipped = plan.rows_read - sum(len(f) for t, f in frames.items()
+                                       if t not in ("teams", "rep_assignments"))
+        result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded, max(skipped, 0))
+        _record(store, plan, result, started, loaded_by)
+    tell(1.0, "done")
+    return result
+
+
+def _write(store: Store, table: str, frame: pd.DataFrame) -> int:
+    columns = [c for c in frame.columns if c in _columns(table)]
+    frame = frame[columns]
+    if table == "rep_assignments":
+        return _merge_assignments(store, frame)
+    return store.replace_rows(table, frame.drop_duplicates(subset=list(schema.PRIMARY_KEYS[table]),
+                                                           keep="last"))
+
+
+def _columns(table: str) -> set[str]:
+    body = schema.TABLES[table]
+    return {line.split()[0] for line in body.strip().splitlines()
+            if line.strip() and not line.strip().startswith(("CHECK", "PRIMARY", "UNIQUE"))}
+
+
+def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
+    """Effective dating: a rep whose team or region changed gets a new assignment from today."""
+    today = dt.date.today()
+    written = 0
+    for row in frame.to_dict("records"):
+        _, current = store.rows(
+            "SELECT team_id, region, segment, motion, valid_from FROM rep_assignments "
+            "WHERE rep_id = $r AND valid_to IS NULL", {"r": row["rep_id"]})
+        wanted = (row["team_id"], row["region"], row["segment"], row["motion"])
+        if current and tuple(current[0][:4]) == wanted:
+            continue
+        if current and current[0][4] < today:
+            store.execute("UPDATE rep_assignments SET valid_to = $d WHERE rep_id = $r AND "
+                          "valid_to IS NULL", {"d": today, "r": row["rep_id"]})
+            row["valid_from"] = today
+        elif current:
+            store.execute("DELETE FROM rep_assignments WHERE rep_id = $r AND valid_to IS NULL",
+                          {"r": row["rep_id"]})
+        store.insert_frame("rep_assignments", pd.DataFrame([row]))
+        written += 1
+    return written
+
+
+def _first_admin(store: Store) -> None:
+    """A database with no users gets one admin, so the app can be opened."""
+    if not store.scalar("SELECT count(*) FROM users"):
+        store.execute("INSERT INTO users (user_id, name, role) VALUES ('admin', 'Admin', 'admin')")
+
+
+def _record(store: Store, plan: Plan, result: ImportResult, started: dt.datetime,
+            loaded_by: str | None) -> None:
+    summary = json.dumps({"loaded": result.rows_loaded, "notes": plan.report.notes[:20]})
+    store.execute(
+        "INSERT INTO imports VALUES ($id, $started, $finished, $preset, $files, $read, $loaded, "
+        "$skipped, $by, $summary)",
+        {"id": result.import_id, "started": started,
+         "finished": dt.datetime.now().replace(microsecond=0), "preset": plan.preset.name,
+         "files": ", ".join(plan.files), "read": result.rows_read, "loaded": result.total_loaded,
+         "skipped": result.rows_skipped, "by": loaded_by or _whoami(), "summary": summary})
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def recent_imports(store: Store, limit: int = 20) -> pd.DataFrame:
+    """The latest imports, newest first (empty when nothing was imported yet)."""
+    if "imports" not in store.tables():
+        return pd.DataFrame(columns=["finished_at", "preset", "files", "rows_read", "rows_loaded",
+                                     "rows_skipped", "loaded_by"])
+    return store.query(
+        "SELECT finished_at, preset, files, rows_read, rows_loaded, rows_skipped, loaded_by "
+        "FROM imports ORDER BY finished_at DESC LIMIT $n", {"n": limit})

@@ -1,0 +1,132 @@
+"""Mapping presets: which export columns feed which canonical columns. Presets are data (YAML).
+
+Shipped presets live next to this module; a user's own presets (saved from the Data page or
+written by hand) live in ``data/presets`` or the folder named by ``KPI_PRESETS``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kpi.errors import InvalidRequest, NotFound
+
+SHIPPED = Path(__file__).with_name("presets")
+TABLES = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
+          "activities", "quotas", "users")
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "teams": ("team_id", "name"),
+    "reps": ("rep_id", "name"),
+    "rep_assignments": ("rep_id", "team_id", "region", "valid_from"),
+    "accounts": ("account_id", "name"),
+    "opportunities": ("opp_id", "rep_id", "created_at", "stage"),
+    "stage_history": ("opp_id", "stage", "entered_at"),
+    "activities": ("activity_id", "rep_id", "occurred_at", "type"),
+    "quotas": ("quota_id", "period_start", "period_end", "amount"),
+    "users": ("user_id", "name", "role"),
+}
+
+
+@dataclass(frozen=True)
+class FileMap:
+    """How one kind of export file becomes one canonical table."""
+
+    table: str
+    columns: dict[str, list[str]]  # canonical column -> export column names to try, in order
+    match: list[str] = field(default_factory=list)  # canonical columns whose source must exist
+    constants: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # per column: alias -> value
+    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open
+    rep_by: str = "id"  # how deals and activities name their rep: 'id' or 'name'
+    skip_if_missing: list[str] = field(default_factory=list)  # rows without these: skipped, noted
+    title_case: list[str] = field(default_factory=list)
+
+    def source(self, canonical: str, header: list[str]) -> str | None:
+        """The export column that feeds ``canonical`` in a file with this header."""
+        return next((c for c in self.columns.get(canonical, []) if c in header), None)
+
+    def matches(self, header: list[str]) -> bool:
+        needed = self.match or list(REQUIRED[self.table])
+        return all(self.source(c, header) or c in self.constants for c in needed)
+
+    def expected(self) -> str:
+        needed = self.match or list(REQUIRED[self.table])
+        return ", ".join(" or ".join(self.columns.get(c, [c])) for c in needed)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    files: list[FileMap]
+    date_order: str = "MDY"  # how to read 03/04/2025: MDY (US) or DMY
+    create_reps: bool = False  # unknown rep names on deals and activities become new reps
+    ignore: list[str] = field(default_factory=list)  # file names known to hold nothing to load
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True)
+
+
+def _folders() -> list[Path]:
+    user = Path(os.environ.get("KPI_PRESETS", "data/presets"))
+    return [SHIPPED, user]
+
+
+def list_presets() -> list[Preset]:
+    found: dict[str, Preset] = {}
+    for folder in _folders():
+        for path in sorted(folder.glob("*.yaml")):
+            preset = _parse(path.read_text(), str(path))
+            found[preset.name] = preset
+    return list(found.values())
+
+
+def load_preset(name: str) -> Preset:
+    for preset in list_presets():
+        if preset.name == name:
+            return preset
+    names = ", ".join(p.name for p in list_presets())
+    raise NotFound(f"no import preset named {name!r}", f"use one of: {names}")
+
+
+def save_preset(preset: Preset) -> Path:
+    """Save a user preset (never over a shipped one)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,40}", preset.name):
+        raise InvalidRequest(f"preset name {preset.name!r} is not usable",
+                             "use 2-40 lower-case letters, digits, '-' or '_'")
+    if (SHIPPED / f"{preset.name}.yaml").exists():
+        raise InvalidRequest(f"{preset.name!r} is a shipped preset", "pick another name")
+    folder = _folders()[1]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{preset.name}.yaml"
+    path.write_text(preset.to_yaml())
+    return path
+
+
+def _parse(text: str, origin: str) -> Preset:
+    try:
+        raw = yaml.safe_load(text)
+        files = [_file_map(f) for f in raw["files"]]
+        return Preset(name=raw["name"], description=raw.get("description", ""), files=files,
+                      date_order=raw.get("date_order", "MDY"),
+                      create_reps=bool(raw.get("create_reps", False)),
+                      ignore=list(raw.get("ignore", [])))
+    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequest(f"preset {origin} is not valid: {exc}",
+                             "compare it with a shipped preset in kpi/ingest/presets") from exc
+
+
+def _file_map(raw: dict[str, Any]) -> FileMap:
+    if raw["table"] not in TABLES:
+        raise ValueError(f"unknown table {raw['table']!r}")
+    columns = {k: [v] if isinstance(v, str) else list(v) for k, v in raw["columns"].items()}
+    return FileMap(table=raw["table"], columns=columns, match=list(raw.get("match", [])),
+                   constants=dict(raw.get("constants", {})), values=dict(raw.get("values", {})),
+                   stages=dict(raw.get("stages", {})), rep_by=raw.get("rep_by", "id"),
+                   skip_if_missing=list(raw.get("skip_if_missing", [])),
+                   title_case=list(raw.get("title_case", [])))
