@@ -219,7 +219,7 @@ class Store:
             except duckdb.Error as exc:
                 raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
             finally:
-                db.unregister("_incoming")
+                _unregister(db)
         return len(frame)
 
     def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
@@ -234,7 +234,7 @@ class Store:
             except duckdb.Error as exc:
                 raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
             finally:
-                db.unregister("_incoming")
+                _unregister(db)
         return self.insert_frame(table, frame)
 
     @contextmanager
@@ -443,6 +443,14 @@ def connect(target: str | Path, read_only: bool = True) -> Store:
     if "://" in text:
         return SqlStore.open_url(text, read_only)
     return Store.open(text, read_only)
+
+
+def _unregister(db: duckdb.DuckDBPyConnection) -> None:
+    """Drop the frame view; after a failed statement the transaction may refuse even that."""
+    try:
+        db.unregister("_incoming")
+    except duckdb.Error:
+        pass
 
 
 def _first_line(exc: BaseException) -> str:

@@ -119,7 +119,7 @@ def _record(store: Store, plan: Plan, result: ImportResult, started: dt.datetime
         "INSERT INTO imports VALUES ($id, $started, $finished, $preset, $files, $read, $loaded, "
         "$skipped, $by, $summary)",
         {"id": result.import_id, "started": started,
-         "finished": dt.datetime.now().replace(microsecond=0), "preset": plan.preset.name,
+         "finished": dt.datetime.now(), "preset": plan.preset.name,
          "files": ", ".join(plan.files), "read": result.rows_read, "loaded": result.total_loaded,
          "skipped": result.rows_skipped, "by": loaded_by or _whoami(), "summary": summary})
 

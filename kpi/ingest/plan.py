@@ -97,11 +97,7 @@ def _map_file(raw: RawFile, preset: Preset, report: Report) -> pd.DataFrame | No
     header = [c for c in raw.frame.columns if c != "_row"]
     fmap = next((f for f in preset.files if f.matches(header)), None)
     if fmap is None:
-        expected = "; ".join(f"{f.table}: {f.expected()}" for f in preset.files)
-        report.add(Problem(raw.name, 1, None, None,
-                           f"no file kind of preset {preset.name!r} matches these columns "
-                           f"({', '.join(header[:12])}{' ...' if len(header) > 12 else ''})",
-                           f"expected columns — {expected}; or pick another preset", fatal=True))
+        report.add(_unmatched(raw.name, header, preset))
         return None
     report.rows_read[raw.name] = len(raw.frame)
     out = pd.DataFrame({"_file": raw.name, "_row": raw.frame["_row"]})
@@ -123,6 +119,27 @@ def _map_file(raw: RawFile, preset: Preset, report: Report) -> pd.DataFrame | No
     out.attrs["table"] = fmap.table
     out.attrs["rep_by"] = fmap.rep_by
     return out
+
+
+def _unmatched(name: str, header: list[str], preset: Preset) -> Problem:
+    """Say which table the file looks like and which columns it lacks, or list what fits."""
+    def found(f: FileMap) -> int:
+        return sum(bool(f.source(c, header)) for c in (f.match or REQUIRED[f.table]))
+
+    closest = max(preset.files, key=found)
+    if found(closest) >= 2:
+        needed = closest.match or list(REQUIRED[closest.table])
+        missing = [" or ".join(closest.columns.get(c, [c])) for c in needed
+                   if not closest.source(c, header) and c not in closest.constants]
+        return Problem(name, 1, None, None,
+                       f"looks like {closest.table} but required columns are missing: "
+                       f"{'; '.join(missing)}",
+                       "add them to the export, or map them in a custom preset", fatal=True)
+    expected = "; ".join(f"{f.table}: {f.expected()}" for f in preset.files)
+    shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
+    return Problem(name, 1, None, None,
+                   f"no file kind of preset {preset.name!r} matches these columns ({shown})",
+                   f"expected columns — {expected}; or pick another preset", fatal=True)
 
 
 def _clean(value: object) -> object:
