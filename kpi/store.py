@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -447,10 +447,8 @@ def connect(target: str | Path, read_only: bool = True) -> Store:
 
 def _unregister(db: duckdb.DuckDBPyConnection) -> None:
     """Drop the frame view; after a failed statement the transaction may refuse even that."""
-    try:
+    with suppress(duckdb.Error):
         db.unregister("_incoming")
-    except duckdb.Error:
-        pass
 
 
 def _first_line(exc: BaseException) -> str:
