@@ -23,18 +23,22 @@ PAGES = {
                         url_path="rollouts"),
     "explore": st.Page("app_pages/explore.py", title="Explore", icon=":material/query_stats:",
                        url_path="explore"),
+    "data": st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:",
+                    url_path="data"),
 }
 ROLE_PAGES = {
-    "executive": ("outputs", "segments", "team", "coaching", "rollouts", "explore"),
-    "admin": ("outputs", "segments", "team", "coaching", "rollouts", "explore"),
+    "executive": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data"),
+    "admin": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data"),
     "manager": ("team", "coaching", "rollouts", "explore"),
     "rep": ("me", "rollouts", "explore"),
 }
 
 if not session.database_ready():
     st.title("leverboard")
-    st.error(f"No database at `{session.db_path()}`. Build the demo with `make run` "
-             "or `python -m kpi demo --db data/demo.duckdb`, or set KPI_DB to your database.")
+    st.error(f"No database at `{session.db_path()}`. Build the demo with `make run` or "
+             "`python -m kpi demo --db data/demo.duckdb`; import your own CRM export with "
+             "`python -m kpi import FILES --db data/mine.duckdb --preset salesforce` and set "
+             "KPI_DB to it; or point KPI_DATABASE_URL at your database.")
     st.stop()
 
 try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from kpi.engine import Engine, Scope
+from kpi.errors import KpiError
 from kpi.initiatives import Initiative
 from kpi.people import User, teams
 from kpi.periods import Window
@@ -36,7 +37,12 @@ def start(title: str, intro: str, scope: Scope | None = None, card: bool = True)
     eng, user = session.engine(), session.user()
     st.title(title)
     st.caption(intro)
-    lo, hi = data.view("data_range")
+    try:
+        lo, hi = data.view("data_range")
+    except KpiError:
+        st.info("No data yet. An administrator can import a CRM export on the **Data** page "
+                "(or run `python -m kpi import FILES --db PATH --preset NAME`).", icon="ℹ️")
+        st.stop()
     day = data.view("as_of")
     initiative = widgets.initiative_picker(initiatives_for(eng, scope or user.scope))
     if card:

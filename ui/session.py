@@ -75,8 +75,9 @@ def pick_user(eng: Engine) -> User:
     """Demo 'view as' picker: every user of the database, grouped by role."""
     users = {u.user_id: u for u in list_users(eng.store)}
     if not users:
-        st.sidebar.error("This database has no users yet: add one with `python -m kpi user add`.")
-        st.stop()
+        st.sidebar.info("This database has no users yet: you act as its administrator. Import "
+                        "your CRM export on the Data page.")
+        return User("admin", "Administrator", "admin")
     ids = list(users)
     chosen = st.session_state.get(USER_KEY)
     if chosen not in users:

@@ -5,10 +5,11 @@ transaction (upserting by the CRM's ids, so re-importing the same export changes
 records the import. See :mod:`kpi.ingest.presets` for the shipped presets.
 """
 
-from kpi.ingest.load import ImportResult, load, recent_imports
+from kpi.ingest.load import ImportRefused, ImportResult, freshness, load, recent_imports
 from kpi.ingest.plan import Plan, Source, plan_import
 from kpi.ingest.presets import Preset, list_presets, load_preset, save_preset
 from kpi.ingest.report import Problem, Report
 
-__all__ = ["ImportResult", "Plan", "Preset", "Problem", "Report", "Source", "list_presets",
-           "load", "load_preset", "plan_import", "recent_imports", "save_preset"]
+__all__ = ["ImportRefused", "ImportResult", "Plan", "Preset", "Problem", "Report", "Source",
+           "freshness", "list_presets", "load", "load_preset", "plan_import", "recent_imports",
+           "save_preset"]

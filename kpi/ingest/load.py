@@ -139,3 +139,14 @@ def recent_imports(store: Store, limit: int = 20) -> pd.DataFrame:
     return store.query(
         "SELECT finished_at, preset, files, rows_read, rows_loaded, rows_skipped, loaded_by "
         "FROM imports ORDER BY finished_at DESC LIMIT $n", {"n": limit})
+
+
+def freshness(store: Store) -> dict[str, object]:
+    """Rows per table, the last import and the last day with data (for the Data page)."""
+    present = store.tables()
+    counts = {t: int(store.scalar(f"SELECT count(*) FROM {t}")) for t in ORDER if t in present}
+    last = recent_imports(store, 1)
+    _, rows = store.rows("SELECT max(coalesce(closed_at, created_at)) FROM opportunities") \
+        if "opportunities" in present else ([], [(None,)])
+    return {"rows": counts, "last_import": None if last.empty else last.iloc[0].to_dict(),
+            "data_through": rows[0][0]}

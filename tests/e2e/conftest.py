@@ -79,6 +79,19 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     app.stop()
 
 
+@pytest.fixture
+def empty_server(tmp_path: Path) -> Iterator[AppServer]:
+    """The app on a brand-new, empty database (what a user starts from with their own data)."""
+    from kpi.store import Store
+
+    db = tmp_path / "mine.duckdb"
+    Store.create(db).close()
+    app = AppServer(db, tmp_path)
+    app.start()
+    yield app
+    app.stop()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
