@@ -170,7 +170,7 @@ def _files(paths: list[Path]) -> list[Path]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from kpi.ingest import Source, load, load_preset, plan_import
+    from kpi.ingest import load_preset
     from kpi.store import SqlStore
 
     preset = load_preset(args.preset)
@@ -181,6 +181,15 @@ def _import(args: argparse.Namespace) -> int:
         store = Store.open(args.db, read_only=args.check)
     else:
         store = Store.create(args.db)
+    try:
+        return _run_import(args, preset, store)
+    finally:
+        store.close()
+
+
+def _run_import(args: argparse.Namespace, preset: Any, store: Store) -> int:
+    from kpi.ingest import Source, load, plan_import
+
     sources = [Source.from_path(p) for p in _files(args.sources)]
     print(f"reading {len(sources)} file(s) with preset {preset.name!r}...", file=sys.stderr)
     plan = plan_import(sources, preset, store)

@@ -156,7 +156,7 @@ def _normalise(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) -> p
             if hits.any():
                 for alias, value in aliases.items():
                     n = int((out[column] == alias).sum())
-                    if n:
+                    if n and alias.lower() != str(value).lower():
                         report.notes.append(f"{name}: {n:,} rows: {column} {alias!r} read as {value!r}")
                 out[column] = out[column].replace(aliases)
     for column in fmap.title_case:
@@ -182,6 +182,8 @@ def _typed(out: pd.DataFrame, fmap: FileMap, preset: Preset, name: str, report: 
                                  keep_time=column in TIMESTAMPS)
         elif column in NUMBERS:
             out[column] = _numbers(out, column, name, report)
+            if column == "employees":
+                out[column] = out[column].map(lambda v: None if v is None else int(round(v)))
         elif column in BOOLEANS:
             out[column] = _booleans(out, column, name, report)
     if fmap.table == "opportunities":

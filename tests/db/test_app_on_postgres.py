@@ -24,3 +24,21 @@ def test_pages_on_postgres(pg_demo: SqlStore, pg_url: str, demo_engine: Engine,
         shown = {m.label: m.value for m in at.metric}
         for card in cards(demo_engine, OUTPUTS, "quarter", day, Scope.everyone(), initiative):
             assert shown[card.label] == format_value(card.value, card.unit)
+
+
+def test_the_url_can_come_from_streamlit_secrets(pg_demo: SqlStore, pg_url: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    monkeypatch.delenv("KPI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KPI_DB", "/nonexistent.duckdb")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["connections"] = {"sql": {"url": pg_url}}
+    at.session_state["pref:user"] = "exec"
+    at.run()
+    at.switch_page("app_pages/outputs.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert "Revenue" in [m.label for m in at.metric]
