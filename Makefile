@@ -5,7 +5,6 @@ PY     := $(VENV)/bin/python
 DB     := data/demo.duckdb
 PORT   ?= 8501
 CHROMIUM ?= /usr/bin/chromium
-PG_BIN ?= $(firstword $(wildcard /usr/lib/postgresql/*/bin))
 
 .PHONY: help install browser postgres run demo test screenshots check lint bench clean
 
@@ -29,25 +28,23 @@ demo: $(VENV)/.installed  ## (re)build the demo database
 run: $(VENV)/.installed $(DB)  ## start the app on http://localhost:8501
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
-browser:  ## Debian's Chromium for the browser tests (installed with apt-get when root)
-	@if [ ! -x $(CHROMIUM) ]; then \
+# $(call need,DEBIAN-PACKAGE,SHELL-TEST,WHAT-FOR): apt-get install it when missing (as root)
+define need
+	@if ! $(2); then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's chromium (browser tests)..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "installing Debian's $(1) ($(3))..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM): sudo apt-get install chromium"; exit 1; \
+	    echo "$(3) need Debian's $(1): sudo apt-get install $(1)"; exit 1; \
 	  fi; \
 	fi
+endef
+
+browser:  ## Debian's Chromium for the browser tests (installed with apt-get when root)
+	$(call need,chromium,[ -x $(CHROMIUM) ],the browser tests)
 
 postgres:  ## PostgreSQL server binaries for the database tests (apt-get when root)
-	@if [ -z "$(PG_BIN)" ] || [ ! -x "$(PG_BIN)/initdb" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian's postgresql (database tests)..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else \
-	    echo "The database tests need PostgreSQL's server binaries: sudo apt-get install postgresql"; exit 1; \
-	  fi; \
-	fi
+	$(call need,postgresql,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1,the database tests)
 
 test: $(VENV)/.installed browser postgres lint  ## lint, then every test (unit, app, browser, PostgreSQL)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q

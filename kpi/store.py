@@ -212,14 +212,8 @@ class Store:
         if table not in schema.TABLES:
             raise DatabaseError(f"unknown table {table!r}", f"one of: {', '.join(schema.TABLES)}")
         columns = ", ".join(frame.columns)
-        with self._using() as db:
-            db.register("_incoming", frame)
-            try:
-                db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
-            except duckdb.Error as exc:
-                raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
-            finally:
-                _unregister(db)
+        self._with_frame(table, frame, f"INSERT INTO {table} ({columns}) SELECT {columns} "
+                                       "FROM _incoming")
         return len(frame)
 
     def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
@@ -227,15 +221,20 @@ class Store:
         self._require_writable()
         keys = schema.PRIMARY_KEYS[table]
         match = " AND ".join(f"{table}.{k} = _incoming.{k}" for k in keys)
+        self._with_frame(table, frame,
+                         f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _incoming WHERE {match})")
+        return self.insert_frame(table, frame)
+
+    def _with_frame(self, table: str, frame: pd.DataFrame, sql: str) -> None:
+        """Run one statement that reads ``frame`` as the view ``_incoming``."""
         with self._using() as db:
             db.register("_incoming", frame)
             try:
-                db.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _incoming WHERE {match})")
+                db.execute(sql)
             except duckdb.Error as exc:
                 raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
             finally:
                 _unregister(db)
-        return self.insert_frame(table, frame)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
