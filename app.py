@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi.errors import KpiError
-from ui import session
+from ui import session, signin
 
 st.set_page_config(page_title="leverboard", page_icon="📈", layout="wide")
 
@@ -25,10 +25,12 @@ PAGES = {
                        url_path="explore"),
     "data": st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:",
                     url_path="data"),
+    "users": st.Page("app_pages/users.py", title="Users", icon=":material/manage_accounts:",
+                     url_path="users"),
 }
 ROLE_PAGES = {
     "executive": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data"),
-    "admin": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data"),
+    "admin": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data", "users"),
     "manager": ("team", "coaching", "rollouts", "explore"),
     "rep": ("me", "rollouts", "explore"),
 }
@@ -42,11 +44,24 @@ if not session.database_ready():
     st.stop()
 
 try:
-    user = session.pick_user(session.engine())
+    user = session.signed_in(session.engine())
 except KpiError as exc:
     st.error(str(exc))
     st.stop()
+if user is None:
+    session.remember_destination()
+    signin.show()
+    st.stop()
 st.session_state["user"] = user
 st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")
-navigation = st.navigation([PAGES[p] for p in ROLE_PAGES.get(user.role, ("rollouts",))])
+if st.sidebar.button("Sign out", key="sign_out"):
+    session.sign_out()
+    if session.sso_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+    st.rerun()
+allowed = ROLE_PAGES.get(user.role, ("rollouts",))
+navigation = st.navigation([PAGES[p] for p in allowed])
+destination = session.take_destination()
+if destination in allowed and destination != navigation.url_path:
+    st.switch_page(PAGES[destination], query_params=dict(st.query_params))
 navigation.run()

@@ -78,6 +78,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="validate and report only; write nothing")
     p.set_defaults(handler=_import)
 
+    p = sub.add_parser("user", help="local accounts: add, passwd, list")
+    p.add_argument("action", choices=("add", "passwd", "list"))
+    p.add_argument("user_id", nargs="?")
+    p.add_argument("--db", required=True, help="DuckDB file or SQLAlchemy URL")
+    p.add_argument("--name", default="")
+    p.add_argument("--email")
+    p.add_argument("--role", choices=("executive", "manager", "rep", "admin"), default="admin")
+    p.add_argument("--rep", help="the rep a rep user is (rep_id)")
+    p.add_argument("--team", help="the team a manager manages (team_id)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password from standard input instead of prompting")
+    p.set_defaults(handler=_user)
+
     p = sub.add_parser("presets", help="list the import presets")
     p.set_defaults(handler=_presets)
 
@@ -208,6 +221,40 @@ def _run_import(args: argparse.Namespace, preset: Any, store: Store) -> int:
     print(f"imported {result.rows_read:,} rows read: {loaded}; "
           f"{result.rows_skipped:,} left out (import {result.import_id})")
     return 0
+
+
+def _user(args: argparse.Namespace) -> None:
+    from kpi.auth import add_user, set_password
+    from kpi.people import list_users
+    from kpi.store import connect
+
+    with connect(args.db, read_only=args.action == "list") as store:
+        if args.action == "list":
+            for u in list_users(store):
+                binding = u.rep_id or u.team_id or ""
+                print(f"{u.user_id:16} {u.role:10} {binding:8} {u.name}")
+            return
+        if not args.user_id:
+            raise InvalidRequest(f"user {args.action} needs a user id")
+        password = _password(args.password_stdin)
+        if args.action == "add":
+            user = add_user(store, args.user_id, args.name or args.user_id, args.role, password,
+                            args.email, args.rep, args.team)
+            print(f"added {user.user_id} ({user.role})")
+        else:
+            set_password(store, args.user_id, password)
+            print(f"password set for {args.user_id}")
+
+
+def _password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InvalidRequest("the two passwords differ", "type the same password twice")
+    return first
 
 
 def _presets(args: argparse.Namespace) -> None:

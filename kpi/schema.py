@@ -132,6 +132,10 @@ TABLES: dict[str, str] = {
         author          VARCHAR,
         recorded_at     TIMESTAMP NOT NULL
     """,
+    "login_failures": """
+        login         VARCHAR NOT NULL,
+        failed_at     TIMESTAMP NOT NULL
+    """,
     "imports": """
         import_id     VARCHAR PRIMARY KEY,
         started_at    TIMESTAMP NOT NULL,
@@ -188,6 +192,11 @@ REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
 def ddl() -> list[str]:
     """CREATE TABLE statements for the whole canonical model, in dependency-free order."""
     return [f"CREATE TABLE IF NOT EXISTS {name} ({body.rstrip()}\n)" for name, body in TABLES.items()]
+
+
+def ddl_for(table: str) -> str:
+    """The CREATE TABLE IF NOT EXISTS statement of one table (for tables added after a build)."""
+    return f"CREATE TABLE IF NOT EXISTS {table} ({TABLES[table].rstrip()}\n)"
 
 
 def overlap_check_sql() -> str:

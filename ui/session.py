@@ -7,17 +7,21 @@ convention), or the DuckDB file ``KPI_DB`` (default ``data/demo.duckdb``).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import streamlit as st
 
 from kpi.engine import Engine
-from kpi.people import User, get_user, list_users
+from kpi.errors import KpiError
+from kpi.people import User, get_user
 from kpi.store import SqlStore, Store
 
 DEFAULT_DB = "data/demo.duckdb"
-USER_KEY = "pref:user"
+AUTH_KEY = "auth:user"
+SEEN_KEY = "auth:seen"
 
 
 def db_url() -> str | None:
@@ -67,31 +71,77 @@ def database_ready() -> bool:
 
 
 def user() -> User:
-    """The user the pages are drawn for (set by app.py before the page runs)."""
+    """The signed-in user the pages are drawn for (set by app.py before the page runs)."""
     return st.session_state["user"]
 
 
-def pick_user(eng: Engine) -> User:
-    """Demo 'view as' picker: every user of the database, grouped by role."""
-    users = {u.user_id: u for u in list_users(eng.store)}
-    if not users:
-        st.sidebar.info("This database has no users yet: you act as its administrator. Import "
-                        "your CRM export on the Data page.")
-        return User("admin", "Administrator", "admin")
-    ids = list(users)
-    chosen = st.session_state.get(USER_KEY)
-    if chosen not in users:
-        chosen = "exec" if "exec" in users else ids[0]
-    if st.session_state.get("w:user") not in users:
-        st.session_state["w:user"] = chosen
-    picked = st.sidebar.selectbox(
-        "View as", ids, key="w:user", format_func=lambda i: _describe(users[i]),
-        help="Demo mode: see the dashboard as any user of the demo company. Each role sees "
-             "only the rows it may see.")
-    st.session_state[USER_KEY] = picked
-    return get_user(eng.store, picked)
+def timeout() -> dt.timedelta:
+    return dt.timedelta(minutes=float(os.environ.get("KPI_SESSION_MINUTES", "60")))
 
 
-def _describe(u: User) -> str:
-    where = f", {u.team_id}" if u.team_id else ""
-    return f"{u.name} — {u.role}{where}"
+def sign_in(user_id: str) -> None:
+    st.session_state[AUTH_KEY] = user_id
+    st.session_state[SEEN_KEY] = dt.datetime.now()
+    st.session_state.pop("auth:expired", None)
+
+
+def sign_out(expired: bool = False) -> None:
+    for key in (AUTH_KEY, SEEN_KEY, "user"):
+        st.session_state.pop(key, None)
+    if expired:
+        st.session_state["auth:expired"] = True
+
+
+def signed_in(eng: Engine) -> User | None:
+    """The user of this session, or None (never signed in, signed out, or idle too long).
+
+    The row is read again on every run, so a changed role or binding applies at once.
+    """
+    user_id = st.session_state.get(AUTH_KEY)
+    if user_id is None and _sso_user():
+        user_id = _sso_user()
+    if user_id is None:
+        return None
+    seen = st.session_state.get(SEEN_KEY, dt.datetime.now())
+    if dt.datetime.now() - seen > timeout():
+        sign_out(expired=True)
+        return None
+    st.session_state[SEEN_KEY] = dt.datetime.now()
+    try:
+        return get_user(eng.store, user_id)
+    except KpiError:
+        sign_out()
+        return None
+
+
+def remember_destination() -> None:
+    """Keep the page a signed-out visitor asked for (a shared link), to open it after sign-in."""
+    if "auth:next" not in st.session_state:
+        path = urlparse(str(st.context.url or "")).path.strip("/")
+        st.session_state["auth:next"] = path.rsplit("/", 1)[-1]
+
+
+def take_destination() -> str | None:
+    return st.session_state.pop("auth:next", None)
+
+
+def sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no or a malformed secrets.toml: no SSO
+        return False
+
+
+def _sso_user() -> str | None:
+    """Map a single-sign-on identity (st.login) to a user row by email."""
+    if not sso_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    from kpi.auth import user_for_email
+
+    try:
+        found = user_for_email(engine().store, str(st.user.email))
+    except KpiError as exc:
+        st.session_state["auth:sso_error"] = str(exc)
+        return None
+    sign_in(found.user_id)
+    return found.user_id

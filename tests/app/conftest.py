@@ -32,7 +32,7 @@ def writable_app(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def _opener(user_id: str, page: str, **query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["pref:user"] = user_id
+    at.session_state["auth:user"] = user_id  # signed in (the sign-in itself: test_access.py)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()

@@ -36,7 +36,7 @@ def test_the_url_can_come_from_streamlit_secrets(pg_demo: SqlStore, pg_url: str,
     monkeypatch.setenv("KPI_DB", "/nonexistent.duckdb")
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["connections"] = {"sql": {"url": pg_url}}
-    at.session_state["pref:user"] = "exec"
+    at.session_state["auth:user"] = "exec"
     at.run()
     at.switch_page("app_pages/outputs.py")
     at.run()

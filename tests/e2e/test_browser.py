@@ -38,7 +38,14 @@ def pick(page: Page, label: str, option: str) -> None:
 
 
 def view_as(page: Page, name: str) -> None:
-    pick(page, "View as", name)
+    """Sign in as a demo user (signing out whoever is in first)."""
+    sign_out = page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")
+    if sign_out.count():
+        sign_out.click()
+        idle(page)
+    pick(page, "Demo user", name)
+    page.get_by_role("button", name="Enter the demo as this user").click()
+    idle(page)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")
 
 
@@ -95,6 +102,7 @@ def test_every_page_of_each_role_renders(server: AppServer, page: Page, user: st
 def test_grain_and_date_range_change_the_view_and_the_link(server: AppServer, page: Page) -> None:
     page.goto(server.url + "/")
     idle(page)
+    view_as(page, "Morgan Hale")
     open_page(page, "Outputs")
     grain = page.get_by_role("radiogroup", name="Grain")
     grain.get_by_role("radio", name="Month").click()
@@ -107,10 +115,11 @@ def test_grain_and_date_range_change_the_view_and_the_link(server: AppServer, pa
     type_date(page, "Date range end date", month="06")
     idle(page)
     expect(page).to_have_url(re.compile(r"from=2025-10-01&to=2026-06-30"))
-    # the link reproduces the view in a new session
+    # the link reproduces the view in a new session, through the sign-in
     link = page.url
     page.goto(link)
     idle(page)
+    view_as(page, "Morgan Hale")
     start = page.get_by_role("group", name="Date range start date", exact=True)
     expect(start.get_by_role("spinbutton", name=re.compile("^year"))).to_have_text("2025")
     end = page.get_by_role("group", name="Date range end date", exact=True)
@@ -123,6 +132,7 @@ def test_an_initiative_created_and_recalibrated_survives_a_restart(server: AppSe
                                                                    page: Page) -> None:
     page.goto(server.url + "/")
     idle(page)
+    view_as(page, "Morgan Hale")
     open_page(page, "Strategy rollouts")
     form = page.locator(".st-key-create")
     form.get_by_label("Name").fill("Demos push")
@@ -158,6 +168,7 @@ def test_an_initiative_created_and_recalibrated_survives_a_restart(server: AppSe
     server.start()
     page.goto(server.url + "/rollouts?initiative=demos-push")
     idle(page)
+    view_as(page, "Morgan Hale")  # a new session: the link leads there once signed in
     expect(page.locator(".st-key-initiative_card")).to_contain_text("More revenue from more demos.")
     expect(page.locator(".st-key-initiative_card")).to_contain_text("target +40%")
     expect(page.locator(".js-plotly-plot").first).to_contain_text("Target")
@@ -168,6 +179,12 @@ def test_import_the_maven_export_into_an_empty_database(empty_server: AppServer,
                                                          tmp_path: Path) -> None:
     maven = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven_crm"
     page.goto(empty_server.url + "/")
+    idle(page)
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("Name").fill("Sam Ops")
+    form.get_by_label("Password (10 characters or more)").fill("a long passphrase")
+    form.get_by_label("Password again").fill("a long passphrase")
+    form.get_by_role("button", name="Create and sign in").click()
     idle(page)
     expect(page.get_by_text("No data yet")).to_be_visible()
     open_page(page, "Data")

@@ -1,0 +1,81 @@
+"""Sign in: a local account, single sign-on when configured, or (demo company only) a demo user.
+
+Drawn by app.py instead of any page while nobody is signed in, so the address (page and view
+in the URL) survives the sign-in: a shared link opens where it points once the user is in.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi.auth import authenticate, is_demo
+from kpi.errors import KpiError
+from kpi.people import list_users
+from ui import session
+
+
+def show() -> None:
+    """The sign-in screen."""
+    st.title("leverboard")
+    st.caption("Is the sales strategy working? Sign in to see your outputs and levers.")
+    if st.session_state.pop("auth:expired", False):
+        st.info("You were signed out after a period without activity. Sign in again.")
+    eng = session.engine()
+
+    if not list_users(eng.store):
+        with st.form("first_admin"):
+            st.subheader("Create the first administrator")
+            st.caption("This database has no users yet. The first account is an admin, who can then "
+                       "import data and add everyone else on the Users page.")
+            user_id = st.text_input("User id", value="admin")
+            name = st.text_input("Name")
+            first = st.text_input("Password (10 characters or more)", type="password")
+            again = st.text_input("Password again", type="password")
+            if st.form_submit_button("Create and sign in", type="primary"):
+                from kpi.auth import add_user
+
+                try:
+                    if first != again:
+                        raise KpiError("the two passwords differ", "type the same password twice")
+                    created = add_user(session.writer(), user_id, name or user_id, "admin", first)
+                except KpiError as exc:
+                    st.error(str(exc))
+                else:
+                    session.sign_in(created.user_id)
+                    st.rerun()
+        return
+
+    left, right = st.columns([1, 1], gap="large")
+    with left, st.form("sign_in"):
+        st.subheader("Sign in")
+        login = st.text_input("User id or email", max_chars=200)
+        password = st.text_input("Password", type="password", max_chars=200)
+        if st.form_submit_button("Sign in", type="primary"):
+            try:
+                user = authenticate(session.writer(), login, password)
+            except KpiError as exc:
+                st.error(str(exc))
+            else:
+                session.sign_in(user.user_id)
+                st.rerun()
+
+    if session.sso_configured():
+        with left:
+            if "auth:sso_error" in st.session_state:
+                st.error(st.session_state.pop("auth:sso_error"))
+                st.button("Sign out of single sign-on", on_click=st.logout)
+            else:
+                st.button("Sign in with single sign-on", on_click=st.login)
+
+    if is_demo(eng.store):
+        with right, st.container(border=True):
+            st.subheader("Demo company")
+            st.caption("This database is the generated demo company, so its users can be tried "
+                       "without a password. A real database never offers this.")
+            users = {u.user_id: u for u in list_users(eng.store)}
+            picked = st.selectbox("Demo user", list(users), key="w:demo_user",
+                                  format_func=lambda i: f"{users[i].name} — {users[i].role}"
+                                  + (f", {users[i].team_id}" if users[i].team_id else ""))
+            if st.button("Enter the demo as this user"):
+                session.sign_in(picked)
+                st.rerun()
