@@ -69,6 +69,10 @@ def progress(frame: pd.DataFrame, metric: Metric, rollout: dt.date | None = None
         fig.add_trace(go.Scatter(x=x, y=frame["target"], mode="lines", name="Target",
                                  line={"color": TARGET_COLOUR, "width": 2, "shape": "hv"},
                                  hovertemplate=f"Target: %{{y:{_hover(metric)}}}<extra></extra>"))
+    if "team_average" in frame.columns and frame["team_average"].notna().any():
+        fig.add_trace(go.Scatter(x=x, y=frame["team_average"], mode="lines", name="Team average",
+                                 line={"color": "#5d8aa8", "dash": "dot", "width": 1.5},
+                                 hovertemplate=f"Team average: %{{y:{_hover(metric)}}}<extra></extra>"))
     fig.add_trace(_value_trace(frame, metric))
     if rollout is not None:
         _mark(fig, rollout, "rollout")

@@ -356,11 +356,25 @@ def rep_trend(engine: Engine, rep_id: str, lever: str, grain: str, window: Windo
                                               date_from=window.start, date_to=window.end))
         base = baseline_window(None, window.end)
         frame["baseline"] = window_value(engine, lever, base.start, base.end, scope)
+        frame["team_average"] = team_average(engine, rep_id, lever, grain, window)
         return frame
     frame = progress_series(engine, initiative, lever, grain, window.end, scope, window.start)
     ends = [min(period_last_day(p, grain), window.end) for p in frame["period"]]
     frame["target"] = lever_targets(engine, initiative, lever, ends)
+    frame["team_average"] = team_average(engine, rep_id, lever, grain, window)
     return frame.drop(columns=["pace"])
+
+
+def team_average(engine: Engine, rep_id: str, lever: str, grain: str,
+                 window: Window) -> list[float | None] | None:
+    """The rep's current team per period, one aggregate number each (no other rep's rows)."""
+    team = engine.store.scalar("SELECT team_id FROM rep_assignments WHERE rep_id = $r "
+                               "ORDER BY valid_from DESC LIMIT 1", {"r": rep_id})
+    if team is None:
+        return None
+    frame = engine.run(MetricRequest.make(lever, grain=grain, scope=Scope.teams(team),
+                                          date_from=window.start, date_to=window.end))
+    return [None if pd.isna(v) else float(v) for v in frame["value"]]
 
 
 def target_history(engine: Engine, initiative: Initiative) -> pd.DataFrame:

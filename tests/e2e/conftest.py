@@ -22,6 +22,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+REP_PASSWORD = "a rep's long passphrase"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,9 +73,14 @@ class AppServer:
 @pytest.fixture(scope="session")
 def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app on its own copy of the demo database (the app holds the file's write lock)."""
+    from kpi.auth import set_password
+    from kpi.store import Store
+
     workdir = tmp_path_factory.mktemp("e2e")
     db = workdir / "demo.duckdb"
     shutil.copy(demo_db, db)
+    with Store.open(db, read_only=False) as store:
+        set_password(store, "rep-r002", REP_PASSWORD)
     app = AppServer(db, workdir)
     app.start()
     yield app

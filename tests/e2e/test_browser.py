@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import AppServer, screenshot_dir
+from tests.e2e.conftest import REP_PASSWORD, AppServer, screenshot_dir
 
 ROLE_PAGES = {
     "Morgan Hale": ["Outputs", "Segments", "Team levers", "Coaching", "Strategy rollouts", "Explore",
@@ -203,4 +203,33 @@ def test_import_the_maven_export_into_an_empty_database(empty_server: AppServer,
     shoot(page, "data", tmp_path)
     open_page(page, "Outputs")
     expect(page.get_by_test_id("stMetricValue").filter(has_text="$2,802,496")).to_be_visible()
+    no_errors(page)
+
+
+def test_a_rep_signs_in_and_cannot_reach_another_reps_page(server: AppServer, page: Page) -> None:
+    def sign_in() -> None:
+        page.get_by_label("User id or email").fill("rep-r002")
+        page.get_by_role("textbox", name="Password").fill(REP_PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        idle(page)
+
+    page.goto(server.url + "/")
+    idle(page)
+    page.get_by_label("User id or email").fill("rep-r002")
+    page.get_by_role("textbox", name="Password").fill("a wrong password!")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    idle(page)
+    expect(page.get_by_text("wrong login or password")).to_be_visible()
+    sign_in()
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Signed in as Chen Vargas")
+    expect(page.get_by_role("heading", name="My levers")).to_be_visible()
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link", name="Coaching")).to_have_count(0)
+    expect(nav.get_by_role("link", name="Team levers")).to_have_count(0)
+    # a link to another rep's coaching page leads back to the rep's own page
+    page.goto(server.url + "/coaching?rep=R001")
+    idle(page)
+    sign_in()
+    expect(page.get_by_role("heading", name="My levers")).to_be_visible()
+    expect(page.get_by_role("heading", name="Coaching")).to_have_count(0)
     no_errors(page)

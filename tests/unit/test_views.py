@@ -129,3 +129,15 @@ def test_narrowing_never_widens(team: Tiny) -> None:
         narrow(team.store, Scope.teams("T"), team_id="U")
     with pytest.raises(Exception, match="outside"):
         narrow(team.store, Scope.reps("A"), rep_id="B")
+
+
+def test_a_reps_trend_carries_the_team_average_only_as_an_aggregate(team: Tiny) -> None:
+    from kpi.views import rep_trend
+
+    initiative = get_initiative(team.store, "meet-more")
+    frame = rep_trend(team.engine, "A", "meetings", "week", Window(d("2025-03-03"), d("2025-03-16")),
+                      initiative)
+    assert frame["value"].tolist() == [3, 3]
+    assert frame["team_average"].tolist() == pytest.approx([2, 2])  # (3 + 1) / 2 rep-weeks
+    assert frame["target"].tolist() == pytest.approx([2.25, 2.25])
+    assert "rep" not in frame.columns and "Rep B" not in frame.to_csv()
