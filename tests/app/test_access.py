@@ -149,3 +149,13 @@ def test_hostile_links_for_a_rep(open_page: Opener, demo_engine: Engine, params:
     at = open_page("rep-r002", page, **params)  # opens without an exception (asserted inside)
     user = get_user(demo_engine.store, "rep-r002")
     assert not names_outside(demo_engine, Scope.reps(user.rep_id), all_text(at))
+
+
+def test_single_sign_on_is_offered_when_configured(open_page: Opener) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "x" * 32, "client_id": "id", "client_secret": "secret",
+                          "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration"}
+    at.run()
+    assert "Sign in with single sign-on" in [b.label for b in at.button]
+    assert "Sign in with single sign-on" not in [b.label for b in signed_out().button]
