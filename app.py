@@ -9,25 +9,14 @@ from ui import session, signin
 
 st.set_page_config(page_title="leverboard", page_icon="📈", layout="wide")
 
-PAGES = {
-    "outputs": st.Page("app_pages/outputs.py", title="Outputs", icon=":material/monitoring:",
-                       url_path="outputs"),
-    "segments": st.Page("app_pages/segments.py", title="Segments", icon=":material/pie_chart:",
-                        url_path="segments"),
-    "team": st.Page("app_pages/team.py", title="Team levers", icon=":material/groups:",
-                    url_path="team"),
-    "coaching": st.Page("app_pages/coaching.py", title="Coaching", icon=":material/person_search:",
-                        url_path="coaching"),
-    "me": st.Page("app_pages/me.py", title="My levers", icon=":material/person:", url_path="me"),
-    "rollouts": st.Page("app_pages/rollouts.py", title="Strategy rollouts", icon=":material/flag:",
-                        url_path="rollouts"),
-    "explore": st.Page("app_pages/explore.py", title="Explore", icon=":material/query_stats:",
-                       url_path="explore"),
-    "data": st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:",
-                    url_path="data"),
-    "users": st.Page("app_pages/users.py", title="Users", icon=":material/manage_accounts:",
-                     url_path="users"),
-}
+# (file and url in app_pages/, title, Material icon)
+_PAGES = [("outputs", "Outputs", "monitoring"), ("segments", "Segments", "pie_chart"),
+          ("team", "Team levers", "groups"), ("coaching", "Coaching", "person_search"),
+          ("me", "My levers", "person"), ("rollouts", "Strategy rollouts", "flag"),
+          ("explore", "Explore", "query_stats"), ("data", "Data", "upload_file"),
+          ("users", "Users", "manage_accounts")]
+PAGES = {key: st.Page(f"app_pages/{key}.py", title=title, icon=f":material/{icon}:", url_path=key)
+         for key, title, icon in _PAGES}
 ROLE_PAGES = {
     "executive": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data"),
     "admin": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data", "users"),

@@ -159,3 +159,29 @@ def test_single_sign_on_is_offered_when_configured(open_page: Opener) -> None:
     at.run()
     assert "Sign in with single sign-on" in [b.label for b in at.button]
     assert "Sign in with single sign-on" not in [b.label for b in signed_out().button]
+
+
+def test_an_admin_adds_a_user_and_resets_a_password(writable_app: Path) -> None:
+    at = _opener("admin", "users")
+    at.text_input(key="add_id").input("casey")
+    at.text_input(key="add_name").input("Casey Ops")
+    at.selectbox(key="add_role").set_value("executive")
+    at.text_input(key="add_pw").input(PASSWORD)
+    next(b for b in at.button if b.label == "Add user").click().run()
+    assert "Added casey." in at.success[0].value
+    at.selectbox(key="reset_user").set_value("casey")
+    at.text_input(key="reset_pw").input("another passphrase")
+    next(b for b in at.button if b.label == "Set password").click().run()
+    assert not at.exception
+    store = Store.shared(writable_app, read_only=False)
+    stored = store.scalar("SELECT password_hash FROM users WHERE user_id = 'casey'")
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    from kpi.auth import authenticate
+
+    assert authenticate(store, "casey", "another passphrase").role == "executive"
+
+
+def test_only_admins_reach_the_users_page(open_page: Opener) -> None:
+    at = open_page("exec", "outputs")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/users.py")

@@ -17,7 +17,7 @@ from tests.app.conftest import APP, Opener, _opener
 
 ROLES = {
     "exec": ["outputs", "segments", "team", "coaching", "rollouts", "explore", "data"],
-    "admin": ["outputs", "segments", "team", "coaching", "rollouts", "explore", "data"],
+    "admin": ["outputs", "segments", "team", "coaching", "rollouts", "explore", "data", "users"],
     "mgr-t1": ["team", "coaching", "rollouts", "explore"],
     "rep-r002": ["me", "rollouts", "explore"],
 }
@@ -37,7 +37,7 @@ def test_every_page_opens_for_every_role(open_page: Opener, user: str, page: str
 
 def test_a_rep_cannot_open_manager_or_executive_pages(open_page: Opener) -> None:
     at = open_page("rep-r002", "me")
-    for page in ("outputs", "segments", "team", "coaching", "data"):
+    for page in ("outputs", "segments", "team", "coaching", "data", "users"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}.py")
 
