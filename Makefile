@@ -58,8 +58,10 @@ lint: $(VENV)/.installed  ## ruff and the layer contract
 
 check: test  ## what CI runs (same as make test)
 
-bench: $(VENV)/.installed browser $(DB)  ## page times in Chromium on the demo (scale benchmark: to come)
-	CHROMIUM=$(CHROMIUM) $(PY) benchmarks/page_times.py --db $(DB)
+BENCH_SIZES ?= 1,10
+
+bench: $(VENV)/.installed browser $(DB)  ## engine vs pandas at 1M and 10M activities, pages in Chromium -> benchmarks/RESULTS.md
+	CHROMIUM=$(CHROMIUM) $(PY) benchmarks/bench.py --sizes $(BENCH_SIZES) --pages $(DB) scale
 
 clean:  ## remove the venv and generated data
 	rm -rf $(VENV) $(DB) .pytest_cache .ruff_cache

@@ -278,15 +278,23 @@ def _measure_sql(measure: Measure, request: MetricRequest, where: str) -> str:
     dims = [f"{_DIMENSION_SQL[d][0]} AS d_{d}" for d in request.by]
     group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
     return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{_aggregate(measure)} AS value'])}
-    FROM ({source.sql}) f
+    FROM ({source.sql_for(_uses_product(measure, request))}) f
     {_joins(request)}
     WHERE {where}
     GROUP BY {', '.join(group)}"""
 
 
+def _uses_product(measure: Measure, request: MetricRequest) -> bool:
+    fragments = " ".join(f for f in (measure.expr, measure.filter) if f)
+    return ("product" in request.by or any(n == "product" for n, _ in request.filters)
+            or "product" in fragments)
+
+
 def _joins(request: MetricRequest) -> str:
     aliases = {_DIMENSION_SQL[d][1] for d in (*request.by, *(n for n, _ in request.filters))}
-    joins = [_CURRENT_JOIN if request.attribution == "current" else _AS_OF_JOIN]
+    joins = []
+    if aliases & {"ra", "t"} or request.scope.kind == "team":  # only then: the as-of team
+        joins.append(_CURRENT_JOIN if request.attribution == "current" else _AS_OF_JOIN)
     joins += [_JOINS[a] for a in ("r", "t", "acc") if a in aliases]
     return "\n    ".join(joins)
 

@@ -35,6 +35,11 @@ class Source:
     columns: frozenset[str]
     dimensions: frozenset[str]
     needs_spine: bool = False
+    lean_sql: str | None = None  # the same rows without the join that only ``product`` needs
+
+    def sql_for(self, uses_product: bool) -> str:
+        """The cheapest SQL that still has what the request uses."""
+        return self.sql if uses_product or self.lean_sql is None else self.lean_sql
 
 
 SOURCES: dict[str, Source] = {
@@ -63,6 +68,9 @@ SOURCES: dict[str, Source] = {
                FROM activities a LEFT JOIN opportunities o ON o.opp_id = a.opp_id""",
             frozenset({"type", "new_prospect", "opp_id", "account_id", "product"}),
             ALL_DIMENSIONS,
+            lean_sql="""SELECT CAST(a.occurred_at AS DATE) AS event_date, a.rep_id, a.account_id,
+                      CAST(NULL AS VARCHAR) AS product, a.opp_id, a.type, a.new_prospect
+               FROM activities a""",
         ),
         Source(
             "stage_entries",
