@@ -14,12 +14,14 @@ _PAGES = [("outputs", "Outputs", "monitoring"), ("segments", "Segments", "pie_ch
           ("team", "Team levers", "groups"), ("coaching", "Coaching", "person_search"),
           ("me", "My levers", "person"), ("rollouts", "Strategy rollouts", "flag"),
           ("explore", "Explore", "query_stats"), ("data", "Data", "upload_file"),
-          ("users", "Users", "manage_accounts")]
+          ("users", "Users", "manage_accounts"), ("insights", "Insights", "insights")]
 PAGES = {key: st.Page(f"app_pages/{key}.py", title=title, icon=f":material/{icon}:", url_path=key)
          for key, title, icon in _PAGES}
 ROLE_PAGES = {
-    "executive": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data"),
-    "admin": ("outputs", "segments", "team", "coaching", "rollouts", "explore", "data", "users"),
+    "executive": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore",
+                  "data"),
+    "admin": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
+              "users"),
     "manager": ("team", "coaching", "rollouts", "explore"),
     "rep": ("me", "rollouts", "explore"),
 }

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
 
 ROLES = {
-    "Morgan Hale": ["Outputs", "Segments", "Team levers", "Coaching", "Strategy rollouts", "Explore",
-                    "Data"],
+    "Morgan Hale": ["Outputs", "Segments", "Insights", "Team levers", "Coaching",
+                    "Strategy rollouts", "Explore", "Data"],
     "Atlas Manager": ["Team levers", "Coaching", "Strategy rollouts", "Explore"],
     "Ada Fischer": ["My levers", "Strategy rollouts", "Explore"],
 }

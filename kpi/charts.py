@@ -149,3 +149,25 @@ def segment_bars(frame: pd.DataFrame, dimension: str) -> go.Figure:
 
 def _tick(metric: Metric) -> str:
     return ".0%" if metric.unit == "percent" else ","
+
+
+def event_study(frame: pd.DataFrame, metric: Metric) -> go.Figure:
+    """Effect by week since adoption with its 90% band; zero and the adoption week marked."""
+    fig = go.Figure()
+    x = frame["week_since_adoption"]
+    fig.add_trace(go.Scatter(x=x, y=frame["high"], mode="lines", line={"width": 0},
+                             hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=x, y=frame["low"], mode="lines", line={"width": 0}, fill="tonexty",
+                             fillcolor="rgba(217,130,43,0.18)", name="90% interval",
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=frame["effect"], mode="lines+markers", name="Effect",
+                             line={"color": _colour(metric), "width": 2.5},
+                             hovertemplate="week %{x}: %{y:+.0%}<extra></extra>"))
+    fig.add_hline(y=0, line={"color": BASELINE_COLOUR, "width": 1})
+    fig.add_vline(x=-0.5, line={"color": "#c0392b", "width": 1.5, "dash": "dot"})
+    fig.update_layout(**_LAYOUT, height=320, hovermode="x unified",
+                      title={"text": f"{metric.label}: change by week since the team adopted",
+                             "font": {"size": 15}},
+                      xaxis={"title": "weeks since adoption (week 8 = 8 and after)"},
+                      yaxis={"tickformat": "+.0%"})
+    return fig

@@ -392,3 +392,14 @@ def review_history(engine: Engine, initiative: Initiative) -> pd.DataFrame:
 def run(engine: Engine, request: MetricRequest) -> pd.DataFrame:
     """One metric request as it is (the explorer)."""
     return engine.run(request)
+
+
+
+def rollout_effects(engine: Engine, initiative: Initiative,
+                    metric_ids: tuple[str, ...]) -> list:
+    """The rollout's estimated effect on each per-rep-week lever, with its placebo (company-wide)."""
+    from kpi.insights.rollout import estimate
+
+    levers = [m for m in metric_ids if engine.catalog.get(m).per_rep_week]
+    return [(estimate(engine, initiative, m), estimate(engine, initiative, m, shift_weeks=26))
+            for m in levers]

@@ -16,8 +16,9 @@ from kpi.views import OUTPUTS, as_of, cards, initiatives_for, lever_weeks
 from tests.app.conftest import APP, Opener, _opener
 
 ROLES = {
-    "exec": ["outputs", "segments", "team", "coaching", "rollouts", "explore", "data"],
-    "admin": ["outputs", "segments", "team", "coaching", "rollouts", "explore", "data", "users"],
+    "exec": ["outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data"],
+    "admin": ["outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
+              "users"],
     "mgr-t1": ["team", "coaching", "rollouts", "explore"],
     "rep-r002": ["me", "rollouts", "explore"],
 }
@@ -37,7 +38,7 @@ def test_every_page_opens_for_every_role(open_page: Opener, user: str, page: str
 
 def test_a_rep_cannot_open_manager_or_executive_pages(open_page: Opener) -> None:
     at = open_page("rep-r002", "me")
-    for page in ("outputs", "segments", "team", "coaching", "data", "users"):
+    for page in ("outputs", "segments", "insights", "team", "coaching", "data", "users"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}.py")
 

@@ -1,0 +1,84 @@
+"""The rollout-effect estimate recovers the demo company's injected truth, over several seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi.demo import DemoConfig, build
+from kpi.engine import Engine, Scope
+from kpi.insights.rollout import RolloutEffect, estimate
+from kpi.store import Store
+from kpi.views import initiatives_for
+
+SEEDS = (1, 2, 3, 4, 5)
+LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created", "calls")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, tuple]]:
+    """Per seed: each lever's injected effect, its estimate and its placebo estimate."""
+    out: dict[int, dict[str, tuple]] = {}
+    for seed in SEEDS:
+        path = tmp_path_factory.mktemp(f"seed{seed}") / "demo.duckdb"
+        build(path, DemoConfig(seed=seed))
+        with Store.open(path) as store:
+            engine = Engine(store)
+            initiative = initiatives_for(engine, Scope.everyone())[0]
+            truth = dict(store.rows("SELECT metric_id, max(effect_pct) FROM demo_truth "
+                                    "GROUP BY 1")[1])
+            out[seed] = {m: (truth[m], estimate(engine, initiative, m),
+                             estimate(engine, initiative, m, shift_weeks=26)) for m in LEVERS}
+    return out
+
+
+def covers(result: RolloutEffect, value: float) -> bool:
+    assert result.low is not None and result.high is not None, result.message
+    return result.low <= value <= result.high
+
+
+@pytest.mark.parametrize("lever", LEVERS)
+def test_the_true_effect_is_inside_the_90_percent_interval_in_most_seeds(
+        results: dict, lever: str) -> None:
+    hits = [covers(results[s][lever][1], results[s][lever][0]) for s in SEEDS]
+    assert sum(hits) >= 3, [(s, results[s][lever][1].message) for s in SEEDS]
+
+
+def test_the_intervals_are_honest_overall(results: dict) -> None:
+    hits = [covers(results[s][m][1], results[s][m][0]) for s in SEEDS for m in LEVERS]
+    assert sum(hits) / len(hits) >= 0.8  # nominal 90%
+
+
+def test_the_lever_the_strategy_never_touched_shows_no_effect(results: dict) -> None:
+    assert sum(covers(results[s]["calls"][1], 0.0) for s in SEEDS) >= 4
+
+
+@pytest.mark.parametrize("lever", LEVERS)
+def test_a_placebo_rollout_half_a_year_earlier_finds_nothing(results: dict, lever: str) -> None:
+    assert sum(covers(results[s][lever][2], 0.0) for s in SEEDS) >= 4
+
+
+def test_the_strongest_lever_is_detected(results: dict) -> None:
+    assert sum(results[s]["new_prospect_meetings"][1].significant for s in SEEDS) >= 4
+
+
+def test_too_little_data_is_said(demo_engine: Engine) -> None:
+    import dataclasses
+
+    initiative = initiatives_for(demo_engine, Scope.everyone())[0]
+    alone = dataclasses.replace(initiative, teams=initiative.teams[:1])
+    result = estimate(demo_engine, alone, "demos")
+    assert result.effect is None and "too little data" in result.message
+
+
+def test_event_study_shape(results: dict) -> None:
+    study = results[1]["new_prospect_meetings"][1].event_study
+    assert list(study.columns) == ["week_since_adoption", "effect", "low", "high"]
+    assert -1 not in study["week_since_adoption"].tolist()  # the reference week
+    assert (study["low"] <= study["effect"]).all() and (study["effect"] <= study["high"]).all()
+
+
+def test_method_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "insights.md").read_text()
+    assert "Poisson" in doc and "placebo" in doc and "parallel" in doc
