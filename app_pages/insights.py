@@ -3,11 +3,13 @@
 import streamlit as st
 
 from kpi import charts
+from kpi.periods import Window
 from kpi.views import LEVERS
-from ui import data, frame, widgets
+from ui import data, frame, honest, widgets
 
 page = frame.start("Insights", "What the rollout caused — with how sure we can be.", card=False)
 if page.initiative is None:
+    honest.show(page.user.scope, Window(page.day.replace(year=page.day.year - 1), page.day), "all")
     st.stop()
 initiative = page.initiative
 levers = tuple(dict.fromkeys([*initiative.metric_ids(), *LEVERS, "calls"]))
@@ -56,3 +58,5 @@ with st.expander("Method and caveats"):
         "- Outputs such as win rate move later than the last adoption and need a different "
         "design; they are not estimated here yet.\n\n"
         "The full method: `docs/insights.md` in the repository.")
+
+honest.show(page.user.scope, Window(page.day.replace(year=page.day.year - 1), page.day), "all")

@@ -4,8 +4,9 @@ import streamlit as st
 
 from kpi import charts
 from kpi.people import narrow, teams
+from kpi.periods import Window
 from kpi.views import LEVERS
-from ui import data, frame, session, widgets
+from ui import data, frame, honest, session, widgets
 
 user = session.user()
 eng = session.engine()
@@ -56,3 +57,5 @@ st.subheader("Team outputs — the consequence")
 cards = data.view("cards", ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"), "quarter",
                   page.day, scope, page.initiative)
 widgets.metric_cards(cards)
+
+honest.show(scope, Window(page.day.replace(year=page.day.year - 1), page.day), team_id)

@@ -171,3 +171,25 @@ def event_study(frame: pd.DataFrame, metric: Metric) -> go.Figure:
                       xaxis={"title": "weeks since adoption (week 8 = 8 and after)"},
                       yaxis={"tickformat": "+.0%"})
     return fig
+
+
+def funnel(frame: pd.DataFrame) -> go.Figure:
+    """Win rate against closed deals, inside the funnel where chance alone would put a rep."""
+    order = frame.sort_values("closed")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=order["closed"], y=order["funnel_high"], mode="lines",
+                             line={"color": BASELINE_COLOUR, "dash": "dash", "width": 1},
+                             name="90% funnel", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=order["closed"], y=order["funnel_low"], mode="lines",
+                             line={"color": BASELINE_COLOUR, "dash": "dash", "width": 1},
+                             showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=order["closed"], y=order["win_rate"], mode="markers", name="Rep",
+        marker={"color": OUTPUT_COLOUR, "size": 9, "opacity": 0.8}, text=order["rep"],
+        customdata=order[["won", "shrunk"]],
+        hovertemplate="%{text}: %{customdata[0]} of %{x} won (%{y:.0%}); "
+                      "shrunk %{customdata[1]:.0%}<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=340, title={"text": "Win rate by deals closed",
+                                                    "font": {"size": 15}},
+                      xaxis={"title": "closed deals"}, yaxis={"tickformat": ".0%"})
+    return fig

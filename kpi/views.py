@@ -403,3 +403,10 @@ def rollout_effects(engine: Engine, initiative: Initiative,
     levers = [m for m in metric_ids if engine.catalog.get(m).per_rep_week]
     return [(estimate(engine, initiative, m), estimate(engine, initiative, m, shift_weeks=26))
             for m in levers]
+
+
+def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
+    """Per-rep win rates with 90% intervals, shrunk rates and funnel limits (within scope)."""
+    from kpi.insights.small_numbers import rep_win_rates as compute
+
+    return compute(engine, scope, window)
