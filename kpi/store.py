@@ -84,7 +84,8 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(path, read_only=read_only and path != MEMORY)
     except duckdb.Error as exc:
         raise DatabaseError(f"cannot open {path}: {_first_line(exc)}",
-                            "another program has it open for writing; close it and retry") from exc
+                            "another program has it open (the app, an import or a notebook); "
+                            "close it and retry") from exc
 
 
 class Store:
