@@ -57,10 +57,7 @@ def expected_on(initiative: Initiative, metric_id: str, baseline: float | None,
                 day: dt.date) -> float | None:
     """Where the linear path to the target in effect on ``day`` says the metric should be."""
     target = initiative.target_on(metric_id, day)
-    if target is None or baseline is None:
-        return None
-    share = share_of_path(initiative.rollout_date, initiative.target_date, day)
-    return baseline * (1.0 + target.change_pct * share)
+    return None if target is None else _pace(initiative, baseline, target.change_pct, day)
 
 
 def window_value(engine: Engine, metric_id: str, start: dt.date, end: dt.date,
@@ -101,7 +98,7 @@ def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.d
     return Progress(
         metric_id=metric_id, baseline=baseline, current=current,
         since_rollout=window_value(engine, metric_id, initiative.rollout_date, as_of, scope),
-        change_pct=_change(baseline, current),
+        change_pct=relative_change(baseline, current),
         target_change_pct=target.change_pct if target else None, target_value=goal,
         attainment=attainment(baseline, current, goal), expected_value=expected,
         on_pace=None if None in (current, expected) else sign * (current - expected) >= 0,
@@ -137,8 +134,7 @@ class BaselineStats:
 
 def baseline_stats(engine: Engine, initiative: Initiative, metric_id: str,
                    scope: Scope) -> BaselineStats:
-    metric = engine.catalog.get(metric_id)
-    additive = not metric.is_ratio and metric.numerator.additive
+    additive = engine.catalog.get(metric_id).grows_with_period
     weekly = engine.run(MetricRequest.make(metric_id, grain="week", scope=scope,
                                            date_from=initiative.baseline_start,
                                            date_to=initiative.baseline_end))
@@ -211,7 +207,8 @@ def report(engine: Engine, initiative: Initiative, as_of: dt.date,
     }
 
 
-def _change(baseline: float | None, current: float | None) -> float | None:
+def relative_change(baseline: float | None, current: float | None) -> float | None:
+    """current / baseline - 1, or None when either is missing or the baseline is 0."""
     if baseline is None or current is None or baseline == 0:
         return None
     return current / baseline - 1.0

@@ -191,7 +191,7 @@ REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
 
 def ddl() -> list[str]:
     """CREATE TABLE statements for the whole canonical model, in dependency-free order."""
-    return [f"CREATE TABLE IF NOT EXISTS {name} ({body.rstrip()}\n)" for name, body in TABLES.items()]
+    return [ddl_for(name) for name in TABLES]
 
 
 def ddl_for(table: str) -> str:

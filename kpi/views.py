@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi.baseline import Progress, initiative_scope, progress, progress_series, window_value
+from kpi.baseline import Progress, initiative_scope, progress, progress_series, relative_change, window_value
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
 from kpi.people import members
@@ -82,7 +82,7 @@ def cards(engine: Engine, metric_ids: tuple[str, ...] | list[str], grain: str, d
 def _card(engine: Engine, metric_id: str, window: Window, scope: Scope,
           initiative: Initiative | None) -> Card:
     metric = engine.catalog.get(metric_id)
-    per_week = not metric.is_ratio and metric.numerator.additive
+    per_week = metric.grows_with_period
     value = window_value(engine, metric_id, window.start, window.end, scope)
     last = window.shift_years(-1)
     last_year = window_value(engine, metric_id, last.start, last.end, scope)
@@ -92,11 +92,12 @@ def _card(engine: Engine, metric_id: str, window: Window, scope: Scope,
         baseline = window_value(engine, metric_id, initiative.baseline_start,
                                 initiative.baseline_end, base_scope)
         now_rate = _rate(value, window.days, per_week)
-        vs_baseline = _change(now_rate, _rate(baseline, initiative.baseline_weeks * 7, per_week))
+        vs_baseline = relative_change(_rate(baseline, initiative.baseline_weeks * 7, per_week),
+                                      now_rate)
         version = initiative.target_on(metric_id, window.end)
         target = version.change_pct if version else None
     return Card(metric.id, metric.label, metric.unit, metric.direction, metric.definition,
-                metric.formula, window, value, last_year, _change(value, last_year), vs_baseline,
+                metric.formula, window, value, last_year, relative_change(last_year, value), vs_baseline,
                 target, per_week)
 
 
@@ -104,12 +105,6 @@ def _rate(value: float | None, days: int, per_week: bool) -> float | None:
     if value is None or not per_week:
         return value
     return value / days * 7
-
-
-def _change(now: float | None, then: float | None) -> float | None:
-    if now is None or then is None or then == 0:
-        return None
-    return now / then - 1.0
 
 
 # --- trends -----------------------------------------------------------------------------------
@@ -222,9 +217,10 @@ def off_track(engine: Engine, levers: tuple[str, ...] | list[str], scope: Scope,
         frame = lever_weeks(engine, lever, scope, last_complete, 8, initiative)
         label = engine.catalog.get(lever).label
         for rep, weeks in frame.groupby("rep", sort=True):
-            run = _weeks_below(weeks.sort_values("period"))
+            weeks = weeks.sort_values("period")
+            run = _weeks_below(weeks)
             if run >= min_weeks:
-                last = weeks.sort_values("period").iloc[-1]
+                last = weeks.iloc[-1]
                 rows.append({"rep": rep, "lever": label, "weeks_below": run,
                              "last_week": last["value"], "target": last["target"],
                              "own_baseline": last["own_baseline"],

@@ -68,6 +68,11 @@ class Metric:
         return self.denominator is not None
 
     @property
+    def grows_with_period(self) -> bool:
+        """Counts and sums (not ratios or medians): a longer period holds more of them."""
+        return not self.is_ratio and self.numerator.additive
+
+    @property
     def measures(self) -> tuple[Measure, ...]:
         return (self.numerator,) if self.denominator is None else (self.numerator, self.denominator)
 

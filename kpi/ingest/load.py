@@ -14,10 +14,10 @@ import pandas as pd
 from kpi import schema
 from kpi.errors import InvalidRequest
 from kpi.ingest.plan import Plan
+from kpi.ingest.presets import TABLES
 from kpi.store import Store
 
-ORDER = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
-         "activities", "quotas", "users")
+ORDER = TABLES  # the order they are written in: referenced tables first
 Progress = Callable[[float, str], None]
 
 
