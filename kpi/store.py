@@ -138,10 +138,14 @@ class Store:
         if path != MEMORY:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         store = cls(duckdb.connect(path), path, read_only=False)
-        with store.transaction():
-            for statement in schema.ddl():
-                store.execute(statement)
+        store.create_schema()
         return store
+
+    def create_schema(self) -> None:
+        """Create every canonical table that does not exist yet, in one transaction."""
+        with self.transaction():
+            for statement in schema.ddl():
+                self.execute(statement)
 
     def close(self) -> None:
         if self._con is not None:
@@ -404,12 +408,6 @@ class SqlStore(Store):
         import sqlalchemy
 
         return set(sqlalchemy.inspect(self._engine).get_table_names())
-
-    def create_schema(self) -> None:
-        """Create every canonical table that does not exist yet."""
-        with self.transaction():
-            for statement in schema.ddl():
-                self.execute(statement)
 
 
 @lru_cache(maxsize=4096)
