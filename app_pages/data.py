@@ -80,14 +80,11 @@ if plan is not None and files:
         except KpiError as exc:
             st.error(f"Nothing was imported: {exc}")
         else:
-            st.cache_data.clear()
             st.session_state.pop("import_plan", None)
-            st.session_state["flash"] = (f"Imported {result.total_loaded:,} rows "
-                                         f"({result.rows_skipped:,} left out).")
-            st.rerun()
+            widgets.saved(f"Imported {result.total_loaded:,} rows ({result.rows_skipped:,} left out).",
+                          clear_cache=True)
 
-if "flash" in st.session_state:
-    st.success(st.session_state.pop("flash"))
+widgets.confirmation()
 
 with st.expander("Map columns yourself and save the mapping as a preset"):
     if not files:

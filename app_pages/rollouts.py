@@ -49,13 +49,10 @@ st.subheader("Manage")
 
 
 def _saved(message: str) -> None:
-    st.cache_data.clear()
-    st.session_state["flash"] = message
-    st.rerun()
+    widgets.saved(message, clear_cache=True)
 
 
-if "flash" in st.session_state:
-    st.success(st.session_state.pop("flash"))
+widgets.confirmation()
 
 catalog = eng.catalog
 labels = {m.id: f"{m.label} ({m.kind})" for m in catalog.metrics}

@@ -35,13 +35,7 @@ def binding(prefix: str, role: str) -> tuple[str | None, str | None]:
     return rep, team
 
 
-def done(message: str) -> None:
-    st.session_state["flash"] = message
-    st.rerun()
-
-
-if "flash" in st.session_state:
-    st.success(st.session_state.pop("flash"))
+widgets.confirmation()
 
 add, edit, reset = st.tabs(["Add a user", "Change role or binding", "Reset a password"])
 with add:
@@ -58,7 +52,7 @@ with add:
         except KpiError as exc:
             st.error(str(exc))
         else:
-            done(f"Added {user_id}.")
+            widgets.saved(f"Added {user_id}.")
 
 if not users:
     widgets.empty("No users yet.")
@@ -77,7 +71,7 @@ with edit:
         except KpiError as exc:
             st.error(str(exc))
         else:
-            done(f"Saved {chosen}.")
+            widgets.saved(f"Saved {chosen}.")
 with reset:
     chosen = st.selectbox("User", list(by_id), key="reset_user",
                           format_func=lambda i: f"{by_id[i].name} ({i})")
@@ -88,4 +82,4 @@ with reset:
         except KpiError as exc:
             st.error(str(exc))
         else:
-            done(f"Password set for {chosen}; their failed sign-ins are cleared.")
+            widgets.saved(f"Password set for {chosen}; their failed sign-ins are cleared.")

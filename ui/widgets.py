@@ -163,5 +163,19 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, metric: Metric | None 
                            "text/csv", key=f"csv:{name}")
 
 
+def saved(message: str, clear_cache: bool = False) -> None:
+    """Rerun the page and confirm a change there (a rerun drops what this run drew)."""
+    if clear_cache:
+        st.cache_data.clear()
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+def confirmation() -> None:
+    """The confirmation :func:`saved` left for this run, if any."""
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
+
+
 def empty(message: str) -> None:
     st.info(message, icon="ℹ️")
