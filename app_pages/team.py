@@ -5,7 +5,7 @@ import streamlit as st
 from kpi import charts
 from kpi.people import narrow, teams
 from kpi.periods import Window
-from kpi.views import LEVERS
+from kpi.views import CONSEQUENCES, LEVERS
 from ui import data, frame, honest, session, widgets
 
 user = session.user()
@@ -54,7 +54,7 @@ else:
                        "text/csv", key="csv:off_track")
 
 st.subheader("Team outputs — the consequence")
-cards = data.view("cards", ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"), "quarter",
+cards = data.view("cards", CONSEQUENCES, "quarter",
                   page.day, scope, page.initiative)
 widgets.metric_cards(cards)
 

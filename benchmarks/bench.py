@@ -68,7 +68,7 @@ def page_manager(engine: Engine) -> None:
     views.initiative_progress(engine, c["initiative"], c["day"], team)
     views.lever_weeks(engine, "new_prospect_meetings", team, c["day"], 12, c["initiative"])
     views.off_track(engine, views.LEVERS[:3], team, c["day"], c["initiative"])
-    views.cards(engine, ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"), "quarter",
+    views.cards(engine, views.CONSEQUENCES, "quarter",
                 c["day"], team, c["initiative"])
 
 
@@ -76,12 +76,11 @@ def page_rep(engine: Engine) -> None:
     c = context(engine)
     rep = Scope.reps(REP)
     views.initiative_progress(engine, c["initiative"], c["day"], rep)
-    views.pace(engine, REP, ("new_prospect_meetings", "demos", "proposals_sent", "opps_created",
-                             "pipeline_created"), c["day"], c["initiative"])
+    views.pace(engine, REP, views.LEVERS, c["day"], c["initiative"])
     views.streaks(engine, REP, views.LEVERS[:3], c["day"], c["initiative"])
     views.rep_trend(engine, REP, "new_prospect_meetings", "week",
                     Window(c["day"] - dt.timedelta(days=364), c["day"]), c["initiative"])
-    views.cards(engine, ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"), "quarter",
+    views.cards(engine, views.CONSEQUENCES, "quarter",
                 c["day"], rep, c["initiative"])
 
 

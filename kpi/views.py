@@ -22,6 +22,8 @@ from kpi.periods import Window, period_last_day, period_start, period_to_date
 
 OUTPUTS = ("revenue", "quota_attainment", "win_rate", "avg_deal_size", "gross_margin",
            "sales_cycle_days", "new_logos")
+# the outputs shown small on a team's or a rep's page, as the consequence of the levers
+CONSEQUENCES = ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days")
 LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created", "pipeline_created",
           "stage_conversion")
 SEGMENT_DIMENSIONS = ("industry", "region", "motion", "product")

@@ -11,19 +11,17 @@ import streamlit as st
 from kpi import charts
 from kpi.engine import Scope
 from kpi.summary import format_value
-from kpi.views import LEVERS, Pace
+from kpi.views import CONSEQUENCES, LEVERS, Pace
 from ui import data, widgets
 from ui.frame import Page
 
-PACE_LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created",
-               "pipeline_created")
 PERIOD_WORD = {"week": "this week", "month": "this month", "quarter": "this quarter"}
 
 
 def show(page: Page, rep_id: str, you: bool) -> None:
     scope = Scope.reps(rep_id)
     st.subheader("Pace" if not you else "My pace")
-    paces = data.view("pace", rep_id, PACE_LEVERS, page.day, page.initiative)
+    paces = data.view("pace", rep_id, LEVERS, page.day, page.initiative)
     if not paces:
         widgets.empty("No lever data for this rep yet.")
     grain = st.segmented_control("Period", ["week", "month", "quarter"], default="week",
@@ -32,7 +30,7 @@ def show(page: Page, rep_id: str, you: bool) -> None:
         _pace_row(p, you)
 
     st.subheader("Streaks")
-    streaks = data.view("streaks", rep_id, PACE_LEVERS[:3], page.day, page.initiative)
+    streaks = data.view("streaks", rep_id, LEVERS[:3], page.day, page.initiative)
     cols = st.columns(max(len(streaks), 1))
     for col, s in zip(cols, streaks, strict=False):
         word = "at or above" if s.at_or_above else "below"
@@ -56,7 +54,7 @@ def show(page: Page, rep_id: str, you: bool) -> None:
                       trend, f"{lever}_{rep_id}_{grain}", page.metric(lever))
 
     st.subheader("Outputs" if not you else "My outputs")
-    cards = data.view("cards", ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"),
+    cards = data.view("cards", CONSEQUENCES,
                       "quarter", page.day, scope, page.initiative)
     widgets.metric_cards(cards)
 

@@ -12,7 +12,7 @@ from kpi.initiatives import get_initiative
 from kpi.people import get_user, list_users, members
 from kpi.store import Store
 from kpi.summary import format_value
-from kpi.views import OUTPUTS, as_of, cards, initiatives_for, lever_weeks
+from kpi.views import CONSEQUENCES, OUTPUTS, as_of, cards, initiatives_for, lever_weeks
 from tests.app.conftest import APP, Opener, _opener
 
 ROLES = {
@@ -76,7 +76,7 @@ def test_manager_sees_their_team(open_page: Opener, demo_engine: Engine) -> None
     assert [o for o in at.selectbox(key="w:team").options] == ["Atlas"]
     day = as_of(demo_engine)
     initiative = initiatives_for(demo_engine, Scope.teams("T1"))[0]
-    for card in cards(demo_engine, ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days"),
+    for card in cards(demo_engine, CONSEQUENCES,
                       "quarter", day, Scope.teams("T1"), initiative):
         assert shown(at)[card.label] == format_value(card.value, card.unit)
     heat = lever_weeks(demo_engine, "new_prospect_meetings", Scope.teams("T1"), day, 12, initiative)
