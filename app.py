@@ -22,8 +22,8 @@ ROLE_PAGES = {
                   "data"),
     "admin": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
               "users"),
-    "manager": ("team", "coaching", "rollouts", "explore"),
-    "rep": ("me", "rollouts", "explore"),
+    "manager": ("team", "coaching", "insights", "rollouts", "explore"),
+    "rep": ("me", "insights", "rollouts", "explore"),
 }
 
 if not session.database_ready():

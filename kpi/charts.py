@@ -193,3 +193,25 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
                                                     "font": {"size": 15}},
                       xaxis={"title": "closed deals"}, yaxis={"tickformat": ".0%"})
     return fig
+
+
+def lead_lag(curve: pd.DataFrame, lever: Metric, output: Metric, best: int | None) -> go.Figure:
+    """Out-of-sample fit by lag (bars) and the correlation (line), the chosen lag marked."""
+    fig = go.Figure()
+    colours = [OUTPUT_COLOUR if lag == best else BASELINE_COLOUR for lag in curve["lag"]]
+    fig.add_trace(go.Bar(x=curve["lag"], y=curve["oos_r2"], name="Out-of-sample R²",
+                         marker={"color": colours},
+                         hovertemplate="lag %{x} weeks: R² %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=curve["lag"], y=curve["correlation"], name="Correlation",
+                             mode="lines+markers", yaxis="y2",
+                             line={"color": _colour(lever), "width": 2},
+                             hovertemplate="lag %{x} weeks: correlation %{y:+.2f}<extra></extra>"))
+    fig.add_hline(y=0, line={"color": BASELINE_COLOUR, "width": 1})
+    fig.update_layout(**_LAYOUT, height=320, hovermode="x unified",
+                      title={"text": f"{lever.label} in week t against {output.label.lower()} in "
+                                     "week t + lag", "font": {"size": 15}},
+                      xaxis={"title": "lag (weeks)", "dtick": 1},
+                      yaxis={"title": "out-of-sample R²"},
+                      yaxis2={"title": "correlation", "overlaying": "y", "side": "right",
+                              "showgrid": False})
+    return fig

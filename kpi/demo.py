@@ -53,6 +53,11 @@ OPPS_PER_DAY, OPPS_EFFECT, OPPS_LAG, OPPS_RAMP = 0.30, 0.15, 3, 4
 BASE_WIN, WIN_EFFECT, WIN_LAG, WIN_RAMP = 0.24, 0.25, 8, 6
 CYCLE_MEDIAN, CYCLE_EFFECT, CYCLE_LAG = 55.0, -0.10, 6
 ADOPTION_GAP_WEEKS = 3
+# Once every team has adopted, how hard a team works the new playbook swings from week to week
+# (a persistent, team-level multiplier of the strategy's effect with mean 1). Each lever follows
+# the swing at its own lag and win rate follows it WIN_LAG weeks later, so levers lead the output
+# beyond the single rollout step.
+SWING_SD, SWING_PERSISTENCE = 1.0, 0.7
 MONTH_SEASON = {8: 0.8, 12: 0.75, 1: 0.95, 3: 1.05, 6: 1.05, 9: 1.05}
 
 
@@ -107,7 +112,7 @@ def generate(config: DemoConfig) -> dict[str, pd.DataFrame]:
     accounts = _accounts(rng, config)
     days = pd.date_range(config.warmup_start, config.end, freq="D")
     grid = _rep_day_grid(org, days, config, rng)
-    activities = _activities(grid[grid["day"] >= pd.Timestamp(config.start)], accounts, rng)
+    activities = _activities(grid[grid["day"] >= pd.Timestamp(config.start)], org, accounts, rng)
     opps, history = _opportunities(grid, org, accounts, config, rng)
     return {
         "teams": org.teams, "reps": org.reps, "rep_assignments": org.assignments,
@@ -125,6 +130,13 @@ class _Org:
     adoption: dict[str, dt.date]  # team_id -> adoption date
     skill: dict[str, float]
     segment: dict[str, str]  # team_id -> focus industry after the reorg
+    swing: pd.Series  # (team_id, week start) -> how hard the team works the playbook, mean 1
+
+    def swing_at(self, team: pd.Series, day: pd.Series, lag: int) -> np.ndarray:
+        """The team's swing ``lag`` weeks before ``day`` (1 where there is none)."""
+        week = (pd.to_datetime(day) - pd.to_timedelta(lag, unit="W")).dt.to_period("W").dt.start_time
+        keys = pd.MultiIndex.from_arrays([team.to_numpy(), week.to_numpy()])
+        return self.swing.reindex(keys).fillna(1.0).to_numpy()
 
 
 def _org(config: DemoConfig, rng: np.random.Generator) -> _Org:
@@ -156,7 +168,28 @@ def _org(config: DemoConfig, rng: np.random.Generator) -> _Org:
     reps_df = pd.DataFrame(reps, columns=["rep_id", "name", "email", "hire_date", "end_date"])
     assign_df = pd.DataFrame(assignments, columns=["rep_id", "team_id", "region", "segment",
                                                    "motion", "valid_from", "valid_to"])
-    return _Org(teams, reps_df, assign_df, adoption, skill, segment_of)
+    return _Org(teams, reps_df, assign_df, adoption, skill, segment_of,
+                _swings(config, adoption, np.random.default_rng([config.seed, 1])))
+
+
+def _swings(config: DemoConfig, adoption: dict[str, dt.date],
+            rng: np.random.Generator) -> pd.Series:
+    """Weekly AR(1) swings per team on the log scale, from the last adoption to the end, scaled
+    to average 1 over that time for each team."""
+    weeks = pd.period_range(max(adoption.values()), config.end, freq="W").start_time
+    if len(weeks) == 0:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=[None, None]))
+    frames = []
+    for team in adoption:
+        shocks = rng.normal(size=len(weeks)) * np.sqrt(1 - SWING_PERSISTENCE**2)
+        z = np.empty(len(weeks))
+        for i in range(len(weeks)):
+            z[i] = SWING_PERSISTENCE * z[i - 1] + shocks[i] if i else shocks[0] / np.sqrt(
+                1 - SWING_PERSISTENCE**2)
+        swing = np.exp(SWING_SD * z)
+        frames.append(pd.Series(swing / swing.mean(),  # the injected effect holds on average
+                                index=pd.MultiIndex.from_product([[team], weeks])))
+    return pd.concat(frames)
 
 
 def _tenures(config: DemoConfig, rng: np.random.Generator) -> list[tuple[dt.date, dt.date | None]]:
@@ -216,12 +249,13 @@ def _accounts(rng: np.random.Generator, config: DemoConfig) -> pd.DataFrame:
     })
 
 
-def _ramp(weeks_since: np.ndarray, effect: float, lag: int, ramp: int) -> np.ndarray:
-    """Multiplier 1 + effect, reached linearly over ``ramp`` weeks after a ``lag``."""
+def _ramp(weeks_since: np.ndarray, effect: float, lag: int, ramp: int,
+          swing: np.ndarray | float = 1.0) -> np.ndarray:
+    """Multiplier 1 + effect x swing, reached linearly over ``ramp`` weeks after a ``lag``."""
     if effect == 0:
         return np.ones_like(weeks_since, dtype=float)
     progress = (weeks_since - lag) / max(ramp, 1e-9) if ramp else (weeks_since >= lag) * 1.0
-    return 1.0 + effect * np.clip(progress, 0.0, 1.0)
+    return 1.0 + effect * np.clip(progress, 0.0, 1.0) * swing
 
 
 def _rep_day_grid(org: _Org, days: pd.DatetimeIndex, config: DemoConfig,
@@ -258,12 +292,14 @@ def _team_on(grid: pd.DataFrame, assignments: pd.DataFrame) -> pd.Series:
     return hit.set_index("index")["team_id"].reindex(grid.index)
 
 
-def _activities(grid: pd.DataFrame, accounts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _activities(grid: pd.DataFrame, org: _Org, accounts: pd.DataFrame,
+                rng: np.random.Generator) -> pd.DataFrame:
     parts = []
     base = grid["base"].to_numpy() * grid["season"].to_numpy() * grid["noise"].to_numpy()
     weeks = grid["weeks_since"].to_numpy()
     for kind, (rate, effect, lag, ramp) in ACTIVITY_RATES.items():
-        counts = rng.poisson(rate * base * _ramp(weeks, effect, lag, ramp))
+        swing = org.swing_at(grid["team_id"], grid["day"], lag)
+        counts = rng.poisson(rate * base * _ramp(weeks, effect, lag, ramp, swing))
         rows = np.repeat(np.arange(len(grid)), counts)
         parts.append(pd.DataFrame({
             "rep_id": grid["rep_id"].to_numpy()[rows],
@@ -284,7 +320,8 @@ def _opportunities(grid: pd.DataFrame, org: _Org, accounts: pd.DataFrame, config
                    rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     weeks = grid["weeks_since"].to_numpy()
     rate = OPPS_PER_DAY * grid["base"].to_numpy() * grid["season"].to_numpy()
-    counts = rng.poisson(rate * _ramp(weeks, OPPS_EFFECT, OPPS_LAG, OPPS_RAMP))
+    swing = org.swing_at(grid["team_id"], grid["day"], OPPS_LAG)
+    counts = rng.poisson(rate * _ramp(weeks, OPPS_EFFECT, OPPS_LAG, OPPS_RAMP, swing))
     src = grid.iloc[np.repeat(np.arange(len(grid)), counts)].reset_index(drop=True)
     n = len(src)
     created = src["day"]
@@ -296,7 +333,8 @@ def _opportunities(grid: pd.DataFrame, org: _Org, accounts: pd.DataFrame, config
     weeks_at_close = np.where(closed >= pd.Timestamp(config.rollout),
                               (closed - adopt).dt.days / 7, -999.0)
     skill = src["rep_id"].map(org.skill).to_numpy()
-    p_win = BASE_WIN * skill**0.3 * _ramp(weeks_at_close, WIN_EFFECT, WIN_LAG, WIN_RAMP)
+    swing = org.swing_at(src["team_id"], closed, WIN_LAG)
+    p_win = BASE_WIN * skill**0.3 * _ramp(weeks_at_close, WIN_EFFECT, WIN_LAG, WIN_RAMP, swing)
     won = rng.random(n) < np.minimum(p_win, 0.95)
     product_idx = rng.choice(len(PRODUCTS), size=n, p=PRODUCT_WEIGHTS)
     price = np.array([p for p, _ in PRODUCTS.values()])[product_idx]

@@ -408,3 +408,75 @@ def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
     from kpi.insights.small_numbers import rep_win_rates as compute
 
     return compute(engine, scope, window)
+
+
+# --- which levers lead -----------------------------------------------------------------------
+
+LEAD_OUTPUTS = ("win_rate", "revenue")
+
+
+def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
+              day: dt.date) -> pd.DataFrame:
+    """Each lever against each output over the last year (all teams, no rep named), with the
+    verdict at the previous quarter end so a lever that stopped predicting is flagged."""
+    from kpi.insights.lead_lag import lead_lag, stopped_predicting
+
+    previous = period_start(day + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)
+    if previous == day:
+        previous = period_start(day, "quarter") - dt.timedelta(days=1)
+    rows = []
+    for output in outputs:
+        for lever in levers:
+            now = lead_lag(engine, lever, output, day, boot=200)
+            before = lead_lag(engine, lever, output, previous, boot=0)
+            rows.append({
+                "lever": lever, "output": output, "lever_label": engine.catalog.get(lever).label,
+                "output_label": engine.catalog.get(output).label, "leads": now.leads,
+                "lag": now.lag, "lag_low": now.lag_low, "lag_high": now.lag_high,
+                "strength": now.strength, "low": now.low, "high": now.high,
+                "p_value": now.p_value, "verdict": now.message, "led_before": before.leads,
+                "stopped": stopped_predicting(before, now), "previous": previous})
+    return pd.DataFrame(rows)
+
+
+def lead_lag_detail(engine: Engine, lever: str, output: str, day: dt.date) -> object:
+    """One lever against one output, with its curve by lag (the same run as in the table)."""
+    from kpi.insights.lead_lag import lead_lag
+
+    return lead_lag(engine, lever, output, day, boot=200)
+
+
+def lead_lag_review(engine: Engine, lever: str, output: str, day: dt.date) -> pd.DataFrame:
+    """The lead-lag verdict at each of the last four quarter ends."""
+    from kpi.insights.lead_lag import review
+
+    return review(engine, lever, output, day)
+
+
+def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initiative | None,
+                   leads: pd.DataFrame, output: str = "win_rate") -> pd.DataFrame:
+    """For a team or a rep: each lever's evidence of leading ``output`` (``leads``, from
+    :func:`lead_lags` over all teams) beside the scope's last four complete weeks against its
+    goal, levers to push first.
+
+    The goal is the initiative's target, else the scope's own baseline. ``push`` marks a lever
+    that leads the output and is below its goal.
+    """
+    table = leads[leads["output"] == output].copy()
+    end = period_start(day, "week") - dt.timedelta(days=1)
+    start = end - dt.timedelta(weeks=4) + dt.timedelta(days=1)
+    base = baseline_window(initiative, day)
+    recent, goals, kinds = [], [], []
+    for lever in table["lever"]:
+        recent.append(window_value(engine, lever, start, end, scope))
+        target = lever_target(engine, initiative, lever, day)
+        own = window_value(engine, lever, base.start, base.end, scope)
+        goals.append(target if target is not None else own)
+        kinds.append("target" if target is not None else "own baseline")
+    table["recent"], table["goal"], table["goal_kind"] = recent, goals, kinds
+    table["vs_goal"] = [relative_change(r, g) for r, g in zip(recent, goals, strict=True)]
+    table["push"] = table["leads"] & (table["vs_goal"].fillna(0) < 0)
+    table["weeks"] = f"{start:%d %b}–{end:%d %b %Y}"
+    order = table.assign(_rank=~table["push"], _leads=~table["leads"])
+    return order.sort_values(["_rank", "_leads", "vs_goal"]).drop(
+        columns=["_rank", "_leads"]).reset_index(drop=True)

@@ -94,7 +94,7 @@ def test_a_deleted_user_is_signed_out(open_page: Opener) -> None:
     assert at.text_input[0].label == "User id or email"
 
 
-MANAGER_PAGES = ["team", "coaching", "rollouts", "explore"]
+MANAGER_PAGES = ["team", "coaching", "insights", "rollouts", "explore"]
 
 
 @pytest.mark.parametrize("page", MANAGER_PAGES)
@@ -104,7 +104,7 @@ def test_a_manager_sees_no_rep_outside_the_team(open_page: Opener, demo_engine: 
     assert not names_outside(demo_engine, Scope.teams("T1"), all_text(at))
 
 
-REP_PAGES = ["me", "rollouts", "explore"]
+REP_PAGES = ["me", "insights", "rollouts", "explore"]
 
 
 @pytest.mark.parametrize("page", REP_PAGES)

@@ -12,15 +12,25 @@ from kpi.initiatives import get_initiative
 from kpi.people import get_user, list_users, members
 from kpi.store import Store
 from kpi.summary import format_value
-from kpi.views import CONSEQUENCES, OUTPUTS, as_of, cards, initiatives_for, lever_weeks
+from kpi.views import (
+    CONSEQUENCES,
+    LEAD_OUTPUTS,
+    OUTPUTS,
+    as_of,
+    cards,
+    initiatives_for,
+    lead_lags,
+    lever_weeks,
+    levers_to_push,
+)
 from tests.app.conftest import APP, Opener, _opener
 
 ROLES = {
     "exec": ["outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data"],
     "admin": ["outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
               "users"],
-    "mgr-t1": ["team", "coaching", "rollouts", "explore"],
-    "rep-r002": ["me", "rollouts", "explore"],
+    "mgr-t1": ["team", "coaching", "insights", "rollouts", "explore"],
+    "rep-r002": ["me", "insights", "rollouts", "explore"],
 }
 CASES = [(user, page) for user, pages in ROLES.items() for page in pages]
 
@@ -38,7 +48,7 @@ def test_every_page_opens_for_every_role(open_page: Opener, user: str, page: str
 
 def test_a_rep_cannot_open_manager_or_executive_pages(open_page: Opener) -> None:
     at = open_page("rep-r002", "me")
-    for page in ("outputs", "segments", "insights", "team", "coaching", "data", "users"):
+    for page in ("outputs", "segments", "team", "coaching", "data", "users"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"app_pages/{page}.py")
 
@@ -162,3 +172,35 @@ def test_every_page_works_before_any_initiative_exists(writable_app: Path) -> No
             if page in ("outputs", "team", "me"):
                 assert any("No strategy rollout yet" in i.value for i in at.info)
                 assert at.metric, "the numbers still show, compared with last year"
+
+
+def test_executive_insights_show_which_levers_lead(open_page: Opener, demo_engine: Engine) -> None:
+    from ui.insights import LEAD_LEVERS
+
+    at = open_page("exec", "insights")
+    assert "Which levers lead the outputs" in [h.value for h in at.subheader]
+    expected = lead_lags(demo_engine, LEAD_LEVERS, LEAD_OUTPUTS, as_of(demo_engine))
+    table = next(d.value for d in at.dataframe if "verdict" in d.value and "p" in d.value)
+    assert table["verdict"].tolist() == expected["verdict"].tolist()
+    assert table["lag (weeks)"].tolist() == expected["lag"].tolist()
+
+
+@pytest.mark.parametrize(("user", "title"), [("rep-r002", "Which levers to push this week"),
+                                             ("mgr-t1", "Which levers to push in your team")])
+def test_reps_and_managers_see_which_levers_to_push(open_page: Opener, demo_engine: Engine,
+                                                    user: str, title: str) -> None:
+    from ui.insights import LEAD_LEVERS
+
+    at = open_page(user, "insights")
+    assert title in [h.value for h in at.subheader]
+    viewer = get_user(demo_engine.store, user)
+    day = as_of(demo_engine)
+    leads = lead_lags(demo_engine, LEAD_LEVERS, LEAD_OUTPUTS, day)
+    initiative = initiatives_for(demo_engine, viewer.scope)[0]
+    expected = levers_to_push(demo_engine, viewer.scope, day, initiative, leads)
+    table = next(d.value for d in at.dataframe if "vs goal" in d.value)
+    assert table["lever"].tolist() == expected["lever_label"].tolist()
+    assert table["vs goal"].tolist() == pytest.approx(expected["vs_goal"].tolist(), nan_ok=True)
+    pushed = expected[expected["push"]]["lever_label"].tolist()
+    bullets = " ".join(m.value for m in at.markdown)
+    assert all(f"**{name}**" in bullets for name in pushed)

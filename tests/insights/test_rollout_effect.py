@@ -6,30 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from kpi.demo import DemoConfig, build
 from kpi.engine import Engine, Scope
 from kpi.insights.rollout import RolloutEffect, estimate
-from kpi.store import Store
 from kpi.views import initiatives_for
+from tests.insights.conftest import SEEDS
 
-SEEDS = (1, 2, 3, 4, 5)
 LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created", "calls")
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, tuple]]:
+def results(seed_engines: dict[int, Engine]) -> dict[int, dict[str, tuple]]:
     """Per seed: each lever's injected effect, its estimate and its placebo estimate."""
     out: dict[int, dict[str, tuple]] = {}
-    for seed in SEEDS:
-        path = tmp_path_factory.mktemp(f"seed{seed}") / "demo.duckdb"
-        build(path, DemoConfig(seed=seed))
-        with Store.open(path) as store:
-            engine = Engine(store)
-            initiative = initiatives_for(engine, Scope.everyone())[0]
-            truth = dict(store.rows("SELECT metric_id, max(effect_pct) FROM demo_truth "
-                                    "GROUP BY 1")[1])
-            out[seed] = {m: (truth[m], estimate(engine, initiative, m),
-                             estimate(engine, initiative, m, shift_weeks=26)) for m in LEVERS}
+    for seed, engine in seed_engines.items():
+        initiative = initiatives_for(engine, Scope.everyone())[0]
+        truth = dict(engine.store.rows("SELECT metric_id, max(effect_pct) FROM demo_truth "
+                                       "GROUP BY 1")[1])
+        out[seed] = {m: (truth[m], estimate(engine, initiative, m),
+                         estimate(engine, initiative, m, shift_weeks=26)) for m in LEVERS}
     return out
 
 

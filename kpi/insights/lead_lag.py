@@ -1,0 +1,271 @@
+"""Which levers lead which outputs, by how many weeks, and how sure we can be.
+
+Method: a team x week panel over the trailing ``lookback`` weeks (each rep on their current team,
+complete weeks only). The lever is the log of its rate per rep-week; the output is its weekly
+value (a rate such as win rate is weighted by its denominator, the deals behind it; a count or
+sum is taken per rep-week, on the log scale). For each lag k = 0..12 the lever in week t is paired
+with the output in week t + k, and both are taken net of team and week fixed effects (statsmodels
+WLS): team effects remove each team's level, week effects remove seasonality and anything that hit
+every team at once. What is left is how a team's lever moved against the other teams' and whether
+its output followed k weeks later.
+
+The *lag* is the one with the best out-of-sample fit: the slope is fitted on all teams but one and
+predicts the held-out team (leave one team out), scored as an out-of-sample R². The *strength* is
+the weighted correlation of the two at that lag. A moving-block bootstrap over weeks (blocks of
+four weeks, all teams kept together) gives the 90% interval of the strength and the range of lags
+the search picks. The verdict says a lever leads only when the out-of-sample R² is positive and
+the interval of the strength excludes zero.
+
+Re-run at each quarter end (``review``), a lever that led last quarter and no longer does is
+flagged as having stopped predicting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpi.engine import Engine, MetricRequest
+from kpi.periods import period_start
+
+MAX_LAG = 12
+BLOCK_WEEKS = 4
+MIN_TEAMS, MIN_WEEKS = 3, 20
+SMOOTH_WEEKS = 3  # the lever is a centred 3-week rate, which keeps its timing and halves its noise
+PERMUTATIONS = 199
+ALPHA = 0.10
+
+
+@dataclass(frozen=True)
+class LeadLag:
+    lever: str
+    output: str
+    as_of: dt.date
+    lag: int | None  # best lag in weeks; None when there is too little data
+    lag_low: int | None  # the range of lags the bootstrap picks (90%)
+    lag_high: int | None
+    strength: float | None  # correlation at the best lag, net of team and week effects
+    low: float | None  # its 90% interval
+    high: float | None
+    oos_r2: float | None  # out-of-sample R² at the best lag (leave one team out)
+    p_value: float | None  # chance of a fit this good with the teams' outputs shuffled
+    curve: pd.DataFrame  # lag, correlation, oos_r2
+    teams: int
+    weeks: int
+    message: str
+
+    @property
+    def leads(self) -> bool:
+        """The evidence says the lever leads (or moves with) the output."""
+        return (self.oos_r2 is not None and self.oos_r2 > 0 and self.p_value is not None
+                and self.p_value < ALPHA)
+
+
+def panel(engine: Engine, metric_id: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Team x week numerator and denominator (current teams, complete weeks)."""
+    frame = engine.run(MetricRequest.make(metric_id, grain="week", by=["team"],
+                                          attribution="current", date_from=start, date_to=end))
+    frame = frame[~frame["is_partial"]]
+    ratio = "numerator" in frame
+    return pd.DataFrame({
+        "team": frame["team"], "period": pd.to_datetime(frame["period"]),
+        "numerator": (frame["numerator"] if ratio else frame["value"]).astype(float),
+        "denominator": frame["denominator"].astype(float) if ratio else 1.0})
+
+
+def lead_lag(engine: Engine, lever: str, output: str, as_of: dt.date, lookback: int = 52,
+             boot: int = 300, seed: int = 0) -> LeadLag:
+    """The lead of ``lever`` over ``output`` in the ``lookback`` weeks up to ``as_of``."""
+    end = period_start(as_of + dt.timedelta(days=1), "week") - dt.timedelta(days=1)
+    start = end - dt.timedelta(weeks=lookback) + dt.timedelta(days=1)
+    metric = engine.catalog.get(output)
+    return analyse(panel(engine, lever, start, end), panel(engine, output, start, end),
+                   lever=lever, output=output, as_of=as_of, output_is_rate=metric.is_ratio,
+                   output_label=metric.label.lower(), boot=boot, seed=seed)
+
+
+def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: str,
+            as_of: dt.date, output_is_rate: bool, output_label: str = "output",
+            boot: int = 300, seed: int = 0, smooth: int = SMOOTH_WEEKS) -> LeadLag:
+    """The lead-lag search on two team x week panels (team, period, numerator, denominator)."""
+    if levers.empty or outputs.empty:
+        return _too_little(lever, output, as_of, 0, 0, "too little data: nothing recorded yet")
+    x, y, w = _series(levers, outputs, output_is_rate, smooth)
+    weeks, teams = x.shape
+    if teams < MIN_TEAMS or int(np.isfinite(x).any(axis=1).sum()) < MIN_WEEKS:
+        return _too_little(lever, output, as_of, teams, weeks,
+                           f"too little data: at least {MIN_TEAMS} teams and {MIN_WEEKS} weeks "
+                           "are needed")
+    x, y = _net_of_effects(x), _net_of_effects(y, w)
+    if x is None or y is None:
+        return _too_little(lever, output, as_of, teams, weeks,
+                           "too little data: the lever or the output hardly varies")
+    ones = np.ones(weeks)
+    corr, score = _scan(x, y, w, ones)
+    best = int(np.nanargmax(score))
+    rng = np.random.default_rng(seed)
+    picks, strengths = [], []
+    for _ in range(boot):
+        times = _block_weights(weeks, rng)
+        boot_corr, boot_score = _scan(x, y, w, times)
+        picks.append(int(np.nanargmax(boot_score)))
+        strengths.append(boot_corr[best])
+    low, high = np.nanpercentile(strengths, [5, 95]) if boot else (math.nan, math.nan)
+    lag_low, lag_high = np.percentile(picks, [5, 95]) if boot else (best, best)
+    p_value = _permutation_p(x, y, w, float(score[best]), rng)
+    curve = pd.DataFrame({"lag": range(MAX_LAG + 1), "correlation": corr, "oos_r2": score})
+    result = LeadLag(lever, output, as_of, best, int(lag_low), int(lag_high), float(corr[best]),
+                     _finite(low), _finite(high), float(score[best]), p_value, curve, teams,
+                     weeks, "")
+    return _with_message(result, output_label)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _series(levers: pd.DataFrame, outputs: pd.DataFrame, output_is_rate: bool,
+            smooth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Week x team: lever (log rate per rep-week), output and the output's weight."""
+    lev = levers[levers["denominator"] > 0]
+    out = outputs[outputs["denominator"] > 0] if output_is_rate else outputs
+    weeks = pd.date_range(min(lev["period"].min(), out["period"].min()),
+                          max(lev["period"].max(), out["period"].max()), freq="7D")
+    teams = sorted(set(lev["team"]) & set(out["team"]))
+
+    def wide(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        table = frame.pivot_table(index="period", columns="team", values=column, aggfunc="sum")
+        return table.reindex(index=weeks, columns=teams)
+
+    counts, rep_weeks = wide(lev, "numerator"), wide(lev, "denominator")
+    window = {"window": smooth, "center": True, "min_periods": 1}
+    x = np.log((counts.rolling(**window).sum() + 0.5) / rep_weeks.rolling(**window).sum())
+    x = x.where(rep_weeks > 0)
+    if output_is_rate:
+        y, w = wide(out, "numerator") / wide(out, "denominator"), wide(out, "denominator")
+    else:
+        y, w = np.log1p(wide(out, "numerator").fillna(0) / rep_weeks), rep_weeks
+    return x.to_numpy(float), y.to_numpy(float), w.fillna(0).to_numpy(float)
+
+
+def _net_of_effects(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray | None:
+    """Residuals of a week x team table on team and week fixed effects (statsmodels WLS)."""
+    import statsmodels.api as sm
+
+    weeks, teams = values.shape
+    t, j = np.meshgrid(np.arange(weeks), np.arange(teams), indexing="ij")
+    w = np.ones_like(values) if weights is None else weights
+    keep = np.isfinite(values) & (w > 0)
+    if keep.sum() < MIN_WEEKS or len(np.unique(j[keep])) < MIN_TEAMS:
+        return None
+    design = pd.concat([pd.get_dummies(j[keep], prefix="team", dtype=float),
+                        pd.get_dummies(t[keep], prefix="week", drop_first=True, dtype=float)],
+                       axis=1)
+    resid = sm.WLS(values[keep], design, weights=w[keep]).fit().resid
+    if float(np.sum(w[keep] * resid**2)) <= 1e-12:
+        return None
+    out = np.full(values.shape, np.nan)
+    out[keep] = resid
+    return out
+
+
+def _scan(x: np.ndarray, y: np.ndarray, w: np.ndarray,
+          times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each lag: the weighted correlation and the leave-one-team-out R²."""
+    corr, score = np.full(MAX_LAG + 1, np.nan), np.full(MAX_LAG + 1, np.nan)
+    weeks = len(x)
+    for k in range(min(MAX_LAG + 1, weeks)):
+        xs, ys = x[: weeks - k], y[k:]
+        ws = w[k:] * times[: weeks - k, None]
+        ok = np.isfinite(xs) & np.isfinite(ys) & (ws > 0)
+        ws = np.where(ok, ws, 0.0)
+        xs, ys = np.where(ok, xs, 0.0), np.where(ok, ys, 0.0)
+        sxy, sxx, syy = ((ws * xs * ys).sum(0), (ws * xs * xs).sum(0), (ws * ys * ys).sum(0))
+        if sxx.sum() <= 0 or syy.sum() <= 0:
+            continue
+        corr[k] = sxy.sum() / math.sqrt(sxx.sum() * syy.sum())
+        others = sxx.sum() - sxx
+        slope = np.divide(sxy.sum() - sxy, others, out=np.zeros_like(others), where=others > 0)
+        sse = (ws * (ys - slope * xs) ** 2).sum()
+        score[k] = 1.0 - sse / syy.sum()
+    return corr, score
+
+
+def _permutation_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, observed: float,
+                   rng: np.random.Generator, draws: int = PERMUTATIONS) -> float:
+    """Share of team pairings (every lever paired with another team's output) that fit as well.
+
+    Each series keeps its own ups and downs, so two slow-moving series that merely drift together
+    do not pass for a lead, and the search over all lags is part of what is tested.
+    """
+    teams = x.shape[1]
+    ones, beaten = np.ones(len(x)), 0
+    for _ in range(draws):
+        order = rng.permutation(teams)
+        while np.any(order == np.arange(teams)):
+            order = rng.permutation(teams)
+        _, score = _scan(x, y[:, order], w[:, order], ones)
+        beaten += bool(np.nanmax(score) >= observed)
+    return (beaten + 1) / (draws + 1)
+
+
+def _block_weights(weeks: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each week is drawn in a moving-block bootstrap (blocks of BLOCK_WEEKS)."""
+    counts = np.zeros(weeks)
+    for first in rng.integers(0, max(weeks - BLOCK_WEEKS, 0) + 1,
+                              size=math.ceil(weeks / BLOCK_WEEKS)):
+        counts[first:first + BLOCK_WEEKS] += 1
+    return counts
+
+
+def _with_message(result: LeadLag, output_label: str) -> LeadLag:
+    from dataclasses import replace
+
+    strength = f"correlation {result.strength:+.2f}" + (
+        f" (90% interval {result.low:+.2f} to {result.high:+.2f})"
+        if result.low is not None and result.high is not None else "")
+    if not result.leads:
+        return replace(result, message=(
+            f"no evidence it leads: its best lag ({result.lag} weeks) fits no better than pairing "
+            f"each team with another team's {output_label} (p = {result.p_value:.2f})"))
+    lag = result.lag or 0
+    when = "moves with it in the same week" if lag == 0 else f"leads by ~{lag} weeks"
+    likely = (f" (likely {result.lag_low}–{result.lag_high})"
+              if result.lag_low != result.lag_high else "")
+    sign = "" if (result.strength or 0) > 0 else ", in the opposite direction"
+    return replace(result, message=f"{when}{likely}{sign}: {strength}, p = {result.p_value:.3f}")
+
+
+def review(engine: Engine, lever: str, output: str, as_of: dt.date, quarters: int = 4,
+           boot: int = 100) -> pd.DataFrame:
+    """The analysis as it stood at each of the last quarter ends, oldest first, with a flag for a
+    lever that led at the previous review and no longer does."""
+    ends, end = [], period_start(as_of + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)
+    for _ in range(quarters):
+        ends.append(end)
+        end = period_start(end, "quarter") - dt.timedelta(days=1)
+    rows = []
+    for end in reversed(ends):
+        result = lead_lag(engine, lever, output, end, boot=boot)
+        rows.append({"as_of": end, "lag": result.lag, "strength": result.strength,
+                     "p_value": result.p_value, "leads": result.leads,
+                     "message": result.message})
+    frame = pd.DataFrame(rows)
+    frame["stopped"] = frame["leads"].shift(1, fill_value=False).astype(bool) & ~frame["leads"]
+    return frame
+
+
+def stopped_predicting(before: LeadLag, now: LeadLag) -> bool:
+    """It led at the previous review and no longer does."""
+    return before.leads and not now.leads
+
+
+def _too_little(lever: str, output: str, as_of: dt.date, teams: int, weeks: int,
+                message: str) -> LeadLag:
+    empty = pd.DataFrame(columns=["lag", "correlation", "oos_r2"])
+    return LeadLag(lever, output, as_of, None, None, None, None, None, None, None, None, empty,
+                   teams, weeks, message)

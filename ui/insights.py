@@ -1,0 +1,168 @@
+"""The sections of the Insights page: did the rollout work, which levers lead, what to push.
+
+Every section computes in kpi.views (through the cache) and keeps its method one click away.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi import charts
+from kpi.engine import Scope
+from kpi.views import LEAD_OUTPUTS, LEVERS
+from ui import data, widgets
+from ui.frame import Page
+
+LEAD_LEVERS = tuple(dict.fromkeys([m for m in LEVERS if m != "stage_conversion"] + ["calls"]))
+PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+def lead_table(page: Page):  # noqa: ANN201 - pandas.DataFrame
+    with st.spinner("Testing which levers lead which outputs (one year, all teams)..."):
+        return data.view("lead_lags", LEAD_LEVERS, LEAD_OUTPUTS, page.day)
+
+
+def rollout(page: Page) -> None:
+    """Executive: the rollout's effect on each lever, the event study and the placebo."""
+    initiative = page.initiative
+    if initiative is None:
+        widgets.empty("No strategy rollout yet: create one on **Strategy rollouts** to see what "
+                      "it caused.")
+        return
+    levers = tuple(dict.fromkeys([*initiative.metric_ids(), *LEVERS, "calls"]))
+    with st.spinner("Estimating the rollout's effect on each lever..."):
+        results = data.view("rollout_effects", initiative, levers)
+    st.subheader(f"Did the rollout work? {initiative.name}")
+    if not results:
+        widgets.empty("No lever of this initiative can be estimated yet.")
+        return
+    st.caption("Teams that had adopted against teams that had not yet, week by week (a Poisson "
+               "event study with rep and week effects). The placebo moves every adoption half a "
+               "year back: it should find nothing.")
+    rows = []
+    for effect, placebo in results:
+        target = initiative.target_on(effect.metric_id, page.day)
+        rows.append({"lever": page.metric(effect.metric_id).label, "effect": effect.effect,
+                     "90% low": effect.low, "90% high": effect.high,
+                     "target": target.change_pct if target else None, "verdict": effect.message,
+                     "placebo": placebo.message})
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"effect": PERCENT, "90% low": PERCENT, "90% high": PERCENT,
+                                "target": PERCENT})
+    labels = {e.metric_id: page.metric(e.metric_id).label for e, _ in results}
+    chosen = widgets.choice("Event study for", list(labels), "lever", list(labels)[0],
+                            format_func=labels.__getitem__)
+    effect = next(e for e, _ in results if e.metric_id == chosen)
+    if effect.event_study.empty:
+        widgets.empty(effect.message)
+    else:
+        widgets.chart(charts.event_study(effect.event_study, page.metric(chosen)),
+                      effect.event_study, f"event_study_{chosen}")
+        st.caption(f"{effect.reps} reps over {effect.weeks} weeks. Weeks before adoption should "
+                   "hover around zero (parallel trends); if they do not, read the effect with care.")
+    with st.expander("Method and caveats: rollout effect"):
+        st.markdown(
+            "- **Comparison**: in each week, teams that have adopted against teams that have not "
+            "yet; rep effects take out each rep's level, week effects take out seasonality and "
+            "anything that hit everyone at once (such as the reorganisation).\n"
+            "- **Effect**: the change from week 8 after adoption on, when a ramp-up should be "
+            "over; 90% intervals clustered by rep.\n"
+            "- **Assumes** teams would otherwise have moved in parallel, and adoption dates were "
+            "not picked because of a coming change.\n"
+            "- **Too little data** when fewer than two teams adopt, or too close together.\n"
+            "- Outputs such as win rate move later than the last adoption, where no team is left "
+            "to compare with; their effect is not estimated here.\n\n"
+            "The full method: `docs/insights.md` in the repository.")
+
+
+def lead_lag(page: Page) -> None:
+    """Executive: every lever against every output, the curve by lag, the quarterly reviews."""
+    st.subheader("Which levers lead the outputs")
+    table = lead_table(page)
+    if table.empty:
+        widgets.empty("Not enough weeks of data to test which levers lead.")
+        return
+    st.caption(f"The last 52 complete weeks to {page.day:%d %b %Y}, all teams. A lever *leads* "
+               "when its ups and downs against the other teams are followed by the output's, "
+               "better than chance; the lag is the one that predicts a held-out team best.")
+    if table["stopped"].any():
+        names = ", ".join(f"{r.lever_label} → {r.output_label}"
+                          for r in table[table["stopped"]].itertuples())
+        st.warning(f"Stopped predicting since the review on {table['previous'].iloc[0]:%d %b %Y}:"
+                   f" {names}.", icon="⚠️")
+    shown = table[["lever_label", "output_label", "verdict", "lag", "strength", "p_value",
+                   "led_before"]].rename(columns={
+                       "lever_label": "lever", "output_label": "output",
+                       "lag": "lag (weeks)", "strength": "correlation", "p_value": "p",
+                       "led_before": "led at last review"})
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"correlation": st.column_config.NumberColumn(format="%+.2f"),
+                                "p": st.column_config.NumberColumn(format="%.3f")})
+    left, right = st.columns(2)
+    lever = widgets.choice("Lever", list(LEAD_LEVERS), "lead_lever", LEAD_LEVERS[0],
+                           format_func=lambda m: page.metric(m).label, where=left)
+    output = widgets.choice("Output", list(LEAD_OUTPUTS), "lead_output", LEAD_OUTPUTS[0],
+                            format_func=lambda m: page.metric(m).label, where=right)
+    detail = data.view("lead_lag_detail", lever, output, page.day)
+    if detail.curve.empty:
+        widgets.empty(detail.message)
+    else:
+        widgets.chart(charts.lead_lag(detail.curve, page.metric(lever), page.metric(output),
+                                      detail.lag), detail.curve, f"lead_lag_{lever}_{output}")
+        st.caption(f"{page.metric(lever).label}: {detail.message}.")
+    with st.expander("Quarterly reviews: did it lead at each quarter end?"):
+        with st.spinner("Re-running at each quarter end..."):
+            history = data.view("lead_lag_review", lever, output, page.day)
+        st.dataframe(history, hide_index=True, width="stretch",
+                     column_config={"strength": st.column_config.NumberColumn(format="%+.2f"),
+                                    "p_value": st.column_config.NumberColumn(format="%.3f")})
+    _lead_method()
+
+
+def _lead_method() -> None:
+    with st.expander("Method and caveats: which levers lead"):
+        st.markdown(
+            "- **Data**: team × week over the last year; the lever as a rate per rep-week (a "
+            "centred three-week rate), the output per week (win rate weighted by its deals).\n"
+            "- **Fixed effects**: team effects take out each team's level, week effects take out "
+            "seasonality and company-wide shifts such as the rollout step itself; what is left "
+            "is a team moving against the other teams.\n"
+            "- **Lag**: for 0–12 weeks, the lever in week t against the output in week t + lag; "
+            "the lag whose slope, fitted on the other teams, best predicts a held-out team.\n"
+            "- **Evidence**: the same search with each team's output paired to another team's "
+            "(199 shuffles); a lever leads when fewer than 10% of shuffles fit as well. The "
+            "correlation's 90% interval and the range of likely lags come from a bootstrap of "
+            "four-week blocks.\n"
+            "- **Caveats**: leading is predicting, not proving cause; with few teams the test is "
+            "weak, so 'no evidence' is not evidence of no effect. Re-run each quarter: a lever "
+            "that stopped leading is flagged.\n\n"
+            "The full method: `docs/insights.md` in the repository.")
+
+
+def levers_to_push(page: Page, scope: Scope, who: str) -> None:
+    """Manager and rep: the levers that lead win rate, against this scope's goal."""
+    table = lead_table(page)
+    if table.empty:
+        widgets.empty("Not enough weeks of data to tell which levers lead win rate.")
+        return
+    push = data.view("levers_to_push", scope, page.day, page.initiative, table)
+    st.subheader(f"Which levers to push{who}")
+    first = push[push["push"]]
+    if first.empty:
+        st.success("No lever that leads win rate is below its goal: keep doing what works.",
+                   icon="✅")
+    else:
+        for row in first.itertuples():
+            st.markdown(f"- **{row.lever_label}**: {-row.vs_goal:.0%} below {row.goal_kind} "
+                        f"in the last four weeks. It {row.verdict.split(':')[0]} on win rate.")
+    st.caption(f"Evidence from all teams over the last year; your level in {push['weeks'].iloc[0]}"
+               ". Goal: the rollout's target, else the baseline level.")
+    shown = push[["lever_label", "push", "verdict", "recent", "goal", "goal_kind", "vs_goal"]]
+    st.dataframe(shown.rename(columns={"lever_label": "lever", "recent": "last 4 weeks",
+                                       "goal_kind": "goal is", "vs_goal": "vs goal"}),
+                 hide_index=True, width="stretch",
+                 column_config={"last 4 weeks": st.column_config.NumberColumn(format="%.2f"),
+                                "goal": st.column_config.NumberColumn(format="%.2f"),
+                                "vs goal": st.column_config.NumberColumn(format="percent")})
+    st.caption("Levers are per rep-week.")
+    _lead_method()
