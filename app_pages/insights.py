@@ -12,8 +12,8 @@ INTRO = {
     "rep": "Which of your levers lead win rate, and which to push this week.",
 }
 page = frame.start("Insights", INTRO.get(page_role := st.session_state["user"].role,
-                                         "What the rollout caused, and which levers lead — with "
-                                         "how sure we can be."), card=False)
+                                         "Where the quarter will land, what the rollout caused and "
+                                         "which levers lead — with how sure we can be."), card=False)
 year = Window(page.day.replace(year=page.day.year - 1), page.day)
 if page_role == "rep":
     if page.user.rep_id is None:
@@ -22,8 +22,10 @@ if page_role == "rep":
     insights.levers_to_push(page, Scope.reps(page.user.rep_id), " this week")
 elif page_role == "manager":
     insights.levers_to_push(page, page.user.scope, " in your team")
+    insights.where_we_land(page, page.user.scope, "your team")
     honest.show(page.user.scope, year, "team_insights")
 else:
+    insights.where_we_land(page, page.user.scope, "we")
     insights.rollout(page)
     insights.lead_lag(page)
     honest.show(page.user.scope, year, "all")

@@ -215,3 +215,48 @@ def lead_lag(curve: pd.DataFrame, lever: Metric, output: Metric, best: int | Non
                       yaxis2={"title": "correlation", "overlaying": "y", "side": "right",
                               "showgrid": False})
     return fig
+
+
+def forecast(booked: float, open_expected: float, new_expected: float, low: float, high: float,
+             quota: float | None, title: str) -> go.Figure:
+    """One horizontal bar: booked, expected from open deals and from new deals; the 80% range as
+    a whisker and the quota as a line."""
+    fig = go.Figure()
+    parts = (("Booked", booked, OUTPUT_COLOUR), ("Open deals (expected)", open_expected, "#7fb3d5"),
+             ("New deals (expected)", new_expected, "#d6eaf8"))
+    for name, value, colour in parts:
+        fig.add_trace(go.Bar(y=["Revenue"], x=[value], name=name, orientation="h",
+                             marker={"color": colour},
+                             hovertemplate=f"{name}: %{{x:,.0f}}<extra></extra>"))
+    total = booked + open_expected + new_expected
+    fig.add_trace(go.Scatter(y=["Revenue"], x=[total], mode="markers", name="80% range",
+                             marker={"color": "#1b2631", "size": 10, "symbol": "line-ns-open"},
+                             error_x={"type": "data", "symmetric": False, "array": [high - total],
+                                      "arrayminus": [total - low], "color": "#1b2631",
+                                      "thickness": 2, "width": 12},
+                             hovertemplate=f"expected %{{x:,.0f}} (80%: {low:,.0f}–{high:,.0f})"
+                                           "<extra></extra>"))
+    if quota:
+        fig.add_vline(x=quota, line={"color": "#c0392b", "width": 2, "dash": "dash"},
+                      annotation_text="quota", annotation_position="top")
+    fig.update_layout(**{**_LAYOUT, "legend": {"orientation": "h", "y": -0.45}}, barmode="stack",
+                      height=240, title={"text": title, "font": {"size": 15}},
+                      xaxis={"tickformat": "$~s"}, yaxis={"showticklabels": False})
+    return fig
+
+
+def levers_vs_goal(frame: pd.DataFrame) -> go.Figure:
+    """Each lever's last four weeks against its goal; levers that lead the output in colour."""
+    order = frame.dropna(subset=["vs_goal"]).sort_values("vs_goal")
+    colours = [OUTPUT_COLOUR if leads else BASELINE_COLOUR for leads in order["leads"]]
+    fig = go.Figure(go.Bar(
+        x=order["vs_goal"], y=order["lever_label"], orientation="h", marker={"color": colours},
+        customdata=order[["goal_kind", "verdict"]],
+        hovertemplate="%{y}: %{x:+.0%} against %{customdata[0]}<br>%{customdata[1]}"
+                      "<extra></extra>"))
+    fig.add_vline(x=0, line={"color": "#1b2631", "width": 1})
+    fig.update_layout(**_LAYOUT, height=80 + 44 * max(len(order), 1), showlegend=False,
+                      title={"text": "Last four weeks against the goal (coloured: leads win rate)",
+                             "font": {"size": 15}},
+                      xaxis={"tickformat": "+.0%"})
+    return fig

@@ -411,13 +411,14 @@ def _stage_history(opps: pd.DataFrame, created: pd.Series, closed: pd.Series, re
 
 
 def _quotas(org: _Org, config: DemoConfig) -> pd.DataFrame:
-    """Quarterly rep quotas, prorated for partial tenure, 10% higher in the second year."""
+    """Quarterly rep quotas, prorated for partial tenure, 10% higher each year; the quarter after
+    the data ends is already set, as it would be in a real company."""
     avg_price = sum(p * w for (p, _), w in zip(PRODUCTS.values(), PRODUCT_WEIGHTS, strict=True))
     per_day = OPPS_PER_DAY * BASE_WIN * avg_price * np.exp(0.35**2 / 2) * 5 / 7 * 1.1
     rows = []
-    for q in pd.period_range(config.start, config.end, freq="Q"):
+    for q in pd.period_range(config.start, config.end + dt.timedelta(days=92), freq="Q"):
         q_start, q_end = q.start_time.date(), q.end_time.date()
-        growth = 1.1 if q_start >= config.start + dt.timedelta(days=365) else 1.0
+        growth = 1.1 ** ((q_start - config.start).days // 365)
         for rep in org.reps.itertuples():
             lo = max(q_start, rep.hire_date)
             hi = min(q_end, rep.end_date or q_end)

@@ -68,6 +68,16 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:,.0f}"
 
 
+def format_money_short(value: float | None) -> str:
+    """Money that fits a card: $13.4M, $820k, $950."""
+    if value is None:
+        return "—"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"${value / size:,.{1 if size > 1e3 else 0}f}{suffix}"
+    return f"${value:,.0f}"
+
+
 def format_change(change: float | None) -> str:
     """'+12.5%', or '—' when there is nothing to compare with."""
     return "—" if change is None else f"{change:+.1%}"

@@ -434,7 +434,8 @@ def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
                 "output_label": engine.catalog.get(output).label, "leads": now.leads,
                 "lag": now.lag, "lag_low": now.lag_low, "lag_high": now.lag_high,
                 "strength": now.strength, "low": now.low, "high": now.high,
-                "p_value": now.p_value, "verdict": now.message, "led_before": before.leads,
+                "p_value": now.p_value, "verdict": now.headline, "detail": now.message,
+                "led_before": before.leads,
                 "stopped": stopped_predicting(before, now), "previous": previous})
     return pd.DataFrame(rows)
 
@@ -474,9 +475,25 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
         goals.append(target if target is not None else own)
         kinds.append("target" if target is not None else "own baseline")
     table["recent"], table["goal"], table["goal_kind"] = recent, goals, kinds
-    table["vs_goal"] = [relative_change(r, g) for r, g in zip(recent, goals, strict=True)]
+    table["vs_goal"] = [relative_change(g, r) for r, g in zip(recent, goals, strict=True)]
     table["push"] = table["leads"] & (table["vs_goal"].fillna(0) < 0)
     table["weeks"] = f"{start:%d %b}–{end:%d %b %Y}"
     order = table.assign(_rank=~table["push"], _leads=~table["leads"])
     return order.sort_values(["_rank", "_leads", "vs_goal"]).drop(
         columns=["_rank", "_leads"]).reset_index(drop=True)
+
+
+# --- where will the quarter land ---------------------------------------------------------------
+
+def quarter_forecast(engine: Engine, scope: Scope, day: dt.date) -> object:
+    """Revenue and quota attainment at the end of the quarter containing ``day``, with a range."""
+    from kpi.insights.forecast import forecast
+
+    return forecast(engine, scope, day)
+
+
+def pipeline_coverage_needed(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
+    """Per segment: the pipeline the rest of the quarter needs at the segment's own win rate."""
+    from kpi.insights.forecast import coverage
+
+    return coverage(engine, scope, day)

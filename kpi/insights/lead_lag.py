@@ -59,6 +59,11 @@ class LeadLag:
     message: str
 
     @property
+    def headline(self) -> str:
+        """The verdict without its numbers."""
+        return self.message.split(":")[0]
+
+    @property
     def leads(self) -> bool:
         """The evidence says the lever leads (or moves with) the output."""
         return (self.oos_r2 is not None and self.oos_r2 > 0 and self.p_value is not None

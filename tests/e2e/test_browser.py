@@ -13,14 +13,15 @@ from tests.e2e.conftest import REP_PASSWORD, AppServer, screenshot_dir
 ROLE_PAGES = {
     "Morgan Hale": ["Outputs", "Segments", "Insights", "Team levers", "Coaching", "Strategy rollouts",
                     "Explore", "Data"],
-    "Atlas Manager": ["Team levers", "Coaching", "Strategy rollouts", "Explore"],
-    "Ada Fischer": ["My levers", "Strategy rollouts", "Explore"],
+    "Atlas Manager": ["Team levers", "Coaching", "Insights", "Strategy rollouts", "Explore"],
+    "Ada Fischer": ["My levers", "Insights", "Strategy rollouts", "Explore"],
 }
 SHOTS = {("Morgan Hale", "Outputs"): "outputs", ("Morgan Hale", "Segments"): "segments",
          ("Atlas Manager", "Team levers"): "team-levers", ("Atlas Manager", "Coaching"): "coaching",
          ("Ada Fischer", "My levers"): "my-levers",
          ("Morgan Hale", "Strategy rollouts"): "strategy-rollouts", ("Morgan Hale", "Data"): None,
-         ("Morgan Hale", "Insights"): "insights"}
+         ("Morgan Hale", "Insights"): "insights", ("Atlas Manager", "Insights"): "insights-team",
+         ("Ada Fischer", "Insights"): "insights-rep"}
 
 
 def idle(page: Page) -> None:

@@ -119,3 +119,34 @@ def test_before_the_rollout_nothing_leads(demo_results: dict) -> None:
     verdicts = [demo_results[s][lever][2] for s in SEEDS for lever in (*LEVERS, "calls")]
     assert all(r.lag is not None for r in verdicts)
     assert sum(r.leads for r in verdicts) <= 0.2 * len(verdicts), [r.message for r in verdicts]
+
+
+def test_levers_to_push_by_hand(tiny) -> None:  # noqa: ANN001 - tests.conftest.Tiny
+    """No initiative, so the goal is the rep's own baseline: the 13 weeks before the last 13."""
+    from kpi.engine import Scope
+    from kpi.views import levers_to_push
+
+    tiny.team("T1")
+    tiny.rep("R1", "T1")
+    baseline = pd.date_range("2024-12-23", "2025-03-17", freq="7D")  # 13 Mondays
+    recent = pd.date_range("2025-05-26", "2025-06-16", freq="7D")  # the last 4 complete weeks
+    for monday in baseline:
+        tiny.activity("R1", str(monday.date()), type="demo", n=2)  # 2 per rep-week
+        tiny.activity("R1", str(monday.date()), type="call")  # 1 per rep-week
+    for monday in recent:
+        tiny.activity("R1", str(monday.date()), type="demo")  # 1 per rep-week: half the goal
+        tiny.activity("R1", str(monday.date()), type="call", n=2)  # 2 per rep-week: double
+    leads = pd.DataFrame([
+        {"lever": "calls", "output": "win_rate", "lever_label": "Calls", "leads": False,
+         "verdict": "no evidence it leads"},
+        {"lever": "demos", "output": "win_rate", "lever_label": "Demos", "leads": True,
+         "verdict": "leads by ~6 weeks"},
+        {"lever": "demos", "output": "revenue", "lever_label": "Demos", "leads": False,
+         "verdict": "no evidence it leads"}])
+    table = levers_to_push(tiny.engine, Scope.reps("R1"), dt.date(2025, 6, 29), None, leads)
+    assert table["lever"].tolist() == ["demos", "calls"]  # the lever to push comes first
+    demos, calls = table.iloc[0], table.iloc[1]
+    assert (demos["recent"], demos["goal"], demos["vs_goal"]) == (1.0, 2.0, -0.5)
+    assert (calls["recent"], calls["goal"], calls["vs_goal"]) == (2.0, 1.0, 1.0)
+    assert demos["push"] and not calls["push"]
+    assert demos["goal_kind"] == "own baseline"

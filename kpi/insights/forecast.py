@@ -1,0 +1,307 @@
+"""Where will the quarter land: revenue and quota attainment at quarter end, with a range, and the
+pipeline each segment needs.
+
+Method, as of day D in a quarter that ends on E (h = E - D days left):
+
+- **Booked**: revenue won from the quarter's first day to D (the engine's revenue).
+- **Open deals**: each deal open at D, in the stage it had reached by D, wins by E with the
+  probability that deals in the same stage, and equally due or not due by the quarter end, were
+  won by the quarter end in the last four quarters, seen the same h days before each of their
+  ends (so the quarter-end rush is in every window). Company-wide history; a stage with fewer
+  than 30 past deals falls back to the stage alone, then to all stages.
+- **New deals**: deals not created yet that will be created and won by E. In each of those past
+  quarters, the revenue from deals created after the snapshot and won by the quarter end is
+  divided by the opportunities created in the four weeks before the snapshot (a lever); today's
+  four weeks times the average yield is the expectation.
+- **Range**: 4,000 simulated quarters. Each replays one of the last four quarters (its stage
+  rates and its new-deal yield, so a good or bad quarter moves all deals together) and wins or
+  loses every open deal with those odds. The range is the 10th to 90th percentile.
+- **Coverage per segment**: each segment's remaining quota divided by its own win rate by value
+  (last four quarters) is the pipeline it needs; open pipeline due by E against that need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpi.engine import Engine, MetricRequest, Scope
+from kpi.people import members
+from kpi.periods import Window, period_last_day, period_start
+
+MIN_DEALS = 30
+QUARTERS = 4
+DRAWS = 4000
+LEVER_WEEKS = 4
+CLOSED_STAGES = ("Closed Won", "Closed Lost")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    quarter: Window
+    as_of: dt.date
+    booked: float
+    open_expected: float  # from deals open today
+    new_expected: float  # from deals not created yet
+    low: float  # 80% range of the quarter's revenue
+    high: float
+    quota: float | None
+    open_deals: int
+    created_recently: int  # opportunities created in the last four weeks (the lever)
+    by_stage: pd.DataFrame  # stage, deals, amount, win_by_quarter_end, expected
+    message: str
+
+    @property
+    def expected(self) -> float:
+        return self.booked + self.open_expected + self.new_expected
+
+    def attainment(self, value: float) -> float | None:
+        return None if not self.quota else value / self.quota
+
+
+def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
+             seed: int = 0) -> Forecast:
+    """The quarter still running after ``day`` (the next one when ``day`` ends a quarter): booked
+    so far, expected at its end, and the range."""
+    quarter = coming_quarter(day)
+    horizon = (quarter.end - day).days
+    booked, quota = _booked_and_quota(engine, scope, quarter, day)
+    deals, stages = _deals(engine)
+    reps = {m.rep_id for m in members(engine.store, scope, day, day)}
+    mine = deals[deals["rep_id"].isin(reps)]
+    today = _open_at(mine, stages, day, quarter.end)
+    history = _history(deals, stages, day, horizon)
+    created = int(((mine["created_at"] > pd.Timestamp(day - dt.timedelta(weeks=LEVER_WEEKS)))
+                   & (mine["created_at"] <= pd.Timestamp(day))).sum())
+    yields = _new_deal_yields(deals, day, horizon)
+    scenarios = sorted(set(history["snapshot"]))
+    lift = _win_rate_lift(deals, day, horizon)
+    odds = np.array([_odds(_stage_rates(history[history["snapshot"] == snap]), today, lift)
+                     for snap in scenarios]).reshape(len(scenarios), len(today))
+    fallback = float(yields.mean()) if len(yields) else 0.0
+    per_deal = np.array([yields.get(snap, fallback) for snap in scenarios])
+    today["p"] = odds.mean(axis=0) if len(scenarios) else 0.0
+    by_stage = (today.assign(expected=today["p"] * today["amount"])
+                .groupby("stage", sort=False)
+                .agg(deals=("opp_id", "size"), amount=("amount", "sum"),
+                     win_by_quarter_end=("p", "mean"), expected=("expected", "sum"))
+                .reset_index())
+    open_expected = float((today["p"] * today["amount"]).sum())
+    new_expected = float(per_deal.mean() * created) if len(scenarios) else 0.0
+    low, high = _range(odds, per_deal, today["amount"].to_numpy(float), created, booked, draws,
+                       seed)
+    message = _message(len(history), horizon)
+    return Forecast(quarter, day, booked, open_expected, new_expected, low, high, quota,
+                    len(today), created, by_stage, message)
+
+
+def coming_quarter(day: dt.date) -> Window:
+    """The quarter that contains the day after ``day``."""
+    start = period_start(day + dt.timedelta(days=1), "quarter")
+    return Window(start, period_last_day(start, "quarter"))
+
+
+def _booked_and_quota(engine: Engine, scope: Scope, quarter: Window,
+                      day: dt.date) -> tuple[float, float | None]:
+    frame = engine.run(MetricRequest.make("quota_attainment", grain="total", scope=scope,
+                                          date_from=quarter.start, date_to=quarter.end))
+    quota = float(frame["denominator"].iloc[0]) if len(frame) else 0.0
+    if day < quarter.start:
+        return 0.0, (quota if quota > 0 else None)
+    won = engine.run(MetricRequest.make("revenue", grain="total", scope=scope,
+                                        date_from=quarter.start, date_to=day))
+    booked = float(won["value"].iloc[0]) if len(won) and pd.notna(won["value"].iloc[0]) else 0.0
+    return booked, (quota if quota > 0 else None)
+
+
+def _deals(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+    deals = engine.store.query(
+        """SELECT opp_id, rep_id, created_at, closed_at, expected_close_at, is_won, amount
+           FROM opportunities""")
+    stages = engine.store.query(
+        "SELECT opp_id, stage, entered_at FROM stage_history ORDER BY entered_at")
+    for frame, columns in ((deals, ("created_at", "closed_at", "expected_close_at")),
+                           (stages, ("entered_at",))):
+        for column in columns:
+            frame[column] = pd.to_datetime(frame[column])
+    deals["is_won"] = deals["is_won"].astype(bool)
+    stages = stages[~stages["stage"].isin(CLOSED_STAGES)]
+    return deals, stages
+
+
+def _open_at(deals: pd.DataFrame, stages: pd.DataFrame, day: dt.date,
+             horizon_end: dt.date) -> pd.DataFrame:
+    """Deals open at the end of ``day``, with their stage then and whether they are due by the
+    horizon's end."""
+    day_, end_ = pd.Timestamp(day), pd.Timestamp(horizon_end)
+    open_ = deals[(deals["created_at"] <= day_)
+                  & (deals["closed_at"].isna() | (deals["closed_at"] > day_))].copy()
+    reached = stages[stages["entered_at"] <= day_].drop_duplicates("opp_id", keep="last")
+    open_["stage"] = open_["opp_id"].map(reached.set_index("opp_id")["stage"]).fillna("Open")
+    open_["due"] = (open_["expected_close_at"] <= end_).fillna(False).astype(bool)
+    return open_.reset_index(drop=True)
+
+
+def _snapshots(day: dt.date, horizon: int, quarters: int = QUARTERS) -> list[tuple[dt.date, dt.date]]:
+    """(snapshot, its quarter end): the same number of days before each of the last quarter ends,
+    so the quarter-end rush is in every window."""
+    out, end = [], coming_quarter(day).start - dt.timedelta(days=1)
+    for _ in range(quarters):
+        out.append((end - dt.timedelta(days=horizon), end))
+        end = period_start(end, "quarter") - dt.timedelta(days=1)
+    return out
+
+
+def _history(deals: pd.DataFrame, stages: pd.DataFrame, day: dt.date,
+             horizon: int) -> pd.DataFrame:
+    """At each snapshot: every open deal's stage, whether it was due by the quarter end, and
+    whether it was won by then."""
+    frames = []
+    for snap, end in _snapshots(day, horizon):
+        open_ = _open_at(deals, stages, snap, end)
+        if open_.empty:
+            continue
+        open_["won"] = open_["is_won"] & (open_["closed_at"] <= pd.Timestamp(end)).fillna(False)
+        open_["snapshot"] = snap
+        frames.append(open_[["snapshot", "stage", "due", "won", "amount"]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["snapshot", "stage", "due", "won", "amount"])
+
+
+def _stage_rates(history: pd.DataFrame) -> dict[tuple[str, bool] | str, tuple[int, int]]:
+    """(won, deals) by stage and due flag, by stage alone, and for all ('*')."""
+    rates: dict[tuple[str, bool] | str, tuple[int, int]] = {
+        "*": (int(history["won"].sum()), len(history))}
+    for stage, group in history.groupby("stage"):
+        rates[str(stage)] = (int(group["won"].sum()), len(group))
+    for (stage, due), group in history.groupby(["stage", "due"]):
+        rates[(str(stage), bool(due))] = (int(group["won"].sum()), len(group))
+    return rates
+
+
+def _rate(rates: dict, stage: str, due: bool) -> tuple[float, tuple[int, int]]:
+    """The most specific rate with at least MIN_DEALS deals behind it."""
+    for key in ((stage, due), stage, "*"):
+        won, n = rates.get(key, (0, 0))
+        if n >= MIN_DEALS or key == "*":
+            return (won / n if n else 0.0), (won, n)
+    raise AssertionError("unreachable")
+
+
+def _new_deal_yields(deals: pd.DataFrame, day: dt.date, horizon: int) -> pd.Series:
+    """Per snapshot: revenue from deals created after it and won by its quarter end, per
+    opportunity created in the four weeks before it."""
+    created, closed = deals["created_at"], deals["closed_at"]
+    out = {}
+    for snap, end in _snapshots(day, horizon):
+        snap_, end_ = pd.Timestamp(snap), pd.Timestamp(end)
+        before = int(((created > snap_ - pd.Timedelta(weeks=LEVER_WEEKS))
+                      & (created <= snap_)).sum())
+        if before == 0:
+            continue
+        new = ((created > snap_) & (created <= end_) & deals["is_won"]
+               & (closed <= end_).fillna(False))
+        out[snap] = float(deals.loc[new, "amount"].sum()) / before
+    return pd.Series(out, dtype=float)
+
+
+def _odds(rates: dict, deals: pd.DataFrame, lift: float) -> np.ndarray:
+    """Each deal's chance to be won by the quarter end, scaled by the win-rate lift (at most 1)."""
+    base = [_rate(rates, stage, due)[0]
+            for stage, due in zip(deals["stage"], deals["due"], strict=True)]
+    return np.minimum(np.array(base, dtype=float) * lift, 1.0)
+
+
+def _win_rate_lift(deals: pd.DataFrame, day: dt.date, horizon: int) -> float:
+    """Win rate of deals closed in the last 13 weeks over that of the history's year: the stage
+    rates are from the past, and a team that wins more now converts more of today's pipeline."""
+    closed = deals[deals["closed_at"].notna()]
+    first = _snapshots(day, horizon)[-1][0]
+
+    def rate(start: dt.date, end: dt.date) -> float | None:
+        window = closed[(closed["closed_at"] > pd.Timestamp(start))
+                        & (closed["closed_at"] <= pd.Timestamp(end))]
+        return float(window["is_won"].mean()) if len(window) >= MIN_DEALS else None
+
+    recent = rate(day - dt.timedelta(weeks=13), day)
+    past = rate(first, coming_quarter(day).start - dt.timedelta(days=1))
+    return 1.0 if recent is None or not past else recent / past
+
+
+def _range(odds: np.ndarray, per_deal: np.ndarray, amounts: np.ndarray, created: int,
+           booked: float, draws: int, seed: int) -> tuple[float, float]:
+    """10th and 90th percentile of simulated quarters: each draw replays one past quarter (its
+    stage odds and its new-deal yield) and wins or loses every open deal with those odds."""
+    if len(odds) == 0:
+        return booked, booked
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(len(odds), size=draws)
+    wins = rng.random((draws, odds.shape[1])) < odds[pick]
+    totals = booked + wins.astype(float) @ amounts + per_deal[pick] * created
+    low, high = np.percentile(totals, [10, 90])
+    return float(low), float(high)
+
+
+def _message(history_rows: int, horizon: int) -> str:
+    if history_rows == 0:
+        return "no closed history yet: only what is booked is counted"
+    return f"{horizon} days left in the quarter"
+
+
+def coverage(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
+    """Per segment: remaining quota, the win rate by value over the last four quarters, the
+    pipeline that needs, and the open pipeline due by quarter end."""
+    quarter = coming_quarter(day)
+    year = Window(quarter.start - dt.timedelta(days=365), day)
+    by = ["segment"]
+    quota = engine.run(MetricRequest.make("quota_attainment", grain="total", by=by, scope=scope,
+                                          date_from=quarter.start, date_to=quarter.end))
+    booked = engine.run(MetricRequest.make("revenue", grain="total", by=by, scope=scope,
+                                           date_from=quarter.start, date_to=max(day, quarter.start)))
+    if day < quarter.start:
+        booked = booked.iloc[0:0]
+    wins = engine.run(MetricRequest.make("win_rate_value", grain="total", by=by, scope=scope,
+                                         date_from=year.start, date_to=year.end))
+    deals, stages = _deals(engine)
+    today = _open_at(deals, stages, day, quarter.end)
+    segment_of = _segments_at(engine, day)
+    reps = {m.rep_id for m in members(engine.store, scope, day, day)}
+    today = today[today["rep_id"].isin(reps) & today["due"]]
+    pipeline = today.groupby(today["rep_id"].map(segment_of))["amount"].sum()
+    table = pd.DataFrame({"segment": sorted(set(quota["segment"]) | set(wins["segment"]))})
+    table["quota"] = table["segment"].map(quota.set_index("segment")["denominator"])
+    table["booked"] = table["segment"].map(booked.set_index("segment")["value"]).fillna(0.0)
+    table["remaining"] = (table["quota"] - table["booked"]).clip(lower=0)
+    table["win_rate"] = table["segment"].map(wins.set_index("segment")["value"])
+    table["needed_coverage"] = 1 / table["win_rate"].where(table["win_rate"] > 0)
+    table["pipeline_needed"] = table["remaining"] * table["needed_coverage"]
+    table["open_pipeline"] = table["segment"].map(pipeline).fillna(0.0)
+    table["coverage"] = table["open_pipeline"] / table["remaining"].where(table["remaining"] > 0)
+    table["gap"] = (table["pipeline_needed"] - table["open_pipeline"]).clip(lower=0)
+    return table[table["quota"].notna() | (table["open_pipeline"] > 0)].reset_index(drop=True)
+
+
+def _segments_at(engine: Engine, day: dt.date) -> dict[str, str]:
+    frame = engine.store.query(
+        """SELECT rep_id, segment FROM rep_assignments
+           WHERE valid_from <= $day AND (valid_to IS NULL OR valid_to > $day)""", {"day": day})
+    return dict(zip(frame["rep_id"], frame["segment"], strict=True))
+
+
+def backtest(engine: Engine, scope: Scope, days: list[dt.date], draws: int = 1000) -> pd.DataFrame:
+    """The forecast made on each of ``days`` against what the quarter really booked."""
+    rows = []
+    for day in days:
+        result = forecast(engine, scope, day, draws=draws)
+        actual = engine.run(MetricRequest.make("revenue", grain="total", scope=scope,
+                                               date_from=result.quarter.start,
+                                               date_to=result.quarter.end))
+        value = float(actual["value"].iloc[0]) if len(actual) else math.nan
+        rows.append({"as_of": day, "quarter_end": result.quarter.end,
+                     "expected": result.expected, "low": result.low, "high": result.high,
+                     "actual": value, "inside": result.low <= value <= result.high})
+    return pd.DataFrame(rows)
