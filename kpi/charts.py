@@ -151,7 +151,8 @@ def _tick(metric: Metric) -> str:
     return ".0%" if metric.unit == "percent" else ","
 
 
-def event_study(frame: pd.DataFrame, metric: Metric) -> go.Figure:
+def event_study(frame: pd.DataFrame, metric: Metric,
+                axis: str = "weeks since adoption (week 8 = 8 and after)") -> go.Figure:
     """Effect by week since adoption with its 90% band; zero and the adoption week marked."""
     fig = go.Figure()
     x = frame["week_since_adoption"]
@@ -168,7 +169,7 @@ def event_study(frame: pd.DataFrame, metric: Metric) -> go.Figure:
     fig.update_layout(**_LAYOUT, height=320, hovermode="x unified",
                       title={"text": f"{metric.label}: change by week since the team adopted",
                              "font": {"size": 15}},
-                      xaxis={"title": "weeks since adoption (week 8 = 8 and after)"},
+                      xaxis={"title": axis},
                       yaxis={"tickformat": "+.0%"})
     return fig
 

@@ -403,6 +403,15 @@ def rollout_effects(engine: Engine, initiative: Initiative,
             for m in levers]
 
 
+def rollout_output_effects(engine: Engine, initiative: Initiative,
+                           metric_ids: tuple[str, ...]) -> list:
+    """The rollout's effect on rate outputs (an interrupted time series), with its placebo."""
+    from kpi.insights.rollout import estimate_output
+
+    return [(estimate_output(engine, initiative, m),
+             estimate_output(engine, initiative, m, shift_weeks=26)) for m in metric_ids]
+
+
 def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
     """Per-rep win rates with 90% intervals, shrunk rates and funnel limits (within scope)."""
     from kpi.insights.small_numbers import rep_win_rates as compute

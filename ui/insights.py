@@ -13,6 +13,7 @@ from kpi.views import LEAD_OUTPUTS, LEVERS
 from ui import data, widgets
 from ui.frame import Page
 
+ROLLOUT_OUTPUTS = ("win_rate",)
 LEAD_LEVERS = tuple(dict.fromkeys([m for m in LEVERS if m != "stage_conversion"] + ["calls"]))
 PERCENT = st.column_config.NumberColumn(format="percent")
 
@@ -30,22 +31,27 @@ def rollout(page: Page) -> None:
                       "it caused.")
         return
     levers = tuple(dict.fromkeys([*initiative.metric_ids(), *LEVERS, "calls"]))
-    with st.spinner("Estimating the rollout's effect on each lever..."):
+    with st.spinner("Estimating the rollout's effect on each lever and on win rate..."):
         results = data.view("rollout_effects", initiative, levers)
+        outputs = data.view("rollout_output_effects", initiative, ROLLOUT_OUTPUTS)
     st.subheader(f"Did the rollout work? {initiative.name}")
-    if not results:
+    if not results and not outputs:
         widgets.empty("No lever of this initiative can be estimated yet.")
         return
-    st.caption("Teams that had adopted against teams that had not yet, week by week (a Poisson "
-               "event study with rep and week effects). The placebo moves every adoption half a "
-               "year back: it should find nothing.")
+    st.caption("Levers: teams that had adopted against teams that had not yet, week by week (a "
+               "Poisson event study with rep and week effects). Win rate moves later, once every "
+               "team has adopted: each rep against their own level before adoption, net of "
+               "seasonality (an interrupted time series). The placebo moves every adoption half "
+               "a year back: it should find nothing.")
     rows = []
-    for effect, placebo in results:
+    for (effect, placebo), method in [*((r, "teams not yet adopted") for r in results),
+                                      *((r, "time series") for r in outputs)]:
         target = initiative.target_on(effect.metric_id, page.day)
-        rows.append({"lever": page.metric(effect.metric_id).label, "effect": effect.effect,
+        rows.append({"metric": page.metric(effect.metric_id).label, "effect": effect.effect,
                      "90% low": effect.low, "90% high": effect.high,
                      "target": target.change_pct if target else None, "verdict": effect.message,
-                     "placebo": placebo.message})
+                     "compared with": method, "placebo": placebo.message})
+    results = [*results, *outputs]
     st.dataframe(rows, hide_index=True, width="stretch",
                  column_config={"effect": PERCENT, "90% low": PERCENT, "90% high": PERCENT,
                                 "target": PERCENT})
@@ -56,7 +62,9 @@ def rollout(page: Page) -> None:
     if effect.event_study.empty:
         widgets.empty(effect.message)
     else:
-        widgets.chart(charts.event_study(effect.event_study, page.metric(chosen)),
+        axis = ("weeks since adoption (week 8 = 8 and after)" if chosen not in ROLLOUT_OUTPUTS
+                else "weeks since adoption: 0-7, 8-15 and 16 on")
+        widgets.chart(charts.event_study(effect.event_study, page.metric(chosen), axis),
                       effect.event_study, f"event_study_{chosen}")
         st.caption(f"{effect.reps} reps over {effect.weeks} weeks. Weeks before adoption should "
                    "hover around zero (parallel trends); if they do not, read the effect with care.")
@@ -70,8 +78,11 @@ def rollout(page: Page) -> None:
             "- **Assumes** teams would otherwise have moved in parallel, and adoption dates were "
             "not picked because of a coming change.\n"
             "- **Too little data** when fewer than two teams adopt, or too close together.\n"
-            "- Outputs such as win rate move later than the last adoption, where no team is left "
-            "to compare with; their effect is not estimated here.\n\n"
+            "- **Win rate** moves later than the last adoption, where no team is left to compare "
+            "with: each rep's weekly win rate against their own level before adoption, with "
+            "month-of-year effects for seasonality, in windows 0-7, 8-15 and 16+ weeks after the "
+            "team adopted (16+ is the effect). This assumes nothing else changed the win rate "
+            "at the same time; the placebo checks the year before.\n\n"
             "The full method: `docs/insights.md` in the repository.")
 
 
@@ -225,6 +236,6 @@ def where_we_land(page: Page, scope: Scope, who: str) -> None:
             "- **Coverage needed** = 1 / the segment's win rate by value; the gap is the pipeline "
             "due this quarter still missing.\n"
             "- **Caveats**: a team improving fast outruns a forecast built on past quarters "
-            "(on the demo, 16 of 26 two-weekly backtests fell inside the 80% range). Deals without "
+            "(on the demo, 15 of 26 two-weekly backtests fell inside the 80% range). Deals without "
             "an expected close date count as not due.\n\n"
             "The full method: `docs/insights.md` in the repository.")

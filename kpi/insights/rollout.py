@@ -105,6 +105,61 @@ def _fit(metric_id: str, data: pd.DataFrame, pre_weeks: int, horizon: int,
                          _verdict(effect, low, high, steady_from, horizon))
 
 
+def estimate_output(engine: Engine, initiative: Initiative, metric_id: str,
+                    shift_weeks: int = 0, steady_from: int = 16) -> RolloutEffect:
+    """The rollout's effect on a rate output such as win rate: an interrupted time series.
+
+    Outputs move after the levers, mostly once every team has adopted, when no team is left to
+    compare with. So each rep's weekly rate is compared with its own level before adoption,
+    month-of-year effects taking out seasonality, in windows since the team adopted (0-7, 8-15,
+    and ``steady_from`` weeks on, the effect). With ``shift_weeks`` > 0 (a placebo), only the
+    data before the first real adoption is used and every adoption moves that far back.
+    """
+    metric = engine.catalog.get(metric_id)
+    if not metric.is_ratio or not metric.numerator.additive:
+        raise ValueError(f"{metric_id} is not a rate of counts")
+    first_real = min(d for _, d in initiative.teams)
+    lo, hi = engine.data_range()
+    end = first_real - dt.timedelta(days=1) if shift_weeks else hi
+    data = panel(engine, initiative, metric_id, lo, end)
+    shift = dt.timedelta(weeks=shift_weeks)
+    data["adopted_on"] = data["adopted_on"].map(lambda d: d - shift)
+    since = ((pd.to_datetime(data["period"]) - pd.to_datetime(data["adopted_on"])).dt.days // 7)
+    before, steady = int((since < 0).sum()), int((since >= steady_from).sum())
+    if data.empty or data.loc[since < 0, "period"].nunique() < 26 or \
+            data.loc[since >= steady_from, "period"].nunique() < 8 or before == 0 or steady == 0:
+        return _too_little(metric_id, f"too little data: half a year before adoption and "
+                           f"{steady_from + 8} weeks after it are needed")
+    return _fit_series(metric_id, data, since, steady_from)
+
+
+def _fit_series(metric_id: str, data: pd.DataFrame, since: pd.Series,
+                steady_from: int) -> RolloutEffect:
+    import statsmodels.api as sm
+
+    windows = {"w0": (0, 8), "w8": (8, steady_from), "steady": (steady_from, 10_000)}
+    month = pd.to_datetime(data["period"]).dt.month.astype(str)
+    design = pd.concat([
+        pd.get_dummies(data["rep"], prefix="rep", drop_first=True, dtype=float),
+        pd.get_dummies(month, prefix="month", drop_first=True, dtype=float),
+        pd.DataFrame({name: ((since >= a) & (since < b)).astype(float)
+                      for name, (a, b) in windows.items()}),
+    ], axis=1)
+    design.insert(0, "const", 1.0)
+    model = sm.GLM(data["numerator"].astype(float), design, family=sm.families.Poisson(),
+                   offset=np.log(data["denominator"].astype(float)))
+    try:
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["rep"])[0]})
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        return _too_little(metric_id, f"the model could not be fitted ({exc})")
+    study = pd.DataFrame([_relative(fit, [name], a) for name, (a, _) in windows.items()],
+                         columns=["week_since_adoption", "effect", "low", "high"])
+    _, effect, low, high = _relative(fit, ["steady"], None)
+    last = int(since.max())
+    return RolloutEffect(metric_id, effect, low, high, study, data["rep"].nunique(),
+                         data["period"].nunique(), _verdict(effect, low, high, steady_from, last))
+
+
 def _relative(fit: object, names: list[str], label: int | None) -> tuple:
     """exp(mean of coefficients) - 1 with its 90% interval (delta on the log scale)."""
     params, cov = fit.params, fit.cov_params()  # type: ignore[attr-defined]

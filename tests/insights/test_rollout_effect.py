@@ -76,3 +76,53 @@ def test_event_study_shape(results: dict) -> None:
 def test_method_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "insights.md").read_text()
     assert "Poisson" in doc and "placebo" in doc and "parallel" in doc
+    for section in ("lead–lag", "forecast", "interrupted time series", "small numbers"):
+        assert f"{section})" in doc, section
+    assert "Not built yet" not in doc
+
+
+@pytest.fixture(scope="module")
+def win_rate(seed_engines: dict[int, Engine]) -> dict[int, tuple]:
+    """Per seed: the injected win-rate effect, the time-series estimate and its placebo."""
+    from kpi.insights.rollout import estimate_output
+
+    out = {}
+    for seed, engine in seed_engines.items():
+        initiative = initiatives_for(engine, Scope.everyone())[0]
+        truth = engine.store.scalar("SELECT max(effect_pct) FROM demo_truth "
+                                    "WHERE metric_id = 'win_rate'")
+        out[seed] = (truth, estimate_output(engine, initiative, "win_rate"),
+                     estimate_output(engine, initiative, "win_rate", shift_weeks=26))
+    return out
+
+
+def test_the_win_rate_effect_is_inside_the_interval_in_most_seeds(win_rate: dict) -> None:
+    hits = [covers(win_rate[s][1], win_rate[s][0]) for s in SEEDS]
+    assert sum(hits) >= 4, [win_rate[s][1].message for s in SEEDS]
+    assert sum(win_rate[s][1].significant for s in SEEDS) >= 4
+
+
+def test_win_rate_does_not_move_in_the_first_eight_weeks(win_rate: dict) -> None:
+    """The demo's win rate starts moving 8 weeks after adoption."""
+    first = [win_rate[s][1].event_study.iloc[0] for s in SEEDS]
+    assert all(row["week_since_adoption"] == 0 for row in first)
+    assert sum(row["low"] <= 0 <= row["high"] for row in first) >= 4
+
+
+def test_a_placebo_before_the_rollout_finds_no_win_rate_effect(win_rate: dict) -> None:
+    assert sum(covers(win_rate[s][2], 0.0) for s in SEEDS) >= 4
+
+
+def test_too_little_history_for_a_time_series_is_said(demo_engine: Engine) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from kpi.insights.rollout import estimate_output
+
+    initiative = initiatives_for(demo_engine, Scope.everyone())[0]
+    early = dataclasses.replace(initiative, teams=tuple(
+        (team, dt.date(2024, 11, 4)) for team, _ in initiative.teams))
+    result = estimate_output(demo_engine, early, "win_rate")
+    assert result.effect is None and "too little data" in result.message
+    with pytest.raises(ValueError, match="not a rate of counts"):
+        estimate_output(demo_engine, initiative, "sales_cycle_days")
