@@ -100,7 +100,7 @@ def lead_lag(page: Page) -> None:
         names = ", ".join(f"{r.lever_label} → {r.output_label}"
                           for r in table[table["stopped"]].itertuples())
         st.warning(f"Stopped predicting since the review on {table['previous'].iloc[0]:%d %b %Y}:"
-                   f" {names}.", icon="⚠️")
+                   f" {names}.", icon=":material/warning:")
     shown = table[["lever_label", "output_label", "verdict", "lag", "strength", "p_value",
                    "led_before"]].rename(columns={
                        "lever_label": "lever", "output_label": "output",
@@ -161,7 +161,7 @@ def levers_to_push(page: Page, scope: Scope, who: str) -> None:
     first = push[push["push"]]
     if first.empty:
         st.success("No lever that leads win rate is below its goal: keep doing what works.",
-                   icon="✅")
+                   icon=":material/check_circle:")
     else:
         for row in first.itertuples():
             st.markdown(f"- **{row.lever_label}**: {-row.vs_goal:.0%} below {row.goal_kind} "
@@ -186,11 +186,11 @@ def where_we_land(page: Page, scope: Scope, who: str) -> None:
     """Executive and manager: the quarter's revenue and attainment forecast, coverage needed."""
     from kpi.summary import format_money_short as money
 
-    st.subheader(f"Where will {who} land this quarter?")
     with st.spinner("Forecasting the quarter from today's pipeline..."):
         result = data.view("quarter_forecast", scope, page.day)
         needed = data.view("pipeline_coverage_needed", scope, page.day)
     q = result.quarter
+    st.subheader(f"Where will {who} land by {q.end:%d %b %Y}?")
     st.caption(f"Quarter {q.start:%d %b}–{q.end:%d %b %Y}, as of {page.day:%d %b %Y}: "
                f"{result.message}.")
     cols = st.columns(4)
