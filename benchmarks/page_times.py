@@ -29,8 +29,8 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
 ROLES = {
     "Morgan Hale": ["Outputs", "Segments", "Insights", "Team levers", "Coaching",
                     "Strategy rollouts", "Explore", "Data"],
-    "Atlas Manager": ["Team levers", "Coaching", "Strategy rollouts", "Explore"],
-    "Ada Fischer": ["My levers", "Strategy rollouts", "Explore"],
+    "Atlas Manager": ["Team levers", "Coaching", "Insights", "Strategy rollouts", "Explore"],
+    "Ada Fischer": ["My levers", "Insights", "Strategy rollouts", "Explore"],
 }
 
 

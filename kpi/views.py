@@ -428,16 +428,18 @@ def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
               day: dt.date) -> pd.DataFrame:
     """Each lever against each output over the last year (all teams, no rep named), with the
     verdict at the previous quarter end so a lever that stopped predicting is flagged."""
-    from kpi.insights.lead_lag import lead_lag, stopped_predicting
+    from kpi.insights.lead_lag import lead_lag, panel, stopped_predicting, window
 
     previous = period_start(day + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)
     if previous == day:
         previous = period_start(day, "quarter") - dt.timedelta(days=1)
+    start, end = window(previous)[0], window(day)[1]
+    panels = {m: panel(engine, m, start, end) for m in dict.fromkeys([*levers, *outputs])}
     rows = []
     for output in outputs:
         for lever in levers:
-            now = lead_lag(engine, lever, output, day, boot=200)
-            before = lead_lag(engine, lever, output, previous, boot=0)
+            now = lead_lag(engine, lever, output, day, boot=200, panels=panels)
+            before = lead_lag(engine, lever, output, previous, boot=0, panels=panels)
             rows.append({
                 "lever": lever, "output": output, "lever_label": engine.catalog.get(lever).label,
                 "output_label": engine.catalog.get(output).label, "leads": now.leads,

@@ -35,6 +35,7 @@ from kpi.periods import period_start
 MAX_LAG = 12
 BLOCK_WEEKS = 4
 MIN_TEAMS, MIN_WEEKS = 3, 20
+LOOKBACK_WEEKS = 52
 SMOOTH_WEEKS = 3  # the lever is a centred 3-week rate, which keeps its timing and halves its noise
 PERMUTATIONS = 199
 ALPHA = 0.10
@@ -82,15 +83,33 @@ def panel(engine: Engine, metric_id: str, start: dt.date, end: dt.date) -> pd.Da
         "denominator": frame["denominator"].astype(float) if ratio else 1.0})
 
 
-def lead_lag(engine: Engine, lever: str, output: str, as_of: dt.date, lookback: int = 52,
-             boot: int = 300, seed: int = 0) -> LeadLag:
-    """The lead of ``lever`` over ``output`` in the ``lookback`` weeks up to ``as_of``."""
+def window(as_of: dt.date, lookback: int = LOOKBACK_WEEKS) -> tuple[dt.date, dt.date]:
+    """The ``lookback`` complete weeks up to ``as_of``."""
     end = period_start(as_of + dt.timedelta(days=1), "week") - dt.timedelta(days=1)
-    start = end - dt.timedelta(weeks=lookback) + dt.timedelta(days=1)
+    return end - dt.timedelta(weeks=lookback) + dt.timedelta(days=1), end
+
+
+def lead_lag(engine: Engine, lever: str, output: str, as_of: dt.date,
+             lookback: int = LOOKBACK_WEEKS, boot: int = 300, seed: int = 0,
+             panels: dict[str, pd.DataFrame] | None = None) -> LeadLag:
+    """The lead of ``lever`` over ``output`` in the ``lookback`` weeks up to ``as_of``.
+
+    ``panels`` (metric -> :func:`panel` over a longer span) saves re-reading the same weeks when
+    many pairs or review dates are analysed.
+    """
+    start, end = window(as_of, lookback)
+
+    def read(metric_id: str) -> pd.DataFrame:
+        if panels is None or metric_id not in panels:
+            return panel(engine, metric_id, start, end)
+        frame = panels[metric_id]
+        return frame[(frame["period"] >= pd.Timestamp(start))
+                     & (frame["period"] <= pd.Timestamp(end))]
+
     metric = engine.catalog.get(output)
-    return analyse(panel(engine, lever, start, end), panel(engine, output, start, end),
-                   lever=lever, output=output, as_of=as_of, output_is_rate=metric.is_ratio,
-                   output_label=metric.label.lower(), boot=boot, seed=seed)
+    return analyse(read(lever), read(output), lever=lever, output=output, as_of=as_of,
+                   output_is_rate=metric.is_ratio, output_label=metric.label.lower(), boot=boot,
+                   seed=seed)
 
 
 def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: str,
@@ -109,16 +128,15 @@ def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: 
     if x is None or y is None:
         return _too_little(lever, output, as_of, teams, weeks,
                            "too little data: the lever or the output hardly varies")
-    ones = np.ones(weeks)
-    corr, score = _scan(x, y, w, ones)
-    best = int(np.nanargmax(score))
+    corr, score = _scan(x, y, w, np.ones(weeks))
+    best = int(_best(score))
     rng = np.random.default_rng(seed)
-    picks, strengths = [], []
-    for _ in range(boot):
-        times = _block_weights(weeks, rng)
+    picks: np.ndarray = np.array([best])
+    strengths: np.ndarray = np.array([math.nan])
+    if boot:
+        times = np.stack([_block_weights(weeks, rng) for _ in range(boot)])
         boot_corr, boot_score = _scan(x, y, w, times)
-        picks.append(int(np.nanargmax(boot_score)))
-        strengths.append(boot_corr[best])
+        picks, strengths = _best(boot_score), boot_corr[:, best]
     low, high = np.nanpercentile(strengths, [5, 95]) if boot else (math.nan, math.nan)
     lag_low, lag_high = np.percentile(picks, [5, 95]) if boot else (best, best)
     p_value = _permutation_p(x, y, w, float(score[best]), rng)
@@ -180,24 +198,39 @@ def _net_of_effects(values: np.ndarray, weights: np.ndarray | None = None) -> np
 
 def _scan(x: np.ndarray, y: np.ndarray, w: np.ndarray,
           times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each lag: the weighted correlation and the leave-one-team-out R²."""
-    corr, score = np.full(MAX_LAG + 1, np.nan), np.full(MAX_LAG + 1, np.nan)
-    weeks = len(x)
+    """For each lag: the weighted correlation and the leave-one-team-out R².
+
+    ``x`` is weeks x teams; ``y`` and ``w`` may carry a leading batch axis (shuffled pairings),
+    ``times`` one too (bootstrap weights per week). The result is lags, or batch x lags.
+    """
+    batched = y.ndim == 3 or times.ndim == 2
+    y3, w3 = (y, w) if y.ndim == 3 else (y[None], w[None])
+    t2 = times if times.ndim == 2 else times[None]
+    batch, weeks = max(len(y3), len(t2)), x.shape[0]
+    corr = np.full((batch, MAX_LAG + 1), np.nan)
+    score = np.full((batch, MAX_LAG + 1), np.nan)
     for k in range(min(MAX_LAG + 1, weeks)):
-        xs, ys = x[: weeks - k], y[k:]
-        ws = w[k:] * times[: weeks - k, None]
+        xs, ys = x[None, : weeks - k], y3[:, k:]
+        ws = w3[:, k:] * t2[:, : weeks - k, None]
         ok = np.isfinite(xs) & np.isfinite(ys) & (ws > 0)
         ws = np.where(ok, ws, 0.0)
         xs, ys = np.where(ok, xs, 0.0), np.where(ok, ys, 0.0)
-        sxy, sxx, syy = ((ws * xs * ys).sum(0), (ws * xs * xs).sum(0), (ws * ys * ys).sum(0))
-        if sxx.sum() <= 0 or syy.sum() <= 0:
-            continue
-        corr[k] = sxy.sum() / math.sqrt(sxx.sum() * syy.sum())
-        others = sxx.sum() - sxx
-        slope = np.divide(sxy.sum() - sxy, others, out=np.zeros_like(others), where=others > 0)
-        sse = (ws * (ys - slope * xs) ** 2).sum()
-        score[k] = 1.0 - sse / syy.sum()
-    return corr, score
+        sxy, sxx, syy = (ws * xs * ys).sum(1), (ws * xs * xs).sum(1), (ws * ys * ys).sum(1)
+        txy, txx, tyy = sxy.sum(1), sxx.sum(1), syy.sum(1)
+        valid = (txx > 0) & (tyy > 0)
+        safe_xx, safe_yy = np.where(valid, txx, 1.0), np.where(valid, tyy, 1.0)
+        corr[:, k] = np.where(valid, txy / np.sqrt(safe_xx * safe_yy), np.nan)
+        others = txx[:, None] - sxx
+        slope = np.divide(txy[:, None] - sxy, others, out=np.zeros_like(others),
+                          where=others > 0)
+        sse = (ws * (ys - slope[:, None, :] * xs) ** 2).sum((1, 2))
+        score[:, k] = np.where(valid, 1.0 - sse / safe_yy, np.nan)
+    return (corr, score) if batched else (corr[0], score[0])
+
+
+def _best(score: np.ndarray) -> np.ndarray:
+    """The lag with the highest score in each row (NaN never wins)."""
+    return np.argmax(np.where(np.isnan(score), -np.inf, score), axis=-1)
 
 
 def _permutation_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, observed: float,
@@ -208,14 +241,16 @@ def _permutation_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, observed: float,
     do not pass for a lead, and the search over all lags is part of what is tested.
     """
     teams = x.shape[1]
-    ones, beaten = np.ones(len(x)), 0
+    orders = []
     for _ in range(draws):
         order = rng.permutation(teams)
         while np.any(order == np.arange(teams)):
             order = rng.permutation(teams)
-        _, score = _scan(x, y[:, order], w[:, order], ones)
-        beaten += bool(np.nanmax(score) >= observed)
-    return (beaten + 1) / (draws + 1)
+        orders.append(order)
+    _, score = _scan(x, np.stack([y[:, o] for o in orders]), np.stack([w[:, o] for o in orders]),
+                     np.ones(len(x)))
+    best = np.max(np.where(np.isnan(score), -np.inf, score), axis=1)
+    return (int((best >= observed).sum()) + 1) / (draws + 1)
 
 
 def _block_weights(weeks: int, rng: np.random.Generator) -> np.ndarray:
@@ -253,9 +288,12 @@ def review(engine: Engine, lever: str, output: str, as_of: dt.date, quarters: in
     for _ in range(quarters):
         ends.append(end)
         end = period_start(end, "quarter") - dt.timedelta(days=1)
+    first, _ = window(ends[-1])
+    _, last = window(ends[0])
+    panels = {m: panel(engine, m, first, last) for m in (lever, output)}
     rows = []
     for end in reversed(ends):
-        result = lead_lag(engine, lever, output, end, boot=boot)
+        result = lead_lag(engine, lever, output, end, boot=boot, panels=panels)
         rows.append({"as_of": end, "lag": result.lag, "strength": result.strength,
                      "p_value": result.p_value, "leads": result.leads,
                      "message": result.message})

@@ -150,3 +150,14 @@ def test_levers_to_push_by_hand(tiny) -> None:  # noqa: ANN001 - tests.conftest.
     assert (calls["recent"], calls["goal"], calls["vs_goal"]) == (2.0, 1.0, 1.0)
     assert demos["push"] and not calls["push"]
     assert demos["goal_kind"] == "own baseline"
+
+
+def test_the_table_reads_each_panel_once_and_agrees_with_single_runs(demo_engine: Engine) -> None:
+    from kpi.views import lead_lags
+
+    table = lead_lags(demo_engine, ("demos", "calls"), ("win_rate",), AS_OF)
+    for row in table.itertuples():
+        single = lead_lag(demo_engine, row.lever, row.output, AS_OF, boot=200)
+        assert (row.verdict, row.lag, row.p_value) == (single.headline, single.lag, single.p_value)
+        before = lead_lag(demo_engine, row.lever, row.output, row.previous, boot=0)
+        assert row.led_before == before.leads and row.stopped == (before.leads and not single.leads)
