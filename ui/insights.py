@@ -44,13 +44,13 @@ def rollout(page: Page) -> None:
                "seasonality (an interrupted time series). The placebo moves every adoption half "
                "a year back: it should find nothing.")
     rows = []
-    for (effect, placebo), method in [*((r, "teams not yet adopted") for r in results),
-                                      *((r, "time series") for r in outputs)]:
+    method = {"staggered": "teams not yet adopted", "time series": "time series"}
+    for effect, placebo in [*results, *outputs]:
         target = initiative.target_on(effect.metric_id, page.day)
         rows.append({"metric": page.metric(effect.metric_id).label, "effect": effect.effect,
                      "90% low": effect.low, "90% high": effect.high,
                      "target": target.change_pct if target else None, "verdict": effect.message,
-                     "compared with": method, "placebo": placebo.message})
+                     "compared with": method[effect.design], "placebo": placebo.message})
     results = [*results, *outputs]
     st.dataframe(rows, hide_index=True, width="stretch",
                  column_config={"effect": PERCENT, "90% low": PERCENT, "90% high": PERCENT,
@@ -62,11 +62,11 @@ def rollout(page: Page) -> None:
     if effect.event_study.empty:
         widgets.empty(effect.message)
     else:
-        axis = ("weeks since adoption (week 8 = 8 and after)" if chosen not in ROLLOUT_OUTPUTS
-                else "weeks since adoption: 0-7, 8-15 and 16 on")
+        axis = ("weeks since adoption (week 8 = 8 and after)" if effect.design == "staggered"
+                else "weeks since adoption: windows 0-7, 8-15 and 16 on")
         widgets.chart(charts.event_study(effect.event_study, page.metric(chosen), axis),
                       effect.event_study, f"event_study_{chosen}")
-        st.caption(f"{effect.reps} reps over {effect.weeks} weeks. Weeks before adoption should "
+        st.caption(f"{effect.reps} {effect.unit}s over {effect.weeks} weeks. Weeks before adoption should "
                    "hover around zero (parallel trends); if they do not, read the effect with care.")
     with st.expander("Method and caveats: rollout effect"):
         st.markdown(

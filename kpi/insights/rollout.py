@@ -28,6 +28,7 @@ from kpi.engine import Engine, MetricRequest
 from kpi.initiatives import Initiative
 
 Z90 = 1.6448536269514722
+MAX_REP_UNITS = 300  # above this many reps, teams are the units (rep dummies outgrow memory)
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class RolloutEffect:
     low: float | None  # 90% interval
     high: float | None
     event_study: pd.DataFrame  # week_since_adoption, effect, low, high
-    reps: int
+    reps: int  # units: reps, or teams in a large company (see ``unit``)
     weeks: int
     message: str  # the verdict in words, or why there is too little data
+    design: str = "staggered"  # 'staggered' (teams not yet adopted) or 'time series'
+    unit: str = "rep"  # what the fixed effects and the clusters are: 'rep' or 'team'
 
     @property
     def significant(self) -> bool:
@@ -51,27 +54,51 @@ def panel(engine: Engine, initiative: Initiative, metric_id: str, start: dt.date
     """Rep x week counts and exposure, each rep on their current team, with its adoption day."""
     frame = engine.run(MetricRequest.make(metric_id, grain="week", by=["rep", "team"],
                                           attribution="current", date_from=start, date_to=end))
-    names = dict(engine.store.rows("SELECT name, team_id FROM teams")[1])
-    adopted = dict(initiative.teams)
-    frame["adopted_on"] = frame["team"].map(lambda t: adopted.get(names.get(t)))
-    frame = frame[(frame["denominator"] > 0) & frame["adopted_on"].notna()]
-    return frame[~frame["is_partial"]].reset_index(drop=True)
+    adopted = adoptions(engine, initiative)
+    frame["adopted_on"] = frame["team"].map(adopted.get)
+    frame = frame[(frame["denominator"] > 0) & frame["adopted_on"].notna() & ~frame["is_partial"]]
+    if frame["rep"].nunique() > MAX_REP_UNITS:
+        # one fixed effect per rep would not fit in memory: each team is one unit instead
+        frame = (frame.groupby(["team", "period", "adopted_on"], as_index=False)
+                 [["numerator", "denominator"]].sum())
+        frame["rep"] = frame["team"]
+        frame.attrs["unit"] = "team"
+    else:
+        frame.attrs["unit"] = "rep"
+    return frame.reset_index(drop=True)
+
+
+def adoptions(engine: Engine, initiative: Initiative) -> dict[str, dt.date]:
+    """Team name -> the day it adopted; an initiative without teams is the whole company
+    adopting on its rollout date."""
+    names = dict(engine.store.rows("SELECT team_id, name FROM teams")[1])
+    if not initiative.teams:
+        return {name: initiative.rollout_date for name in names.values()}
+    return {names[t]: d for t, d in initiative.teams if t in names}
 
 
 def estimate(engine: Engine, initiative: Initiative, metric_id: str, pre_weeks: int = 16,
              steady_from: int = 8, shift_weeks: int = 0) -> RolloutEffect:
-    """The rollout's effect on a per-rep-week lever (``shift_weeks`` > 0: a placebo)."""
+    """The rollout's effect on a per-rep-week lever (``shift_weeks`` > 0: a placebo).
+
+    When every team adopted on the same day there is no team left to compare with: the
+    interrupted time series of :func:`estimate_output` answers instead.
+    """
     metric = engine.catalog.get(metric_id)
     if not metric.per_rep_week:
         raise ValueError(f"{metric_id} is not a per-rep-week lever")
+    dates = set(adoptions(engine, initiative).values())
+    if len(dates) == 1:
+        return estimate_output(engine, initiative, metric_id, shift_weeks, steady_from=8)
+    if not dates:
+        return _too_little(metric_id, "too little data: no team of this initiative has adopted")
     shift = dt.timedelta(weeks=shift_weeks)
-    first = min(d for _, d in initiative.teams) - shift
-    last = max(d for _, d in initiative.teams) - shift
+    first, last = min(dates) - shift, max(dates) - shift
     start, end = first - dt.timedelta(weeks=pre_weeks), last - dt.timedelta(days=1)
     data = panel(engine, initiative, metric_id, start, end)
     data["adopted_on"] = data["adopted_on"].map(lambda d: d - shift)
     horizon = (last - first).days // 7 - 1
-    if data.empty or horizon <= steady_from or len(initiative.teams) < 2:
+    if data.empty or horizon <= steady_from:
         return _too_little(metric_id, "too little data: at least two teams adopting a few weeks "
                            "apart, with weeks before and after, are needed")
     return _fit(metric_id, data, pre_weeks, horizon, steady_from)
@@ -102,7 +129,8 @@ def _fit(metric_id: str, data: pd.DataFrame, pre_weeks: int, horizon: int,
     _, effect, low, high = _relative(fit, [f"k{steady_from}"], None)
     reps, weeks = data["rep"].nunique(), data["period"].nunique()
     return RolloutEffect(metric_id, effect, low, high, study, reps, weeks,
-                         _verdict(effect, low, high, steady_from, horizon))
+                         _verdict(effect, low, high, steady_from, horizon),
+                         unit=data.attrs.get("unit", "rep"))
 
 
 def estimate_output(engine: Engine, initiative: Initiative, metric_id: str,
@@ -110,54 +138,72 @@ def estimate_output(engine: Engine, initiative: Initiative, metric_id: str,
     """The rollout's effect on a rate output such as win rate: an interrupted time series.
 
     Outputs move after the levers, mostly once every team has adopted, when no team is left to
-    compare with. So each rep's weekly rate is compared with its own level before adoption,
+    compare with. So each unit's weekly rate is compared with its own level before adoption,
     month-of-year effects taking out seasonality, in windows since the team adopted (0-7, 8-15,
-    and ``steady_from`` weeks on, the effect). With ``shift_weeks`` > 0 (a placebo), only the
-    data before the first real adoption is used and every adoption moves that far back.
+    and ``steady_from`` weeks on, the effect). With ``shift_weeks`` > 0 (a placebo) the same
+    windows start that many weeks before each real adoption and stop at it; the real windows
+    stay in the model, so what comes after the real adoption cannot leak into the placebo.
     """
     metric = engine.catalog.get(metric_id)
     if not metric.is_ratio or not metric.numerator.additive:
         raise ValueError(f"{metric_id} is not a rate of counts")
-    first_real = min(d for _, d in initiative.teams)
+    if not adoptions(engine, initiative):
+        return _too_little(metric_id, "too little data: no team of this initiative has adopted",
+                           "time series")
     lo, hi = engine.data_range()
-    end = first_real - dt.timedelta(days=1) if shift_weeks else hi
-    data = panel(engine, initiative, metric_id, lo, end)
-    shift = dt.timedelta(weeks=shift_weeks)
-    data["adopted_on"] = data["adopted_on"].map(lambda d: d - shift)
+    data = panel(engine, initiative, metric_id, lo, hi)
     since = ((pd.to_datetime(data["period"]) - pd.to_datetime(data["adopted_on"])).dt.days // 7)
-    before, steady = int((since < 0).sum()), int((since >= steady_from).sum())
-    if data.empty or data.loc[since < 0, "period"].nunique() < 26 or \
-            data.loc[since >= steady_from, "period"].nunique() < 8 or before == 0 or steady == 0:
+    real = _windows(since, steady_from, "")
+    windows = real
+    if shift_weeks:
+        fake = _windows(since + shift_weeks, steady_from, "placebo_")
+        windows = pd.concat([real, fake.mul(since < 0, axis=0)], axis=1)
+        since = since + shift_weeks
+    prefix = "placebo_" if shift_weeks else ""
+    before = data.loc[since < 0, "period"].nunique()
+    steady = data.loc[windows[f"{prefix}steady"] > 0, "period"].nunique()
+    if data.empty or before < 26 or steady < 8:
         return _too_little(metric_id, f"too little data: half a year before adoption and "
-                           f"{steady_from + 8} weeks after it are needed")
-    return _fit_series(metric_id, data, since, steady_from)
+                           f"{steady_from + 8} weeks after it are needed", "time series")
+    last = shift_weeks - 1 if shift_weeks else int(since.max())
+    return _fit_series(metric_id, data, windows, prefix, steady_from, last)
 
 
-def _fit_series(metric_id: str, data: pd.DataFrame, since: pd.Series,
-                steady_from: int) -> RolloutEffect:
+def _windows(since: pd.Series, steady_from: int, prefix: str) -> pd.DataFrame:
+    """Indicators of the windows since adoption: 0-7, 8 to ``steady_from`` and after."""
+    bounds = {"w0": (0, 8), "w8": (8, steady_from), "steady": (steady_from, 10_000)}
+    return pd.DataFrame({f"{prefix}{name}": ((since >= a) & (since < b)).astype(float)
+                         for name, (a, b) in bounds.items()})
+
+
+def _fit_series(metric_id: str, data: pd.DataFrame, windows: pd.DataFrame, prefix: str,
+                steady_from: int, last: int) -> RolloutEffect:
     import statsmodels.api as sm
 
-    windows = {"w0": (0, 8), "w8": (8, steady_from), "steady": (steady_from, 10_000)}
+    windows = windows.loc[:, windows.sum() > 0]
     month = pd.to_datetime(data["period"]).dt.month.astype(str)
     design = pd.concat([
         pd.get_dummies(data["rep"], prefix="rep", drop_first=True, dtype=float),
-        pd.get_dummies(month, prefix="month", drop_first=True, dtype=float),
-        pd.DataFrame({name: ((since >= a) & (since < b)).astype(float)
-                      for name, (a, b) in windows.items()}),
-    ], axis=1)
+        pd.get_dummies(month, prefix="month", drop_first=True, dtype=float), windows], axis=1)
     design.insert(0, "const", 1.0)
     model = sm.GLM(data["numerator"].astype(float), design, family=sm.families.Poisson(),
                    offset=np.log(data["denominator"].astype(float)))
+    starts = {"w0": 0, "w8": 8, "steady": steady_from}
+    reported = [(start, f"{prefix}{name}") for name, start in starts.items()
+                if f"{prefix}{name}" in windows]
     try:
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["rep"])[0]})
-    except (np.linalg.LinAlgError, ValueError) as exc:
-        return _too_little(metric_id, f"the model could not be fitted ({exc})")
-    study = pd.DataFrame([_relative(fit, [name], a) for name, (a, _) in windows.items()],
-                         columns=["week_since_adoption", "effect", "low", "high"])
-    _, effect, low, high = _relative(fit, ["steady"], None)
-    last = int(since.max())
+        study = pd.DataFrame([_relative(fit, [name], start) for start, name in reported],
+                             columns=["week_since_adoption", "effect", "low", "high"])
+        _, effect, low, high = _relative(fit, [f"{prefix}steady"], None)
+    except (np.linalg.LinAlgError, ValueError, OverflowError) as exc:
+        return _too_little(metric_id, f"the model could not be fitted ({exc})", "time series")
+    if not all(math.isfinite(v) for v in (effect, low, high)) or high - low > 50:
+        return _too_little(metric_id, "too little data: the effect cannot be told apart from "
+                           "seasonality", "time series")
     return RolloutEffect(metric_id, effect, low, high, study, data["rep"].nunique(),
-                         data["period"].nunique(), _verdict(effect, low, high, steady_from, last))
+                         data["period"].nunique(), _verdict(effect, low, high, steady_from, last),
+                         "time series", data.attrs.get("unit", "rep"))
 
 
 def _relative(fit: object, names: list[str], label: int | None) -> tuple:
@@ -179,6 +225,6 @@ def _verdict(effect: float, low: float, high: float, first: int, last: int) -> s
     return f"no clear effect: {span}"
 
 
-def _too_little(metric_id: str, message: str) -> RolloutEffect:
+def _too_little(metric_id: str, message: str, design: str = "staggered") -> RolloutEffect:
     empty = pd.DataFrame(columns=["week_since_adoption", "effect", "low", "high"])
-    return RolloutEffect(metric_id, None, None, None, empty, 0, 0, message)
+    return RolloutEffect(metric_id, None, None, None, empty, 0, 0, message, design)

@@ -59,11 +59,29 @@ def test_the_strongest_lever_is_detected(results: dict) -> None:
 
 def test_too_little_data_is_said(demo_engine: Engine) -> None:
     import dataclasses
+    import datetime as dt
 
     initiative = initiatives_for(demo_engine, Scope.everyone())[0]
-    alone = dataclasses.replace(initiative, teams=initiative.teams[:1])
-    result = estimate(demo_engine, alone, "demos")
+    (t1, day), (t2, _) = initiative.teams[:2]
+    close = dataclasses.replace(initiative, teams=((t1, day), (t2, day + dt.timedelta(weeks=1))))
+    result = estimate(demo_engine, close, "demos")
     assert result.effect is None and "too little data" in result.message
+    assert result.design == "staggered"
+
+
+@pytest.mark.parametrize("teams", ["one team", "everyone at once"])
+def test_without_teams_to_compare_the_time_series_answers(demo_engine: Engine,
+                                                          teams: str) -> None:
+    """One team, or an initiative without teams (the whole company on its rollout date)."""
+    import dataclasses
+
+    initiative = initiatives_for(demo_engine, Scope.everyone())[0]
+    chosen = initiative.teams[:1] if teams == "one team" else ()
+    result = estimate(demo_engine, dataclasses.replace(initiative, teams=chosen),
+                      "new_prospect_meetings")
+    assert result.design == "time series"
+    assert result.effect is not None and result.low is not None, result.message
+    assert list(result.event_study["week_since_adoption"]) == [0, 8]
 
 
 def test_event_study_shape(results: dict) -> None:
