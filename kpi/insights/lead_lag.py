@@ -176,8 +176,10 @@ def _series(levers: pd.DataFrame, outputs: pd.DataFrame, output_is_rate: bool,
 
 
 def _net_of_effects(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray | None:
-    """Residuals of a week x team table on team and week fixed effects (statsmodels WLS)."""
-    import statsmodels.api as sm
+    """Residuals of a week x team table on team and week fixed effects (weighted least squares,
+    solved sparsely with scipy's LSQR so that hundreds of teams stay fast)."""
+    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse.linalg import lsqr
 
     weeks, teams = values.shape
     t, j = np.meshgrid(np.arange(weeks), np.arange(teams), indexing="ij")
@@ -185,10 +187,13 @@ def _net_of_effects(values: np.ndarray, weights: np.ndarray | None = None) -> np
     keep = np.isfinite(values) & (w > 0)
     if keep.sum() < MIN_WEEKS or len(np.unique(j[keep])) < MIN_TEAMS:
         return None
-    design = pd.concat([pd.get_dummies(j[keep], prefix="team", dtype=float),
-                        pd.get_dummies(t[keep], prefix="week", drop_first=True, dtype=float)],
-                       axis=1)
-    resid = sm.WLS(values[keep], design, weights=w[keep]).fit().resid
+    rows, root = np.arange(int(keep.sum())), np.sqrt(w[keep])
+    team_part = csr_matrix((root, (rows, j[keep])), shape=(len(rows), teams))
+    week_part = csr_matrix((root, (rows, t[keep])), shape=(len(rows), weeks))
+    design = hstack([team_part, week_part]).tocsr()
+    target = values[keep] * root
+    solution = lsqr(design, target, atol=1e-12, btol=1e-12, iter_lim=10_000)[0]
+    resid = (target - design @ solution) / root
     if float(np.sum(w[keep] * resid**2)) <= 1e-12:
         return None
     out = np.full(values.shape, np.nan)
@@ -196,36 +201,44 @@ def _net_of_effects(values: np.ndarray, weights: np.ndarray | None = None) -> np
     return out
 
 
+def _lagged(x: np.ndarray, y: np.ndarray, w: np.ndarray,
+            k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lever weeks t and output weeks t + k, missing values as zeros, with the lever's mask."""
+    weeks = len(x)
+    xs, ys, ws = x[: weeks - k], y[k:], w[k:]
+    has_x = np.isfinite(xs)
+    ws = np.where(np.isfinite(ys) & (ws > 0), ws, 0.0)
+    return np.where(has_x, xs, 0.0), np.where(ws > 0, ys, 0.0), ws, has_x.astype(float)
+
+
+def _fit_scores(sxy: np.ndarray, sxx: np.ndarray, syy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation and leave-one-team-out R² from per-team sums (last axis: teams)."""
+    txy, txx, tyy = sxy.sum(-1), sxx.sum(-1), syy.sum(-1)
+    valid = (txx > 0) & (tyy > 0)
+    safe_xx, safe_yy = np.where(valid, txx, 1.0), np.where(valid, tyy, 1.0)
+    corr = np.where(valid, txy / np.sqrt(safe_xx * safe_yy), np.nan)
+    others = txx[..., None] - sxx
+    slope = np.divide(txy[..., None] - sxy, others, out=np.zeros_like(others), where=others > 0)
+    sse = (syy - 2 * slope * sxy + slope**2 * sxx).sum(-1)
+    return corr, np.where(valid, 1.0 - sse / safe_yy, np.nan)
+
+
 def _scan(x: np.ndarray, y: np.ndarray, w: np.ndarray,
           times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each lag: the weighted correlation and the leave-one-team-out R².
 
-    ``x`` is weeks x teams; ``y`` and ``w`` may carry a leading batch axis (shuffled pairings),
-    ``times`` one too (bootstrap weights per week). The result is lags, or batch x lags.
+    ``x``, ``y`` and ``w`` are weeks x teams; ``times`` weights the lever's weeks (1, or a
+    bootstrap draw per row when it is 2-D). The result is lags, or draws x lags.
     """
-    batched = y.ndim == 3 or times.ndim == 2
-    y3, w3 = (y, w) if y.ndim == 3 else (y[None], w[None])
     t2 = times if times.ndim == 2 else times[None]
-    batch, weeks = max(len(y3), len(t2)), x.shape[0]
-    corr = np.full((batch, MAX_LAG + 1), np.nan)
-    score = np.full((batch, MAX_LAG + 1), np.nan)
-    for k in range(min(MAX_LAG + 1, weeks)):
-        xs, ys = x[None, : weeks - k], y3[:, k:]
-        ws = w3[:, k:] * t2[:, : weeks - k, None]
-        ok = np.isfinite(xs) & np.isfinite(ys) & (ws > 0)
-        ws = np.where(ok, ws, 0.0)
-        xs, ys = np.where(ok, xs, 0.0), np.where(ok, ys, 0.0)
-        sxy, sxx, syy = (ws * xs * ys).sum(1), (ws * xs * xs).sum(1), (ws * ys * ys).sum(1)
-        txy, txx, tyy = sxy.sum(1), sxx.sum(1), syy.sum(1)
-        valid = (txx > 0) & (tyy > 0)
-        safe_xx, safe_yy = np.where(valid, txx, 1.0), np.where(valid, tyy, 1.0)
-        corr[:, k] = np.where(valid, txy / np.sqrt(safe_xx * safe_yy), np.nan)
-        others = txx[:, None] - sxx
-        slope = np.divide(txy[:, None] - sxy, others, out=np.zeros_like(others),
-                          where=others > 0)
-        sse = (ws * (ys - slope[:, None, :] * xs) ** 2).sum((1, 2))
-        score[:, k] = np.where(valid, 1.0 - sse / safe_yy, np.nan)
-    return (corr, score) if batched else (corr[0], score[0])
+    corr = np.full((len(t2), MAX_LAG + 1), np.nan)
+    score = np.full((len(t2), MAX_LAG + 1), np.nan)
+    for k in range(min(MAX_LAG + 1, len(x))):
+        xs, ys, ws, has_x = _lagged(x, y, w, k)
+        moments = (ws * xs * ys, ws * xs * xs, ws * ys * ys * has_x)
+        sxy, sxx, syy = (t2[:, : len(xs)] @ m for m in moments)
+        corr[:, k], score[:, k] = _fit_scores(sxy, sxx, syy)
+    return (corr, score) if times.ndim == 2 else (corr[0], score[0])
 
 
 def _best(score: np.ndarray) -> np.ndarray:
@@ -238,7 +251,9 @@ def _permutation_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, observed: float,
     """Share of team pairings (every lever paired with another team's output) that fit as well.
 
     Each series keeps its own ups and downs, so two slow-moving series that merely drift together
-    do not pass for a lead, and the search over all lags is part of what is tested.
+    do not pass for a lead, and the search over all lags is part of what is tested. For each lag,
+    the sums of every lever team against every output team are one matrix product; a pairing
+    picks its entries.
     """
     teams = x.shape[1]
     orders = []
@@ -247,9 +262,15 @@ def _permutation_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, observed: float,
         while np.any(order == np.arange(teams)):
             order = rng.permutation(teams)
         orders.append(order)
-    _, score = _scan(x, np.stack([y[:, o] for o in orders]), np.stack([w[:, o] for o in orders]),
-                     np.ones(len(x)))
-    best = np.max(np.where(np.isnan(score), -np.inf, score), axis=1)
+    pick = (np.arange(teams)[None, :], np.stack(orders))
+    best = np.full(draws, -np.inf)
+    for k in range(min(MAX_LAG + 1, len(x))):
+        xs, ys, ws, has_x = _lagged(x, y, w, k)
+        sxy = (xs.T @ (ws * ys))[pick]
+        sxx = ((xs * xs).T @ ws)[pick]
+        syy = (has_x.T @ (ws * ys * ys))[pick]
+        _, score = _fit_scores(sxy, sxx, syy)
+        best = np.maximum(best, np.where(np.isnan(score), -np.inf, score))
     return (int((best >= observed).sum()) + 1) / (draws + 1)
 
 
