@@ -189,16 +189,14 @@ def comparable(engine_result: dict[str, pd.DataFrame], pandas_result: dict[str, 
 
 def page_insights(engine: Engine) -> None:
     """The executive's Insights page: forecast, rollout effects, lead-lag table, win rates."""
-    from ui.insights import LEAD_LEVERS, ROLLOUT_OUTPUTS
-
     c = context(engine)
     everyone = Scope.everyone()
     views.quarter_forecast(engine, everyone, c["day"])
     views.pipeline_coverage_needed(engine, everyone, c["day"])
     levers = tuple(dict.fromkeys([*c["initiative"].metric_ids(), *views.LEVERS, "calls"]))
     views.rollout_effects(engine, c["initiative"], levers)
-    views.rollout_output_effects(engine, c["initiative"], ROLLOUT_OUTPUTS)
-    views.lead_lags(engine, LEAD_LEVERS, views.LEAD_OUTPUTS, c["day"])
+    views.rollout_output_effects(engine, c["initiative"], views.ROLLOUT_OUTPUTS)
+    views.lead_lags(engine, views.LEAD_LEVERS, views.LEAD_OUTPUTS, c["day"])
     views.rep_win_rates(engine, everyone, Window(c["day"] - dt.timedelta(days=365), c["day"]))
 
 

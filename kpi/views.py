@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,6 +20,10 @@ from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
 from kpi.people import members
 from kpi.periods import Window, period_last_day, period_start, period_to_date
+
+if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
+    from kpi.insights.forecast import Forecast
+    from kpi.insights.lead_lag import LeadLag
 
 OUTPUTS = ("revenue", "quota_attainment", "win_rate", "avg_deal_size", "gross_margin",
            "sales_cycle_days", "new_logos")
@@ -422,6 +427,8 @@ def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
 # --- which levers lead -----------------------------------------------------------------------
 
 LEAD_OUTPUTS = ("win_rate", "revenue")
+ROLLOUT_OUTPUTS = ("win_rate",)  # outputs whose rollout effect the time series estimates
+LEAD_LEVERS = tuple(dict.fromkeys([m for m in LEVERS if m != "stage_conversion"] + ["calls"]))
 
 
 def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
@@ -451,7 +458,7 @@ def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
     return pd.DataFrame(rows)
 
 
-def lead_lag_detail(engine: Engine, lever: str, output: str, day: dt.date) -> object:
+def lead_lag_detail(engine: Engine, lever: str, output: str, day: dt.date) -> LeadLag:
     """One lever against one output, with its curve by lag (the same run as in the table)."""
     from kpi.insights.lead_lag import lead_lag
 
@@ -496,7 +503,7 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
 
 # --- where will the quarter land ---------------------------------------------------------------
 
-def quarter_forecast(engine: Engine, scope: Scope, day: dt.date) -> object:
+def quarter_forecast(engine: Engine, scope: Scope, day: dt.date) -> Forecast:
     """Revenue and quota attainment at the end of the quarter containing ``day``, with a range."""
     from kpi.insights.forecast import forecast
 

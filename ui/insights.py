@@ -9,12 +9,10 @@ import streamlit as st
 
 from kpi import charts
 from kpi.engine import Scope
-from kpi.views import LEAD_OUTPUTS, LEVERS
+from kpi.views import LEAD_LEVERS, LEAD_OUTPUTS, LEVERS, ROLLOUT_OUTPUTS
 from ui import data, widgets
 from ui.frame import Page
 
-ROLLOUT_OUTPUTS = ("win_rate",)
-LEAD_LEVERS = tuple(dict.fromkeys([m for m in LEVERS if m != "stage_conversion"] + ["calls"]))
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 

@@ -141,7 +141,8 @@ def _open_at(deals: pd.DataFrame, stages: pd.DataFrame, day: dt.date,
     open_ = deals[(deals["created_at"] <= day_)
                   & (deals["closed_at"].isna() | (deals["closed_at"] > day_))].copy()
     reached = stages[stages["entered_at"] <= day_].drop_duplicates("opp_id", keep="last")
-    open_["stage"] = open_["opp_id"].map(reached.set_index("opp_id")["stage"]).fillna("Open")
+    stage = open_["opp_id"].map(reached.set_index("opp_id")["stage"]).astype(object)
+    open_["stage"] = stage.where(stage.notna(), "Open")
     open_["due"] = (open_["expected_close_at"] <= end_).fillna(False).astype(bool)
     return open_.reset_index(drop=True)
 

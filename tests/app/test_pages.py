@@ -175,7 +175,7 @@ def test_every_page_works_before_any_initiative_exists(writable_app: Path) -> No
 
 
 def test_executive_insights_show_which_levers_lead(open_page: Opener, demo_engine: Engine) -> None:
-    from ui.insights import LEAD_LEVERS
+    from kpi.views import LEAD_LEVERS
 
     at = open_page("exec", "insights")
     assert "Which levers lead the outputs" in [h.value for h in at.subheader]
@@ -189,7 +189,7 @@ def test_executive_insights_show_which_levers_lead(open_page: Opener, demo_engin
                                              ("mgr-t1", "Which levers to push in your team")])
 def test_reps_and_managers_see_which_levers_to_push(open_page: Opener, demo_engine: Engine,
                                                     user: str, title: str) -> None:
-    from ui.insights import LEAD_LEVERS
+    from kpi.views import LEAD_LEVERS
 
     at = open_page(user, "insights")
     assert title in [h.value for h in at.subheader]
