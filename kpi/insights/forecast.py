@@ -37,7 +37,6 @@ MIN_DEALS = 30
 QUARTERS = 4
 DRAWS = 4000
 LEVER_WEEKS = 4
-CLOSED_STAGES = ("Closed Won", "Closed Lost")
 
 
 @dataclass(frozen=True)
@@ -70,16 +69,14 @@ def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
     quarter = coming_quarter(day)
     horizon = (quarter.end - day).days
     booked, quota = _booked_and_quota(engine, scope, quarter, day)
-    deals, stages = _deals(engine)
     reps = {m.rep_id for m in members(engine.store, scope, day, day)}
-    mine = deals[deals["rep_id"].isin(reps)]
-    today = _open_at(mine, stages, day, quarter.end)
-    history = _history(deals, stages, day, horizon)
-    created = int(((mine["created_at"] > pd.Timestamp(day - dt.timedelta(weeks=LEVER_WEEKS)))
-                   & (mine["created_at"] <= pd.Timestamp(day))).sum())
-    yields = _new_deal_yields(deals, day, horizon)
+    today = _open_at(engine, day, quarter.end)
+    today = today[today["rep_id"].isin(reps)].reset_index(drop=True)
+    history = _history(engine, day, horizon)
+    created = _created(engine, day - dt.timedelta(weeks=LEVER_WEEKS), day, reps)
+    yields = _new_deal_yields(engine, day, horizon)
     scenarios = sorted(set(history["snapshot"]))
-    lift = _win_rate_lift(deals, day, horizon)
+    lift = _win_rate_lift(engine, day, horizon)
     odds = np.array([_odds(_stage_rates(history[history["snapshot"] == snap]), today, lift)
                      for snap in scenarios]).reshape(len(scenarios), len(today))
     fallback = float(yields.mean()) if len(yields) else 0.0
@@ -118,33 +115,39 @@ def _booked_and_quota(engine: Engine, scope: Scope, quarter: Window,
     return booked, (quota if quota > 0 else None)
 
 
-def _deals(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
-    deals = engine.store.query(
-        """SELECT opp_id, rep_id, created_at, closed_at, expected_close_at, is_won, amount
-           FROM opportunities""")
-    stages = engine.store.query(
-        "SELECT opp_id, stage, entered_at FROM stage_history ORDER BY entered_at")
-    for frame, columns in ((deals, ("created_at", "closed_at", "expected_close_at")),
-                           (stages, ("entered_at",))):
-        for column in columns:
-            frame[column] = pd.to_datetime(frame[column])
-    deals["is_won"] = deals["is_won"].astype(bool)
-    stages = stages[~stages["stage"].isin(CLOSED_STAGES)]
-    return deals, stages
+OPEN_AT = """
+    SELECT o.opp_id, o.rep_id, o.amount, o.is_won, o.closed_at, o.expected_close_at,
+           (SELECT h.stage FROM stage_history h
+             WHERE h.opp_id = o.opp_id AND h.entered_at <= $day
+               AND h.stage NOT IN ('Closed Won', 'Closed Lost')
+             ORDER BY h.entered_at DESC, h.stage LIMIT 1) AS stage
+      FROM opportunities o
+     WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day)
+     ORDER BY o.opp_id"""
 
 
-def _open_at(deals: pd.DataFrame, stages: pd.DataFrame, day: dt.date,
-             horizon_end: dt.date) -> pd.DataFrame:
-    """Deals open at the end of ``day``, with their stage then and whether they are due by the
-    horizon's end."""
-    day_, end_ = pd.Timestamp(day), pd.Timestamp(horizon_end)
-    open_ = deals[(deals["created_at"] <= day_)
-                  & (deals["closed_at"].isna() | (deals["closed_at"] > day_))].copy()
-    reached = stages[stages["entered_at"] <= day_].drop_duplicates("opp_id", keep="last")
-    stage = open_["opp_id"].map(reached.set_index("opp_id")["stage"]).astype(object)
-    open_["stage"] = stage.where(stage.notna(), "Open")
-    open_["due"] = (open_["expected_close_at"] <= end_).fillna(False).astype(bool)
-    return open_.reset_index(drop=True)
+def _open_at(engine: Engine, day: dt.date, horizon_end: dt.date) -> pd.DataFrame:
+    """Deals open at the end of ``day`` (read in the database), with the stage they had reached
+    by then, whether they are due by the horizon's end and whether they were won by it."""
+    frame = engine.store.query(OPEN_AT, {"day": day})
+    closed = pd.to_datetime(frame["closed_at"])
+    due = pd.to_datetime(frame["expected_close_at"])
+    stage = frame["stage"].astype(object)
+    frame["stage"] = stage.where(stage.notna(), "Open")
+    frame["due"] = (due <= pd.Timestamp(horizon_end)).fillna(False).astype(bool)
+    frame["won"] = frame["is_won"].astype(bool) & (closed <= pd.Timestamp(horizon_end)).fillna(False)
+    frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+def _created(engine: Engine, after: dt.date, until: dt.date, reps: set[str] | None = None) -> int:
+    """Opportunities created in (after, until], by ``reps`` (everyone when None)."""
+    frame = engine.store.query(
+        "SELECT rep_id, count(*) AS n FROM opportunities WHERE created_at > $a AND created_at <= $b "
+        "GROUP BY rep_id", {"a": after, "b": until})
+    if reps is not None:
+        frame = frame[frame["rep_id"].isin(reps)]
+    return int(frame["n"].sum())
 
 
 def _snapshots(day: dt.date, horizon: int, quarters: int = QUARTERS) -> list[tuple[dt.date, dt.date]]:
@@ -157,16 +160,14 @@ def _snapshots(day: dt.date, horizon: int, quarters: int = QUARTERS) -> list[tup
     return out
 
 
-def _history(deals: pd.DataFrame, stages: pd.DataFrame, day: dt.date,
-             horizon: int) -> pd.DataFrame:
+def _history(engine: Engine, day: dt.date, horizon: int) -> pd.DataFrame:
     """At each snapshot: every open deal's stage, whether it was due by the quarter end, and
     whether it was won by then."""
     frames = []
     for snap, end in _snapshots(day, horizon):
-        open_ = _open_at(deals, stages, snap, end)
+        open_ = _open_at(engine, snap, end)
         if open_.empty:
             continue
-        open_["won"] = open_["is_won"] & (open_["closed_at"] <= pd.Timestamp(end)).fillna(False)
         open_["snapshot"] = snap
         frames.append(open_[["snapshot", "stage", "due", "won", "amount"]])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -193,20 +194,19 @@ def _rate(rates: dict, stage: str, due: bool) -> tuple[float, tuple[int, int]]:
     raise AssertionError("unreachable")
 
 
-def _new_deal_yields(deals: pd.DataFrame, day: dt.date, horizon: int) -> pd.Series:
+def _new_deal_yields(engine: Engine, day: dt.date, horizon: int) -> pd.Series:
     """Per snapshot: revenue from deals created after it and won by its quarter end, per
     opportunity created in the four weeks before it."""
-    created, closed = deals["created_at"], deals["closed_at"]
     out = {}
     for snap, end in _snapshots(day, horizon):
-        snap_, end_ = pd.Timestamp(snap), pd.Timestamp(end)
-        before = int(((created > snap_ - pd.Timedelta(weeks=LEVER_WEEKS))
-                      & (created <= snap_)).sum())
+        before = _created(engine, snap - dt.timedelta(weeks=LEVER_WEEKS), snap)
         if before == 0:
             continue
-        new = ((created > snap_) & (created <= end_) & deals["is_won"]
-               & (closed <= end_).fillna(False))
-        out[snap] = float(deals.loc[new, "amount"].sum()) / before
+        won = engine.store.scalar(
+            """SELECT coalesce(sum(amount), 0) FROM opportunities
+                WHERE created_at > $snap AND created_at <= $end AND is_won AND closed_at <= $end""",
+            {"snap": snap, "end": end})
+        out[snap] = float(won) / before
     return pd.Series(out, dtype=float)
 
 
@@ -217,16 +217,17 @@ def _odds(rates: dict, deals: pd.DataFrame, lift: float) -> np.ndarray:
     return np.minimum(np.array(base, dtype=float) * lift, 1.0)
 
 
-def _win_rate_lift(deals: pd.DataFrame, day: dt.date, horizon: int) -> float:
+def _win_rate_lift(engine: Engine, day: dt.date, horizon: int) -> float:
     """Win rate of deals closed in the last 13 weeks over that of the history's year: the stage
     rates are from the past, and a team that wins more now converts more of today's pipeline."""
-    closed = deals[deals["closed_at"].notna()]
     first = _snapshots(day, horizon)[-1][0]
 
     def rate(start: dt.date, end: dt.date) -> float | None:
-        window = closed[(closed["closed_at"] > pd.Timestamp(start))
-                        & (closed["closed_at"] <= pd.Timestamp(end))]
-        return float(window["is_won"].mean()) if len(window) >= MIN_DEALS else None
+        _, rows = engine.store.rows(
+            """SELECT count(*), count(*) FILTER (WHERE is_won) FROM opportunities
+                WHERE is_closed AND closed_at > $a AND closed_at <= $b""", {"a": start, "b": end})
+        closed, won = rows[0]
+        return float(won) / closed if closed and closed >= MIN_DEALS else None
 
     recent = rate(day - dt.timedelta(weeks=13), day)
     past = rate(first, coming_quarter(day).start - dt.timedelta(days=1))
@@ -267,8 +268,7 @@ def coverage(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
         booked = booked.iloc[0:0]
     wins = engine.run(MetricRequest.make("win_rate_value", grain="total", by=by, scope=scope,
                                          date_from=year.start, date_to=year.end))
-    deals, stages = _deals(engine)
-    today = _open_at(deals, stages, day, quarter.end)
+    today = _open_at(engine, day, quarter.end)
     segment_of = _segments_at(engine, day)
     reps = {m.rep_id for m in members(engine.store, scope, day, day)}
     today = today[today["rep_id"].isin(reps) & today["due"]]

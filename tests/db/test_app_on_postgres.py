@@ -42,3 +42,27 @@ def test_the_url_can_come_from_streamlit_secrets(pg_demo: SqlStore, pg_url: str,
     at.run()
     assert not at.exception and not at.error
     assert "Revenue" in [m.label for m in at.metric]
+
+
+def test_insights_agree_on_postgres(pg_demo: SqlStore, demo_engine: Engine) -> None:
+    """The forecast's SQL (stage as of a day, FILTER) and the insights' inputs run on PostgreSQL
+    and give the DuckDB answers."""
+    import datetime as dt
+
+    from kpi.insights.forecast import forecast
+    from kpi.periods import Window
+    from kpi.views import lead_lags, rep_win_rates
+
+    pg = Engine(pg_demo)
+    day = dt.date(2026, 8, 15)
+    for scope in (Scope.everyone(), Scope.teams("T1")):
+        a, b = forecast(demo_engine, scope, day, draws=500), forecast(pg, scope, day, draws=500)
+        assert (a.booked, a.open_deals, a.created_recently) == (b.booked, b.open_deals,
+                                                                b.created_recently)
+        assert (a.open_expected, a.new_expected, a.low, a.high) == pytest.approx(
+            (b.open_expected, b.new_expected, b.low, b.high))
+    duck = lead_lags(demo_engine, ("demos", "calls"), ("win_rate",), day)
+    assert duck.equals(lead_lags(pg, ("demos", "calls"), ("win_rate",), day))
+    year = Window(day - dt.timedelta(days=364), day)
+    assert rep_win_rates(demo_engine, Scope.everyone(), year).equals(
+        rep_win_rates(pg, Scope.everyone(), year))
