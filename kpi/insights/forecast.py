@@ -36,6 +36,7 @@ from kpi.periods import Window, period_last_day, period_start
 MIN_DEALS = 30
 QUARTERS = 4
 DRAWS = 4000
+SIMULATION_CELLS = 5_000_000  # simulated deal outcomes held in memory at once
 LEVER_WEEKS = 4
 
 
@@ -242,8 +243,12 @@ def _range(odds: np.ndarray, per_deal: np.ndarray, amounts: np.ndarray, created:
         return booked, booked
     rng = np.random.default_rng(seed)
     pick = rng.integers(len(odds), size=draws)
-    wins = rng.random((draws, odds.shape[1])) < odds[pick]
-    totals = booked + wins.astype(float) @ amounts + per_deal[pick] * created
+    totals = booked + per_deal[pick] * created
+    chunk = max(1, SIMULATION_CELLS // max(odds.shape[1], 1))  # draws x deals held at once
+    for first in range(0, draws, chunk):
+        rows = pick[first:first + chunk]
+        wins = rng.random((len(rows), odds.shape[1])) < odds[rows]
+        totals[first:first + chunk] += wins @ amounts
     low, high = np.percentile(totals, [10, 90])
     return float(low), float(high)
 
