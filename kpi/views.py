@@ -404,8 +404,9 @@ def rollout_effects(engine: Engine, initiative: Initiative,
     from kpi.insights.rollout import estimate
 
     levers = [m for m in metric_ids if engine.catalog.get(m).per_rep_week]
-    return [(estimate(engine, initiative, m), estimate(engine, initiative, m, shift_weeks=26))
-            for m in levers]
+    cache: dict = {}  # the estimate and its placebo read the same weeks when no team is left over
+    return [(estimate(engine, initiative, m, cache=cache),
+             estimate(engine, initiative, m, shift_weeks=26, cache=cache)) for m in levers]
 
 
 def rollout_output_effects(engine: Engine, initiative: Initiative,
@@ -413,8 +414,10 @@ def rollout_output_effects(engine: Engine, initiative: Initiative,
     """The rollout's effect on rate outputs (an interrupted time series), with its placebo."""
     from kpi.insights.rollout import estimate_output
 
-    return [(estimate_output(engine, initiative, m),
-             estimate_output(engine, initiative, m, shift_weeks=26)) for m in metric_ids]
+    cache: dict = {}
+    return [(estimate_output(engine, initiative, m, cache=cache),
+             estimate_output(engine, initiative, m, shift_weeks=26, cache=cache))
+            for m in metric_ids]
 
 
 def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:

@@ -50,22 +50,31 @@ class RolloutEffect:
 
 
 def panel(engine: Engine, initiative: Initiative, metric_id: str, start: dt.date,
-          end: dt.date) -> pd.DataFrame:
-    """Rep x week counts and exposure, each rep on their current team, with its adoption day."""
-    frame = engine.run(MetricRequest.make(metric_id, grain="week", by=["rep", "team"],
-                                          attribution="current", date_from=start, date_to=end))
+          end: dt.date, cache: dict | None = None) -> pd.DataFrame:
+    """Unit x week counts and exposure, each rep on their current team, with its adoption day.
+
+    The units are reps; above MAX_REP_UNITS reps (one fixed effect per rep would not fit in
+    memory) they are teams, summed in the database. ``cache`` keeps panels between the estimate
+    and its placebo.
+    """
+    key = (metric_id, start, end)
+    if cache is not None and key in cache:
+        return cache[key].copy()
+    unit = "team" if (engine.store.scalar("SELECT count(*) FROM reps") or 0) > MAX_REP_UNITS \
+        else "rep"
+    by = ["team"] if unit == "team" else ["rep", "team"]
+    frame = engine.run(MetricRequest.make(metric_id, grain="week", by=by, attribution="current",
+                                          date_from=start, date_to=end))
     adopted = adoptions(engine, initiative)
     frame["adopted_on"] = frame["team"].map(adopted.get)
     frame = frame[(frame["denominator"] > 0) & frame["adopted_on"].notna() & ~frame["is_partial"]]
-    if frame["rep"].nunique() > MAX_REP_UNITS:
-        # one fixed effect per rep would not fit in memory: each team is one unit instead
-        frame = (frame.groupby(["team", "period", "adopted_on"], as_index=False)
-                 [["numerator", "denominator"]].sum())
+    frame = frame.reset_index(drop=True)
+    if unit == "team":
         frame["rep"] = frame["team"]
-        frame.attrs["unit"] = "team"
-    else:
-        frame.attrs["unit"] = "rep"
-    return frame.reset_index(drop=True)
+    frame.attrs["unit"] = unit
+    if cache is not None:
+        cache[key] = frame.copy()
+    return frame
 
 
 def adoptions(engine: Engine, initiative: Initiative) -> dict[str, dt.date]:
@@ -78,7 +87,8 @@ def adoptions(engine: Engine, initiative: Initiative) -> dict[str, dt.date]:
 
 
 def estimate(engine: Engine, initiative: Initiative, metric_id: str, pre_weeks: int = 16,
-             steady_from: int = 8, shift_weeks: int = 0) -> RolloutEffect:
+             steady_from: int = 8, shift_weeks: int = 0,
+             cache: dict | None = None) -> RolloutEffect:
     """The rollout's effect on a per-rep-week lever (``shift_weeks`` > 0: a placebo).
 
     When every team adopted on the same day there is no team left to compare with: the
@@ -89,13 +99,14 @@ def estimate(engine: Engine, initiative: Initiative, metric_id: str, pre_weeks: 
         raise ValueError(f"{metric_id} is not a per-rep-week lever")
     dates = set(adoptions(engine, initiative).values())
     if len(dates) == 1:
-        return estimate_output(engine, initiative, metric_id, shift_weeks, steady_from=8)
+        return estimate_output(engine, initiative, metric_id, shift_weeks, steady_from=8,
+                               cache=cache)
     if not dates:
         return _too_little(metric_id, "too little data: no team of this initiative has adopted")
     shift = dt.timedelta(weeks=shift_weeks)
     first, last = min(dates) - shift, max(dates) - shift
     start, end = first - dt.timedelta(weeks=pre_weeks), last - dt.timedelta(days=1)
-    data = panel(engine, initiative, metric_id, start, end)
+    data = panel(engine, initiative, metric_id, start, end, cache)
     data["adopted_on"] = data["adopted_on"].map(lambda d: d - shift)
     horizon = (last - first).days // 7 - 1
     if data.empty or horizon <= steady_from:
@@ -134,7 +145,8 @@ def _fit(metric_id: str, data: pd.DataFrame, pre_weeks: int, horizon: int,
 
 
 def estimate_output(engine: Engine, initiative: Initiative, metric_id: str,
-                    shift_weeks: int = 0, steady_from: int = 16) -> RolloutEffect:
+                    shift_weeks: int = 0, steady_from: int = 16,
+                    cache: dict | None = None) -> RolloutEffect:
     """The rollout's effect on a rate output such as win rate: an interrupted time series.
 
     Outputs move after the levers, mostly once every team has adopted, when no team is left to
@@ -151,7 +163,7 @@ def estimate_output(engine: Engine, initiative: Initiative, metric_id: str,
         return _too_little(metric_id, "too little data: no team of this initiative has adopted",
                            "time series")
     lo, hi = engine.data_range()
-    data = panel(engine, initiative, metric_id, lo, hi)
+    data = panel(engine, initiative, metric_id, lo, hi, cache)
     since = ((pd.to_datetime(data["period"]) - pd.to_datetime(data["adopted_on"])).dt.days // 7)
     real = _windows(since, steady_from, "")
     windows = real
