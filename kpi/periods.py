@@ -56,6 +56,14 @@ def period_last_day(start: dt.date, grain: str) -> dt.date:
     return next_period(start, grain) - dt.timedelta(days=1)
 
 
+def quarter_ends(day: dt.date, count: int) -> list[dt.date]:
+    """The last ``count`` quarter ends on or before ``day``, newest first."""
+    ends = [period_start(day + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)]
+    while len(ends) < count:
+        ends.append(period_start(ends[-1], "quarter") - dt.timedelta(days=1))
+    return ends
+
+
 def period_to_date(day: dt.date, grain: str) -> Window:
     """From the start of ``day``'s period up to and including ``day``."""
     return Window(period_start(day, grain), day)

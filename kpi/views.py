@@ -19,7 +19,7 @@ from kpi.baseline import Progress, initiative_scope, progress, progress_series, 
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
 from kpi.people import members
-from kpi.periods import Window, period_last_day, period_start, period_to_date
+from kpi.periods import Window, period_last_day, period_start, period_to_date, quarter_ends
 
 if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
     from kpi.insights.forecast import Forecast
@@ -440,9 +440,7 @@ def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
     verdict at the previous quarter end so a lever that stopped predicting is flagged."""
     from kpi.insights.lead_lag import lead_lag, panel, stopped_predicting, window
 
-    previous = period_start(day + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)
-    if previous == day:
-        previous = period_start(day, "quarter") - dt.timedelta(days=1)
+    previous = quarter_ends(day - dt.timedelta(days=1), 1)[0]  # the last review before today
     start, end = window(previous)[0], window(day)[1]
     panels = {m: panel(engine, m, start, end) for m in dict.fromkeys([*levers, *outputs])}
     rows = []

@@ -31,7 +31,7 @@ import pandas as pd
 
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.people import members
-from kpi.periods import Window, period_last_day, period_start
+from kpi.periods import Window, period_last_day, period_start, quarter_ends
 
 MIN_DEALS = 30
 QUARTERS = 4
@@ -154,11 +154,7 @@ def _created(engine: Engine, after: dt.date, until: dt.date, reps: set[str] | No
 def _snapshots(day: dt.date, horizon: int, quarters: int = QUARTERS) -> list[tuple[dt.date, dt.date]]:
     """(snapshot, its quarter end): the same number of days before each of the last quarter ends,
     so the quarter-end rush is in every window."""
-    out, end = [], coming_quarter(day).start - dt.timedelta(days=1)
-    for _ in range(quarters):
-        out.append((end - dt.timedelta(days=horizon), end))
-        end = period_start(end, "quarter") - dt.timedelta(days=1)
-    return out
+    return [(end - dt.timedelta(days=horizon), end) for end in quarter_ends(day, quarters)]
 
 
 def _history(engine: Engine, day: dt.date, horizon: int) -> pd.DataFrame:
@@ -231,7 +227,7 @@ def _win_rate_lift(engine: Engine, day: dt.date, horizon: int) -> float:
         return float(won) / closed if closed and closed >= MIN_DEALS else None
 
     recent = rate(day - dt.timedelta(weeks=13), day)
-    past = rate(first, coming_quarter(day).start - dt.timedelta(days=1))
+    past = rate(first, quarter_ends(day, 1)[0])
     return 1.0 if recent is None or not past else recent / past
 
 

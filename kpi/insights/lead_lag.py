@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.engine import Engine, MetricRequest
-from kpi.periods import period_start
+from kpi.periods import period_start, quarter_ends
 
 MAX_LAG = 12
 BLOCK_WEEKS = 4
@@ -305,10 +305,7 @@ def review(engine: Engine, lever: str, output: str, as_of: dt.date, quarters: in
            boot: int = 100) -> pd.DataFrame:
     """The analysis as it stood at each of the last quarter ends, oldest first, with a flag for a
     lever that led at the previous review and no longer does."""
-    ends, end = [], period_start(as_of + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)
-    for _ in range(quarters):
-        ends.append(end)
-        end = period_start(end, "quarter") - dt.timedelta(days=1)
+    ends = quarter_ends(as_of, quarters)
     first, _ = window(ends[-1])
     _, last = window(ends[0])
     panels = {m: panel(engine, m, first, last) for m in (lever, output)}

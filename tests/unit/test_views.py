@@ -15,7 +15,14 @@ import pytest
 from kpi.engine import Scope
 from kpi.initiatives import create_initiative, get_initiative
 from kpi.people import narrow
-from kpi.periods import Window, period_last_day, period_start, period_to_date, shift_years
+from kpi.periods import (
+    Window,
+    period_last_day,
+    period_start,
+    period_to_date,
+    quarter_ends,
+    shift_years,
+)
 from kpi.views import cards, lever_weeks, off_track, own_baselines, pace, segments, streaks
 from tests.conftest import Tiny, d
 
@@ -141,3 +148,9 @@ def test_a_reps_trend_carries_the_team_average_only_as_an_aggregate(team: Tiny) 
     assert frame["team_average"].tolist() == pytest.approx([2, 2])  # (3 + 1) / 2 rep-weeks
     assert frame["target"].tolist() == pytest.approx([2.25, 2.25])
     assert "rep" not in frame.columns and "Rep B" not in frame.to_csv()
+
+
+def test_quarter_ends_on_or_before_a_day() -> None:
+    assert quarter_ends(d("2026-09-30"), 3) == [d("2026-09-30"), d("2026-06-30"), d("2026-03-31")]
+    assert quarter_ends(d("2026-11-23"), 2) == [d("2026-09-30"), d("2026-06-30")]
+    assert quarter_ends(d("2026-01-01"), 1) == [d("2025-12-31")]
