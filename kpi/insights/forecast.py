@@ -182,13 +182,14 @@ def _stage_rates(history: pd.DataFrame) -> dict[tuple[str, bool] | str, tuple[in
     return rates
 
 
-def _rate(rates: dict, stage: str, due: bool) -> tuple[float, tuple[int, int]]:
-    """The most specific rate with at least MIN_DEALS deals behind it."""
-    for key in ((stage, due), stage, "*"):
+def _rate(rates: dict, stage: str, due: bool) -> float:
+    """The most specific rate with at least MIN_DEALS deals behind it (else all deals')."""
+    for key in ((stage, due), stage):
         won, n = rates.get(key, (0, 0))
-        if n >= MIN_DEALS or key == "*":
-            return (won / n if n else 0.0), (won, n)
-    raise AssertionError("unreachable")
+        if n >= MIN_DEALS:
+            return won / n
+    won, n = rates["*"]
+    return won / n if n else 0.0
 
 
 def _new_deal_yields(engine: Engine, day: dt.date, horizon: int) -> pd.Series:
@@ -209,7 +210,7 @@ def _new_deal_yields(engine: Engine, day: dt.date, horizon: int) -> pd.Series:
 
 def _odds(rates: dict, deals: pd.DataFrame, lift: float) -> np.ndarray:
     """Each deal's chance to be won by the quarter end, scaled by the win-rate lift (at most 1)."""
-    base = [_rate(rates, stage, due)[0]
+    base = [_rate(rates, stage, due)
             for stage, due in zip(deals["stage"], deals["due"], strict=True)]
     return np.minimum(np.array(base, dtype=float) * lift, 1.0)
 

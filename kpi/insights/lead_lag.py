@@ -131,14 +131,12 @@ def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: 
     corr, score = _scan(x, y, w, np.ones(weeks))
     best = int(_best(score))
     rng = np.random.default_rng(seed)
-    picks: np.ndarray = np.array([best])
-    strengths: np.ndarray = np.array([math.nan])
+    low, high, lag_low, lag_high = math.nan, math.nan, best, best
     if boot:
         times = np.stack([_block_weights(weeks, rng) for _ in range(boot)])
         boot_corr, boot_score = _scan(x, y, w, times)
-        picks, strengths = _best(boot_score), boot_corr[:, best]
-    low, high = np.nanpercentile(strengths, [5, 95]) if boot else (math.nan, math.nan)
-    lag_low, lag_high = np.percentile(picks, [5, 95]) if boot else (best, best)
+        low, high = np.nanpercentile(boot_corr[:, best], [5, 95])
+        lag_low, lag_high = np.percentile(_best(boot_score), [5, 95])
     p_value = _permutation_p(x, y, w, float(score[best]), rng)
     curve = pd.DataFrame({"lag": range(MAX_LAG + 1), "correlation": corr, "oos_r2": score})
     result = LeadLag(lever, output, as_of, best, int(lag_low), int(lag_high), float(corr[best]),
@@ -309,15 +307,15 @@ def review(engine: Engine, lever: str, output: str, as_of: dt.date, quarters: in
     first, _ = window(ends[-1])
     _, last = window(ends[0])
     panels = {m: panel(engine, m, first, last) for m in (lever, output)}
-    rows = []
+    rows, before = [], None
     for end in reversed(ends):
         result = lead_lag(engine, lever, output, end, boot=boot, panels=panels)
         rows.append({"as_of": end, "lag": result.lag, "strength": result.strength,
                      "p_value": result.p_value, "leads": result.leads,
-                     "message": result.message})
-    frame = pd.DataFrame(rows)
-    frame["stopped"] = frame["leads"].shift(1, fill_value=False).astype(bool) & ~frame["leads"]
-    return frame
+                     "message": result.message,
+                     "stopped": before is not None and stopped_predicting(before, result)})
+        before = result
+    return pd.DataFrame(rows)
 
 
 def stopped_predicting(before: LeadLag, now: LeadLag) -> bool:
