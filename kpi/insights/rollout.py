@@ -117,22 +117,13 @@ def estimate(engine: Engine, initiative: Initiative, metric_id: str, pre_weeks: 
 
 def _fit(metric_id: str, data: pd.DataFrame, pre_weeks: int, horizon: int,
          steady_from: int) -> RolloutEffect:
-    import statsmodels.api as sm
-
     since = ((pd.to_datetime(data["period"]) - pd.to_datetime(data["adopted_on"])).dt.days
              // 7).clip(lower=-pre_weeks, upper=steady_from)
     events = [k for k in range(-pre_weeks, steady_from + 1) if k != -1]
-    design = pd.concat([
-        pd.get_dummies(data["rep"], prefix="rep", drop_first=True, dtype=float),
-        pd.get_dummies(data["period"].astype(str), prefix="week", drop_first=True, dtype=float),
-        pd.DataFrame({f"k{k}": (since == k).astype(float) for k in events}),
-    ], axis=1)
-    design.insert(0, "const", 1.0)
-    model = sm.GLM(data["numerator"].astype(float), design, family=sm.families.Poisson(),
-                   offset=np.log(data["denominator"].astype(float)))
-    groups = pd.factorize(data["rep"])[0]
     try:
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        fit = _poisson(data, pd.get_dummies(data["period"].astype(str), prefix="week",
+                                            drop_first=True, dtype=float),
+                       pd.DataFrame({f"k{k}": (since == k).astype(float) for k in events}))
     except (np.linalg.LinAlgError, ValueError) as exc:
         return _too_little(metric_id, f"the model could not be fitted ({exc})")
     study = pd.DataFrame([_relative(fit, [f"k{k}"], k) for k in events if k >= -pre_weeks + 1],
@@ -190,21 +181,14 @@ def _windows(since: pd.Series, steady_from: int, prefix: str) -> pd.DataFrame:
 
 def _fit_series(metric_id: str, data: pd.DataFrame, windows: pd.DataFrame, prefix: str,
                 steady_from: int, last: int) -> RolloutEffect:
-    import statsmodels.api as sm
-
     windows = windows.loc[:, windows.sum() > 0]
     month = pd.to_datetime(data["period"]).dt.month.astype(str)
-    design = pd.concat([
-        pd.get_dummies(data["rep"], prefix="rep", drop_first=True, dtype=float),
-        pd.get_dummies(month, prefix="month", drop_first=True, dtype=float), windows], axis=1)
-    design.insert(0, "const", 1.0)
-    model = sm.GLM(data["numerator"].astype(float), design, family=sm.families.Poisson(),
-                   offset=np.log(data["denominator"].astype(float)))
     starts = {"w0": 0, "w8": 8, "steady": steady_from}
     reported = [(start, f"{prefix}{name}") for name, start in starts.items()
                 if f"{prefix}{name}" in windows]
     try:
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["rep"])[0]})
+        fit = _poisson(data, pd.get_dummies(month, prefix="month", drop_first=True, dtype=float),
+                       windows)
         study = pd.DataFrame([_relative(fit, [name], start) for start, name in reported],
                              columns=["week_since_adoption", "effect", "low", "high"])
         _, effect, low, high = _relative(fit, [f"{prefix}steady"], None)
@@ -216,6 +200,19 @@ def _fit_series(metric_id: str, data: pd.DataFrame, windows: pd.DataFrame, prefi
     return RolloutEffect(metric_id, effect, low, high, study, data["rep"].nunique(),
                          data["period"].nunique(), _verdict(effect, low, high, steady_from, last),
                          "time series", data.attrs.get("unit", "rep"))
+
+
+def _poisson(data: pd.DataFrame, *columns: pd.DataFrame) -> object:
+    """Counts on a constant, one effect per unit and ``columns``, with exposure as the offset;
+    errors clustered by unit."""
+    import statsmodels.api as sm
+
+    design = pd.concat([pd.get_dummies(data["rep"], prefix="rep", drop_first=True, dtype=float),
+                        *columns], axis=1)
+    design.insert(0, "const", 1.0)
+    model = sm.GLM(data["numerator"].astype(float), design, family=sm.families.Poisson(),
+                   offset=np.log(data["denominator"].astype(float)))
+    return model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["rep"])[0]})
 
 
 def _relative(fit: object, names: list[str], label: int | None) -> tuple:
