@@ -133,7 +133,9 @@ class Engine:
         ]
         if request.by:
             keys = ", ".join(f"d_{d}" for d in request.by)
-            union = " UNION ".join(f"SELECT {keys} FROM m{i}" for i in range(len(metric.measures)))
+            # one row per group, whatever the number of measures or periods they occur in
+            union = " UNION ".join(f"SELECT DISTINCT {keys} FROM m{i}"
+                                   for i in range(len(metric.measures)))
             ctes.append(f"groups AS ({union})")
         sql = "WITH " + ",\n".join(ctes) + "\n" + _final_sql(metric, request)
         return CompiledQuery(sql, params, _columns(metric, request))

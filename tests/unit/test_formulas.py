@@ -254,3 +254,19 @@ def test_filters_keep_only_the_named_values(two_teams: Tiny) -> None:
     window = ("2025-01-01", "2025-01-31")
     assert one(t, "revenue", *window, filters={"team": ["Beta"]})["value"] == 7
     assert one(t, "revenue", *window, filters={"product": ["Core", "Platform"]})["value"] == 107
+
+
+def test_split_by_team_over_several_periods_has_one_row_per_period_and_team(two_teams: Tiny) -> None:
+    t = two_teams
+    t.deal("a1", "2025-01-02", "2025-01-10", won=True, amount=100)
+    t.deal("a1", "2025-02-02", "2025-02-10", won=True, amount=40)
+    t.deal("b1", "2025-01-02", "2025-03-05", won=True, amount=7)
+    frame = t.engine.run(MetricRequest.make("revenue", grain="month", by=["team"],
+                                            date_from=d("2025-01-01"), date_to=d("2025-03-31")))
+    rows = [(p.isoformat(), team, value) for p, team, value
+            in zip(frame["period"], frame["team"], frame["value"], strict=True)]
+    assert rows == [
+        ("2025-01-01", "Alpha", 100.0), ("2025-01-01", "Beta", 0.0),
+        ("2025-02-01", "Alpha", 40.0), ("2025-02-01", "Beta", 0.0),
+        ("2025-03-01", "Alpha", 0.0), ("2025-03-01", "Beta", 7.0),
+    ]
