@@ -62,6 +62,7 @@ class Metric:
     denominator: Measure | None = None
     per_rep_week: bool = False
     leads: tuple[str, ...] = ()
+    missing: str = "no data"  # what an empty value means, shown in its place
 
     @property
     def is_ratio(self) -> bool:
@@ -69,8 +70,9 @@ class Metric:
 
     @property
     def grows_with_period(self) -> bool:
-        """Counts and sums (not ratios or medians): a longer period holds more of them."""
-        return not self.is_ratio and self.numerator.additive
+        """Counts, distinct counts and sums (not ratios or medians): a longer period holds more
+        of them, so periods of different lengths compare as rates per week."""
+        return not self.is_ratio and self.numerator.agg in ("sum", "count", "count_distinct")
 
     @property
     def measures(self) -> tuple[Measure, ...]:
@@ -153,6 +155,7 @@ def _metric(raw: Mapping[str, Any], origin: str) -> Metric:
         denominator=denominator,
         per_rep_week=per_rep_week,
         leads=tuple(raw.get("leads", ())),
+        missing=str(raw.get("missing", "no data")),
     )
 
 
