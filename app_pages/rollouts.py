@@ -24,9 +24,12 @@ if initiative is not None:
     grain = widgets.grain(default="month")
     window = Window(initiative.baseline_start, page.day)
     metric_ids = initiative.metric_ids()
+    covered = ", ".join(team_names.get(t, t) for t in initiative.team_ids) or "the whole company"
+    st.caption(f"The initiative's teams ({covered}), within what you may see; the baseline and "
+               "the targets are those of the same teams.")
     cols = st.columns(2)
     for i, metric_id in enumerate(metric_ids):
-        table = data.view("trend", metric_id, grain, window, user.scope, initiative)
+        table = data.view("initiative_trend", metric_id, grain, window, user.scope, initiative)
         with cols[i % 2]:
             if table.empty:
                 widgets.empty("No data since the baseline started.")

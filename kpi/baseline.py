@@ -1,7 +1,13 @@
 """Baselines, change since rollout and pacing against (re-calibrated) targets.
 
 The baseline is the metric over the ``baseline_weeks`` before the rollout, computed as one ratio of
-sums over the whole window. "Current" is the same number of weeks up to ``as_of`` (like with like).
+sums over the whole window. "Current" is the latest complete weeks after the rollout, as many as
+the baseline has (like with like); until one complete week has passed it is "too early to tell".
+Counts and sums compare as rates per week, so windows of different lengths never meet as totals.
+Every comparison reads the same scope on both sides; a rep with too few active weeks inside the
+baseline is compared with their team's baseline instead of their own (and is told so).
+Targets of per-rep-week levers are one standard for everyone: the initiative-wide baseline raised
+by the target change. Other targets raise the scope's own baseline.
 Pacing assumes a straight path from the baseline at rollout to the target at the target date.
 """
 
@@ -15,7 +21,10 @@ import pandas as pd
 
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
-from kpi.periods import period_last_day
+from kpi.people import active_days, team_name, team_of
+from kpi.periods import Window, last_complete_day, period_last_day
+
+MIN_OWN_BASELINE_SHARE = 0.5  # a rep's own baseline needs this share of its days employed
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,10 @@ class Progress:
     attainment: float | None
     expected_value: float | None
     on_pace: bool | None
+    window: Window | None = None  # the current window (None: too early to tell)
+    baseline_window: Window | None = None
+    per_week: bool = False  # baseline and current are rates per week (counts and sums)
+    note: str | None = None  # why a number is missing, or whose baseline is used
 
 
 def share_of_path(start: dt.date, end: dt.date, day: dt.date) -> float:
@@ -81,28 +94,122 @@ def initiative_scope(initiative: Initiative, scope: Scope | None = None) -> Scop
     return scope
 
 
+@dataclass(frozen=True)
+class Basis:
+    """Whose baseline a scope is compared with: its own, or (a new rep) their team's."""
+
+    scope: Scope
+    note: str | None = None  # said next to the number when it is not the scope's own
+
+    @property
+    def own(self) -> bool:
+        return self.note is None
+
+
+def baseline_basis(engine: Engine, window: Window, scope: Scope, day: dt.date) -> Basis:
+    """The scope itself, unless it is one rep employed for less than half of ``window``: then
+    the team they are in on ``day`` (a new hire's ramp-up weeks are not their standard)."""
+    if scope.kind != "rep" or len(scope.ids) != 1:
+        return Basis(scope)
+    rep_id = scope.ids[0]
+    days = active_days(engine.store, rep_id, window.start, window.end)
+    if days >= MIN_OWN_BASELINE_SHARE * window.days:
+        return Basis(scope)
+    weeks = f"{days / 7:.1f}".rstrip("0").rstrip(".")
+    short = f"active {weeks} of the {window.days // 7} baseline weeks"
+    team = team_of(engine.store, rep_id, day)
+    if team is None:
+        return Basis(scope, f"not enough baseline: {short}")
+    return Basis(Scope.teams(team), f"team baseline ({team_name(engine.store, team)}): {short}")
+
+
+def rate(value: float | None, days: int, per_week: bool) -> float | None:
+    """A window's value as a rate per week when it grows with the window's length."""
+    if value is None or not per_week or days <= 0:
+        return value
+    return value / days * 7
+
+
+def current_window(initiative: Initiative, as_of: dt.date) -> Window | None:
+    """The latest complete weeks after the rollout, as many as the baseline has; None until a
+    complete week has passed (the rollout day alone is not a trend)."""
+    end = last_complete_day(as_of, "week")
+    start = max(initiative.rollout_date,
+                end - dt.timedelta(weeks=initiative.baseline_weeks) + dt.timedelta(days=1))
+    return Window(start, end) if (end - start).days + 1 >= 7 else None
+
+
+def standard_baseline(engine: Engine, initiative: Initiative, metric_id: str,
+                      own: float | None) -> float | None:
+    """What a target raises: the initiative-wide baseline for per-rep-week levers (one standard
+    for everyone), the compared scope's own baseline for anything else."""
+    if not engine.catalog.get(metric_id).per_rep_week:
+        return own
+    return window_value(engine, metric_id, initiative.baseline_start, initiative.baseline_end,
+                        initiative_scope(initiative))
+
+
 def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.date,
              scope: Scope | None = None) -> Progress:
     """Baseline, current, change, target, attainment and pacing of one metric on ``as_of``."""
     scope = initiative_scope(initiative, scope)
-    baseline = window_value(engine, metric_id, initiative.baseline_start,
-                            initiative.baseline_end, scope)
-    current_start = max(initiative.rollout_date,
-                        as_of - dt.timedelta(weeks=initiative.baseline_weeks) + dt.timedelta(days=1))
-    current = window_value(engine, metric_id, current_start, as_of, scope)
-    target = initiative.target_on(metric_id, as_of)
-    goal = target_value(baseline, target.change_pct if target else None)
-    expected = expected_on(initiative, metric_id, baseline, as_of)
     metric = engine.catalog.get(metric_id)
+    per_week = metric.grows_with_period
+    base = Window(initiative.baseline_start, initiative.baseline_end)
+    basis = baseline_basis(engine, base, scope, as_of)
+    baseline = None
+    if basis.own or not per_week:  # a team's total is no baseline for one rep's total
+        baseline = rate(window_value(engine, metric_id, base.start, base.end, basis.scope),
+                        base.days, per_week)
+    window = current_window(initiative, as_of)
+    current = None if window is None else rate(
+        window_value(engine, metric_id, window.start, window.end, scope), window.days, per_week)
+    target = initiative.target_on(metric_id, as_of)
+    reference = standard_baseline(engine, initiative, metric_id, baseline)
+    goal = target_value(reference, target.change_pct if target else None)
+    expected = expected_on(initiative, metric_id, reference, as_of)
     sign = 1.0 if metric.direction == "up" else -1.0
+    note = basis.note
+    if window is None:
+        week_on = initiative.rollout_date + dt.timedelta(days=6)
+        first = week_on + dt.timedelta(days=6 - week_on.weekday())  # the Sunday that ends it
+        note = f"too early to tell: the first complete week after the rollout ends {first:%a %d %b}"
     return Progress(
         metric_id=metric_id, baseline=baseline, current=current,
         since_rollout=window_value(engine, metric_id, initiative.rollout_date, as_of, scope),
         change_pct=relative_change(baseline, current),
         target_change_pct=target.change_pct if target else None, target_value=goal,
-        attainment=attainment(baseline, current, goal), expected_value=expected,
+        attainment=attainment(reference, current, goal), expected_value=expected,
         on_pace=None if None in (current, expected) else sign * (current - expected) >= 0,
+        window=window, baseline_window=base, per_week=per_week, note=note,
     )
+
+
+def baseline_for_days(engine: Engine, metric_id: str, baseline: Window, scope: Scope,
+                      days: Window) -> float | None:
+    """What the baseline says the days of ``days`` would show if nothing had changed.
+
+    Each day of ``days`` counts as the baseline's average for its weekday (the baseline is whole
+    weeks), so three days Monday to Wednesday meet the baseline's Mondays to Wednesdays, not a
+    whole week scaled down. Ratios are the sum of those numerators over the sum of those
+    denominators; medians are the baseline's level.
+    """
+    metric = engine.catalog.get(metric_id)
+    if not (metric.is_ratio or metric.grows_with_period):
+        return window_value(engine, metric_id, baseline.start, baseline.end, scope)
+    daily = engine.run(MetricRequest.make(metric_id, grain="day", scope=scope,
+                                          date_from=baseline.start, date_to=baseline.end))
+    if daily.empty:
+        return None
+    weekday = pd.to_datetime(daily["period"]).dt.day_of_week
+    columns = ["numerator", "denominator"] if metric.is_ratio else ["value"]
+    means = daily[columns].apply(pd.to_numeric).fillna(0.0).groupby(weekday).mean()
+    wanted = pd.Series(pd.date_range(days.start, days.end, freq="D").day_of_week).value_counts()
+    expected = means.reindex(wanted.index).fillna(0.0).mul(wanted, axis=0).sum()
+    if not metric.is_ratio:
+        return float(expected["value"])
+    return None if expected["denominator"] == 0 else float(
+        expected["numerator"] / expected["denominator"])
 
 
 @dataclass(frozen=True)
@@ -151,17 +258,23 @@ def baseline_stats(engine: Engine, initiative: Initiative, metric_id: str,
 def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grain: str,
                     as_of: dt.date, scope: Scope | None = None,
                     date_from: dt.date | None = None) -> pd.DataFrame:
-    """Per period from ``date_from`` (default: the baseline start) up to ``as_of``.
+    """Per period from ``date_from`` (default: the baseline start) up to ``as_of``, in ``scope``
+    (the caller chooses it: the chart shows the scope of the card above it; by default the
+    initiative's teams).
 
     Columns: the metric's own (value, is_partial, ...), ``baseline`` and its band (``band_lo``,
     ``band_hi``) for the days each period covers, ``target`` as steps where it was re-calibrated,
-    the linear ``pace`` path, and ``after_rollout``.
+    the linear ``pace`` path, ``after_rollout`` and ``baseline_of`` (whose baseline it is).
     """
-    scope = initiative_scope(initiative, scope)
+    scope = scope or initiative_scope(initiative)
     start = date_from or initiative.baseline_start
     frame = engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope, date_from=start,
                                           date_to=as_of))
-    stats = baseline_stats(engine, initiative, metric_id, scope)
+    base = Window(initiative.baseline_start, initiative.baseline_end)
+    basis = baseline_basis(engine, base, scope, as_of)
+    stats = baseline_stats(engine, initiative, metric_id, basis.scope)
+    if not basis.own and stats.additive:  # a team's total is no baseline for one rep's total
+        stats = BaselineStats(None, None, None, True)
     ends = [_period_last_day(p, grain, as_of) for p in frame["period"]]
     days = [(e - max(p, start)).days + 1 for p, e in zip(frame["period"], ends, strict=True)]
     bands = [stats.for_days(n) for n in days]
@@ -170,11 +283,15 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     frame["band_hi"] = [b[2] for b in bands]
     after = [e >= initiative.rollout_date for e in ends]
     targets = [initiative.target_on(metric_id, e) if a else None for e, a in zip(ends, after, strict=True)]
-    frame["target"] = [target_value(b[0], t.change_pct) if t else None
-                       for b, t in zip(bands, targets, strict=True)]
-    frame["pace"] = [_pace(initiative, b[0], t.change_pct, e) if t else None
-                     for b, t, e in zip(bands, targets, ends, strict=True)]
+    standard = engine.catalog.get(metric_id).per_rep_week
+    level = standard_baseline(engine, initiative, metric_id, None) if standard else None
+    refs = [level if standard else b[0] for b in bands]
+    frame["target"] = [target_value(r, t.change_pct) if t else None
+                       for r, t in zip(refs, targets, strict=True)]
+    frame["pace"] = [_pace(initiative, r, t.change_pct, e) if t else None
+                     for r, t, e in zip(refs, targets, ends, strict=True)]
     frame["after_rollout"] = after
+    frame["baseline_of"] = basis.note or "own"
     return frame
 
 

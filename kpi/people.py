@@ -126,3 +126,36 @@ def _rep_in(store: Store, scope: Scope, rep_id: str) -> bool:
     return bool(store.scalar(
         f"SELECT count(*) FROM rep_assignments WHERE rep_id = $r AND {_in('team_id', scope.ids, params)}",
         params))
+
+
+def active_days(store: Store, rep_id: str, start: dt.date, end: dt.date) -> int:
+    """Days between ``start`` and ``end`` (inclusive) on which the rep was employed."""
+    _, rows = store.rows("SELECT hire_date, end_date FROM reps WHERE rep_id = $r", {"r": rep_id})
+    if not rows:
+        return 0
+    hired, left = (_day(v) for v in rows[0])
+    first, last = max(start, hired or start), min(end, left or end)
+    return max((last - first).days + 1, 0)
+
+
+def team_of(store: Store, rep_id: str, day: dt.date) -> str | None:
+    """The rep's team on ``day``, else their latest team before it, else their first one."""
+    _, rows = store.rows(
+        """SELECT team_id FROM rep_assignments WHERE rep_id = $r
+           ORDER BY CASE WHEN valid_from <= $d THEN 0 ELSE 1 END,
+                    CASE WHEN valid_from <= $d THEN valid_from END DESC, valid_from""",
+        {"r": rep_id, "d": day})
+    return rows[0][0] if rows else None
+
+
+def teams_of(store: Store, rep_id: str, since: dt.date) -> set[str]:
+    """Every team the rep belonged to on or after ``since``."""
+    _, rows = store.rows("SELECT DISTINCT team_id FROM rep_assignments WHERE rep_id = $r "
+                         "AND (valid_to IS NULL OR valid_to > $s)", {"r": rep_id, "s": since})
+    return {r[0] for r in rows}
+
+
+def _day(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]

@@ -56,6 +56,12 @@ def period_last_day(start: dt.date, grain: str) -> dt.date:
     return next_period(start, grain) - dt.timedelta(days=1)
 
 
+def last_complete_day(day: dt.date, grain: str) -> dt.date:
+    """The last day of the last complete period on or before ``day`` (``day`` if it ends one)."""
+    start = period_start(day, grain)
+    return day if period_last_day(start, grain) == day else start - dt.timedelta(days=1)
+
+
 def quarter_ends(day: dt.date, count: int) -> list[dt.date]:
     """The last ``count`` quarter ends on or before ``day``, newest first."""
     ends = [period_start(day + dt.timedelta(days=1), "quarter") - dt.timedelta(days=1)]

@@ -15,11 +15,28 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpi.baseline import Progress, initiative_scope, progress, progress_series, relative_change, window_value
+from kpi.baseline import (
+    Basis,
+    Progress,
+    baseline_basis,
+    baseline_for_days,
+    initiative_scope,
+    progress,
+    progress_series,
+    relative_change,
+    standard_baseline,
+    window_value,
+)
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
-from kpi.people import members
-from kpi.periods import Window, period_last_day, period_start, period_to_date, quarter_ends
+from kpi.people import members, teams_of
+from kpi.periods import (
+    Window,
+    period_last_day,
+    period_start,
+    period_to_date,
+    quarter_ends,
+)
 
 if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
     from kpi.insights.forecast import Forecast
@@ -45,11 +62,33 @@ def data_range(engine: Engine) -> tuple[dt.date, dt.date]:
 
 
 def initiatives_for(engine: Engine, scope: Scope) -> list[Initiative]:
-    """Initiatives that cover the scope, newest rollout first."""
-    found = list_initiatives(engine.store)
+    """Initiatives a viewer may pick: those that cover the scope first (the first one is the
+    default), newest rollout first. A rep or a manager sees only the initiatives that cover
+    them; an executive also sees team initiatives, after the company-wide ones."""
+    found = sorted(list_initiatives(engine.store), key=lambda i: i.rollout_date, reverse=True)
+    covering = [i for i in found if covers(engine, i, scope)]
+    if scope.kind != "all":
+        return covering
+    return covering + [i for i in found if i not in covering]
+
+
+def covers(engine: Engine, initiative: Initiative, scope: Scope) -> bool:
+    """Whether the initiative is about the scope: company-wide ones cover everyone, a team
+    initiative its teams and the reps who were in them since its baseline began."""
+    if not initiative.team_ids:
+        return True
     if scope.kind == "team":
-        found = [i for i in found if not i.team_ids or set(scope.ids) & set(i.team_ids)]
-    return sorted(found, key=lambda i: i.rollout_date, reverse=True)
+        return bool(set(scope.ids) & set(initiative.team_ids))
+    if scope.kind == "rep":
+        return any(teams_of(engine.store, r, initiative.baseline_start) & set(initiative.team_ids)
+                   for r in scope.ids)
+    return False
+
+
+def default_initiative(engine: Engine, scope: Scope,
+                       initiatives: list[Initiative]) -> Initiative | None:
+    """The initiative a page opens with: the newest one that covers the viewer, or none."""
+    return next((i for i in initiatives if covers(engine, i, scope)), None)
 
 
 def initiative_progress(engine: Engine, initiative: Initiative, day: dt.date,
@@ -76,53 +115,75 @@ class Card:
     vs_last_year: float | None
     vs_baseline: float | None
     target_change: float | None
-    per_week: bool  # additive metrics compare weekly rates with the baseline
+    per_week: bool  # counts and sums: the baseline is scaled to the same days
+    period_days: int = 0  # days in the whole period the window is the start of
+    last_year_window: Window | None = None
+    baseline: float | None = None  # what the baseline says the same days would show
+    missing: str = "no data"  # what a missing value means, in words
+    note: str | None = None  # whose baseline is used, or why there is no comparison
+
+    @property
+    def partial(self) -> bool:
+        """The window is the start of its period, not the whole of it."""
+        return self.window.days < self.period_days
 
 
 def cards(engine: Engine, metric_ids: tuple[str, ...] | list[str], grain: str, day: dt.date,
           scope: Scope, initiative: Initiative | None = None) -> list[Card]:
-    """Period to date (``grain``) against the same days last year and against the baseline."""
+    """Period to date (``grain``) against the same days last year and against the baseline's
+    same weekdays, in the same scope on both sides."""
     window = period_to_date(day, grain)
-    return [_card(engine, m, window, scope, initiative) for m in metric_ids]
+    period_days = (period_last_day(window.start, grain) - window.start).days + 1
+    # a week to date meets the same weekdays 52 weeks earlier; longer periods the same dates
+    last = (Window(window.start - dt.timedelta(weeks=52), window.end - dt.timedelta(weeks=52))
+            if grain == "week" else window.shift_years(-1))
+    basis = None
+    if initiative is not None:
+        basis = baseline_basis(engine, _baseline_of(initiative), scope, day)
+    return [_card(engine, m, window, period_days, last, scope, initiative, basis)
+            for m in metric_ids]
 
 
-def _card(engine: Engine, metric_id: str, window: Window, scope: Scope,
-          initiative: Initiative | None) -> Card:
+def _baseline_of(initiative: Initiative) -> Window:
+    return Window(initiative.baseline_start, initiative.baseline_end)
+
+
+def _card(engine: Engine, metric_id: str, window: Window, period_days: int, last: Window,
+          scope: Scope, initiative: Initiative | None, basis: Basis | None) -> Card:
     metric = engine.catalog.get(metric_id)
     per_week = metric.grows_with_period
     value = window_value(engine, metric_id, window.start, window.end, scope)
-    last = window.shift_years(-1)
     last_year = window_value(engine, metric_id, last.start, last.end, scope)
-    vs_baseline = target = None
-    if initiative is not None:
-        base_scope = initiative_scope(initiative, scope)
-        baseline = window_value(engine, metric_id, initiative.baseline_start,
-                                initiative.baseline_end, base_scope)
-        now_rate = _rate(value, window.days, per_week)
-        vs_baseline = relative_change(_rate(baseline, initiative.baseline_weeks * 7, per_week),
-                                      now_rate)
+    expected = target = note = None
+    if initiative is not None and basis is not None:
+        note = basis.note
+        if basis.own or not per_week:  # a team's total is no baseline for one rep's total
+            expected = baseline_for_days(engine, metric_id, _baseline_of(initiative), basis.scope,
+                                         window)
         version = initiative.target_on(metric_id, window.end)
         target = version.change_pct if version else None
     return Card(metric.id, metric.label, metric.unit, metric.direction, metric.definition,
-                metric.formula, window, value, last_year, relative_change(last_year, value), vs_baseline,
-                target, per_week)
-
-
-def _rate(value: float | None, days: int, per_week: bool) -> float | None:
-    if value is None or not per_week:
-        return value
-    return value / days * 7
+                metric.formula, window, value, last_year, relative_change(last_year, value),
+                relative_change(expected, value), target, per_week, period_days, last, expected,
+                metric.missing, note)
 
 
 # --- trends -----------------------------------------------------------------------------------
 
 def trend(engine: Engine, metric_id: str, grain: str, window: Window, scope: Scope,
           initiative: Initiative | None = None) -> pd.DataFrame:
-    """The metric per period; with an initiative also its baseline band, target steps and pace."""
+    """The metric per period in ``scope``; with an initiative also its baseline band (same
+    scope), target steps and pace."""
     if initiative is None:
         return engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope,
                                              date_from=window.start, date_to=window.end))
     return progress_series(engine, initiative, metric_id, grain, window.end, scope, window.start)
+
+
+def initiative_trend(engine: Engine, metric_id: str, grain: str, window: Window, scope: Scope,
+                     initiative: Initiative) -> pd.DataFrame:
+    """:func:`trend` over the initiative's own teams, narrowed to what the viewer may see."""
+    return trend(engine, metric_id, grain, window, initiative_scope(initiative, scope), initiative)
 
 
 # --- segments ---------------------------------------------------------------------------------
@@ -163,22 +224,34 @@ def lever_targets(engine: Engine, initiative: Initiative | None, lever: str,
     """:func:`lever_target` for many days, reading the baseline once."""
     if initiative is None or not initiative.target_history(lever):
         return [None] * len(days)
-    baseline = window_value(engine, lever, initiative.baseline_start, initiative.baseline_end,
-                            initiative_scope(initiative))
+    baseline = standard_baseline(engine, initiative, lever, None)
     versions = [initiative.target_on(lever, d) if d >= initiative.rollout_date else None
                 for d in days]
     return [None if v is None or baseline is None else baseline * (1.0 + v.change_pct)
             for v in versions]
 
 
-def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window) -> dict[str, float]:
-    """Each rep's own value of a lever over the baseline window, keyed by rep name."""
+def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window,
+                  day: dt.date | None = None) -> dict[str, float]:
+    """Each rep's own value of a lever over the baseline window, keyed by rep name.
+
+    A rep employed for less than half of the window gets their team's value instead (see
+    :func:`kpi.baseline.baseline_basis`): a new hire's ramp-up weeks are not their standard.
+    """
     if not rep_ids:
         return {}
     frame = engine.run(MetricRequest.make(lever, grain="total", by=["rep"],
                                           scope=Scope.reps(*rep_ids),
                                           date_from=window.start, date_to=window.end))
-    return {r: float(v) for r, v in zip(frame["rep"], frame["value"], strict=True) if pd.notna(v)}
+    names = dict(zip(frame["rep"], frame["value"], strict=True))
+    result = {}
+    for member in members(engine.store, Scope.reps(*rep_ids), window.start, window.end):
+        basis = baseline_basis(engine, window, Scope.reps(member.rep_id), day or window.end)
+        value = names.get(member.name) if basis.own else window_value(
+            engine, lever, window.start, window.end, basis.scope)
+        if value is not None and pd.notna(value):
+            result[member.name] = float(value)
+    return result
 
 
 def baseline_window(initiative: Initiative | None, day: dt.date) -> Window:
@@ -204,7 +277,7 @@ def lever_weeks(engine: Engine, lever: str, scope: Scope, day: dt.date, weeks: i
     if "denominator" in frame:
         frame = frame[frame["denominator"] > 0].copy()
     ids = [m.rep_id for m in members(engine.store, scope, window.start, window.end)]
-    own = own_baselines(engine, lever, ids, baseline_window(initiative, day))
+    own = own_baselines(engine, lever, ids, baseline_window(initiative, day), day)
     frame["target"] = lever_targets(engine, initiative, lever,
                                     [period_last_day(p, "week") for p in frame["period"]])
     frame["own_baseline"] = frame["rep"].map(own)
@@ -307,21 +380,25 @@ def pace(engine: Engine, rep_id: str, levers: tuple[str, ...] | list[str], day: 
         if not metric.per_rep_week:
             continue
         target = lever_target(engine, initiative, lever, day)
-        own = window_value(engine, lever, *_pair(baseline_window(initiative, day)), scope)
+        own, own_kind = _own_baseline(engine, lever, baseline_window(initiative, day), scope, day)
         for grain in grains:
             period = Window(period_start(day, grain), period_last_day(period_start(day, grain), grain))
             frame = engine.run(MetricRequest.make(lever, grain="total", scope=scope,
                                                   date_from=period.start, date_to=day))
             actual = float(frame["numerator"].iloc[0]) if len(frame) else 0.0
             active = float(frame["denominator"].iloc[0]) if len(frame) else 0.0
-            goal, kind = (target, "target") if target is not None else (own, "own baseline")
+            goal, kind = (target, "target") if target is not None else (own, own_kind)
             result.append(Pace(lever, metric.label, metric.unit, grain, period,
                                (day - period.start).days + 1, active, actual, goal, kind, own))
     return result
 
 
-def _pair(window: Window) -> tuple[dt.date, dt.date]:
-    return window.start, window.end
+def _own_baseline(engine: Engine, lever: str, window: Window, scope: Scope,
+                  day: dt.date) -> tuple[float | None, str]:
+    """The scope's baseline of a lever and what to call it ('own baseline' or 'team baseline')."""
+    basis = baseline_basis(engine, window, scope, day)
+    kind = "own baseline" if basis.own else "team baseline"
+    return window_value(engine, lever, window.start, window.end, basis.scope), kind
 
 
 @dataclass(frozen=True)
@@ -358,7 +435,9 @@ def rep_trend(engine: Engine, rep_id: str, lever: str, grain: str, window: Windo
         frame = engine.run(MetricRequest.make(lever, grain=grain, scope=scope,
                                               date_from=window.start, date_to=window.end))
         base = baseline_window(None, window.end)
-        frame["baseline"] = window_value(engine, lever, base.start, base.end, scope)
+        basis = baseline_basis(engine, base, scope, window.end)
+        frame["baseline"] = window_value(engine, lever, base.start, base.end, basis.scope)
+        frame["baseline_of"] = basis.note or "own"
         frame["team_average"] = team_average(engine, rep_id, lever, grain, window)
         return frame
     frame = progress_series(engine, initiative, lever, grain, window.end, scope, window.start)

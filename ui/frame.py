@@ -12,7 +12,7 @@ from kpi.errors import KpiError
 from kpi.initiatives import Initiative
 from kpi.people import User, teams
 from kpi.periods import Window
-from kpi.views import initiatives_for
+from kpi.views import default_initiative, initiatives_for
 from ui import data, session, widgets
 
 
@@ -44,9 +44,11 @@ def start(title: str, intro: str, scope: Scope | None = None, card: bool = True)
                 "(or run `python -m kpi import FILES --db PATH --preset NAME`).", icon="ℹ️")
         st.stop()
     day = data.view("as_of")
-    initiative = widgets.initiative_picker(initiatives_for(eng, scope or user.scope))
+    viewer = scope or user.scope
+    offered = initiatives_for(eng, viewer)
+    initiative = widgets.initiative_picker(offered, default_initiative(eng, viewer, offered))
     if card:
-        progress = (data.view("initiative_progress", initiative, day, scope or user.scope)
+        progress = (data.view("initiative_progress", initiative, day, viewer)
                     if initiative else [])
         names = dict(teams(eng.store, Scope.everyone()))
         widgets.initiative_card(initiative, progress, {m.id: m for m in eng.catalog.metrics},

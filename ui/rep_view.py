@@ -49,8 +49,12 @@ def show(page: Page, rep_id: str, you: bool) -> None:
         widgets.empty("No activity in this range.")
     else:
         rollout = page.initiative.rollout_date if page.initiative else None
+        basis = str(trend["baseline_of"].iloc[0])
+        if basis != "own":
+            st.caption(basis.capitalize() + ".")
         widgets.chart(charts.progress(trend, page.metric(lever), rollout,
-                                      baseline_name="Own baseline"),
+                                      baseline_name="Own baseline" if basis == "own"
+                                      else "Team baseline"),
                       trend, f"{lever}_{rep_id}_{grain}", page.metric(lever))
 
     st.subheader("Outputs" if not you else "My outputs")

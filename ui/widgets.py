@@ -81,14 +81,19 @@ def date_range(default: Window, bounds: Window, where: Any = st) -> Window:
     return Window(start, end)
 
 
-def initiative_picker(initiatives: list[Initiative]) -> Initiative | None:
-    """Which strategy rollout heads the page (``?initiative=``); newest first."""
+def initiative_picker(initiatives: list[Initiative],
+                      default: Initiative | None) -> Initiative | None:
+    """Which strategy rollout heads the page (``?initiative=``); opens on ``default``, which
+    may be none (an executive when only team initiatives exist)."""
     if not initiatives:
         return None
     names = {i.initiative_id: i.name for i in initiatives}
-    picked = choice("Initiative", list(names), "initiative", initiatives[0].initiative_id,
+    if default is None:
+        names = {"": "No initiative", **names}
+    picked = choice("Initiative", list(names), "initiative",
+                    default.initiative_id if default else "",
                     format_func=names.__getitem__, where=st.sidebar)
-    return next(i for i in initiatives if i.initiative_id == picked)
+    return next((i for i in initiatives if i.initiative_id == picked), None)
 
 
 def initiative_card(initiative: Initiative | None, progress: list[Progress],
@@ -112,18 +117,34 @@ def initiative_card(initiative: Initiative | None, progress: list[Progress],
             cols = st.columns(len(progress))
             for col, p in zip(cols, progress, strict=True):
                 _progress_metric(col, p, metrics[p.metric_id])
+            st.caption(_progress_windows(progress[0]))
+
+
+def _progress_windows(p: Progress) -> str:
+    """Which days the card's numbers compare (so no one reads them against another window)."""
+    if p.window is None or p.baseline_window is None:
+        return (p.note or "too early to tell").capitalize() + "."
+    weeks = f"{p.window.days / 7:.1f}".rstrip("0").rstrip(".")
+    return (f"Latest {weeks} weeks after the rollout ({_span(p.window)}) against the baseline "
+            f"({_span(p.baseline_window)})" + (", as weekly rates" if p.per_week else "") + ".")
+
+
+def _span(window: Window) -> str:
+    return f"{window.start:%d %b}–{window.end:%d %b %Y}"
 
 
 def _progress_metric(col: Any, p: Progress, metric: Metric) -> None:
     pace = {True: "on pace", False: "behind pace", None: "pace unknown"}[p.on_pace]
     target = "no target" if p.target_change_pct is None else f"target {p.target_change_pct:+.0%}"
+    change = "too early to tell" if p.window is None else f"{format_change(p.change_pct)} vs baseline"
+    unit = " / week" if p.per_week else ""
     col.metric(
-        metric.label, format_value(p.current, metric.unit),
-        f"{format_change(p.change_pct)} vs baseline · {target}",
+        metric.label, "—" if p.current is None else format_value(p.current, metric.unit) + unit,
+        f"{change} · {target}",
         delta_color="normal" if metric.direction == "up" else "inverse",
         delta_arrow="auto" if p.change_pct is not None else "off",
-        help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}, against "
-             f"the latest weeks (as many as the baseline has); {pace}.",
+        help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}{unit}; {pace}."
+             + (f" {p.note.capitalize()}." if p.note and p.window is not None else ""),
     )
 
 
@@ -139,14 +160,18 @@ def _card(col: Any, card: Card) -> None:
     delta = None if card.vs_baseline is None else f"{card.vs_baseline:+.1%} vs baseline"
     if delta is None and card.vs_last_year is not None:
         delta = f"{card.vs_last_year:+.1%} vs last year"
-    col.metric(card.label, format_value(card.value, card.unit), delta,
+    value = card.missing if card.value is None else format_value(card.value, card.unit)
+    col.metric(card.label, value, delta,
                delta_color="normal" if card.direction == "up" else "inverse",
-               help=f"{card.definition}  \nFormula: {card.formula}" + (
-                   "  \nCompared with the baseline as a weekly rate." if card.per_week else ""),
+               help=f"{card.definition}  \nFormula: {card.formula}  \nCompared with the "
+                    "baseline's same weekdays and with the same days last year.",
                border=True)
-    bits = [f"{card.window.start:%d %b}–{card.window.end:%d %b %Y}",
+    bits = [_span(card.window) + (f" ({card.window.days} of {card.period_days} days)"
+                                  if card.partial else ""),
             f"same days last year {format_value(card.last_year, card.unit)} "
             f"({format_change(card.vs_last_year)})"]
+    if card.note:
+        bits.append(card.note)
     if card.target_change is not None:
         bits.append(f"target {card.target_change:+.0%}")
     col.caption(" · ".join(bits))

@@ -67,8 +67,11 @@ def test_deal_size_margin_and_cycle(two_teams: Tiny) -> None:
     assert one(t, "revenue", *args)["value"] == 1200
     assert one(t, "avg_deal_size", *args)["value"] == pytest.approx(400)     # 1200 / 3
     assert one(t, "median_deal_size", *args)["value"] == pytest.approx(200)
-    # (1200 - (40 + 50 + 0)) / 1200, a missing cost counts as 0
-    assert one(t, "gross_margin", *args)["value"] == pytest.approx(1110 / 1200)
+    # over the won deals with a cost: (300 - (40 + 50)) / 300; the 900 without a cost is left out
+    assert one(t, "gross_margin", *args)["value"] == pytest.approx(210 / 300)
+    # no won deal with a cost in January's last ten days: no margin rather than 100%
+    late = one(t, "gross_margin", "2025-01-22", "2025-02-28")
+    assert (late["numerator"], late["denominator"]) == (0, 0) and late["value"] is None
     assert one(t, "sales_cycle_days", *args)["value"] == pytest.approx(20)   # median of 10, 20, 40
 
 

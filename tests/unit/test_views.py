@@ -66,12 +66,20 @@ def test_cards_compare_like_with_like(team: Tiny) -> None:
                                         TODAY, Scope.everyone(), initiative)
     assert meetings.window == Window(d("2025-03-01"), TODAY)
     assert meetings.value == pytest.approx(9 / (2 * 19 / 7))  # 9 meetings, 2 reps x 19 days
-    assert meetings.vs_baseline == pytest.approx(9 / (2 * 19 / 7) / 1.5 - 1)
+    # the baseline's same weekdays: its two Tuesdays held 3 meetings each for 2 reps, and
+    # 1-19 March holds three Tuesdays: 9 meetings over 19 days x 2 reps is exactly the baseline
+    # (a 19-day window at the baseline's average day would have expected 9 x 19 / 21 of them)
+    assert meetings.baseline == pytest.approx(9 / (2 * 19 / 7))
+    assert meetings.vs_baseline == pytest.approx(0.0, abs=1e-12)
     assert meetings.target_change == 0.5
     assert meetings.last_year is None and meetings.vs_last_year is None
+    assert meetings.partial and meetings.period_days == 31
     assert revenue.value == 700
-    assert revenue.per_week  # 700 in 19 days against 1400 in 14 days, as weekly rates
-    assert revenue.vs_baseline == pytest.approx((700 / 19) / (1400 / 14) - 1)
+    assert revenue.per_week
+    # 1400 won on the baseline's Thursday 20 Feb: 700 per baseline Thursday; 1-19 March has
+    # two Thursdays, so the baseline says 1400 for these days, and 700 is half of it
+    assert revenue.baseline == pytest.approx(1400)
+    assert revenue.vs_baseline == pytest.approx(-0.5)
     assert win_rate.value == pytest.approx(0.5)  # one won, one lost in March
 
 
