@@ -29,7 +29,7 @@ from kpi.baseline import (
 )
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
-from kpi.people import members, teams_of
+from kpi.people import members, teams, teams_of
 from kpi.periods import (
     Window,
     period_last_day,
@@ -73,10 +73,13 @@ def initiatives_for(engine: Engine, scope: Scope) -> list[Initiative]:
 
 
 def covers(engine: Engine, initiative: Initiative, scope: Scope) -> bool:
-    """Whether the initiative is about the scope: company-wide ones cover everyone, a team
-    initiative its teams and the reps who were in them since its baseline began."""
+    """Whether the initiative is about the scope: company-wide ones (no teams, or every team)
+    cover everyone, a team initiative its teams and the reps who were in them since its
+    baseline began."""
     if not initiative.team_ids:
         return True
+    if scope.kind == "all":
+        return {t for t, _ in teams(engine.store, scope)} <= set(initiative.team_ids)
     if scope.kind == "team":
         return bool(set(scope.ids) & set(initiative.team_ids))
     if scope.kind == "rep":

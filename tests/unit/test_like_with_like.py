@@ -150,3 +150,12 @@ def test_gross_margin_without_any_cost_says_so(tiny: Tiny) -> None:
     tiny.deal("R", "2025-01-02", "2025-03-05", won=True, amount=100)
     (card,) = cards(tiny.engine, ["gross_margin"], "month", d("2025-03-16"), Scope.everyone())
     assert card.value is None and card.missing == "no cost data"
+
+
+def test_an_initiative_for_every_team_is_company_wide(company: Tiny) -> None:
+    create_initiative(company.store, name="All teams", strategy="s", tactics="t",
+                      rollout_date=d("2025-03-10"), baseline_weeks=4, target_date=d("2025-12-31"),
+                      teams={"TA": d("2025-03-10"), "TB": d("2025-03-17")}, targets={"meetings": 0.2})
+    everyone = initiatives_for(company.engine, Scope.everyone())
+    assert _ids(everyone) == ["all-teams", "company-focus", "alpha-push"]
+    assert default_initiative(company.engine, Scope.everyone(), everyone).initiative_id == "all-teams"
