@@ -51,7 +51,7 @@ def show(page: Page, rep_id: str, you: bool) -> None:
         rollout = page.initiative.rollout_date if page.initiative else None
         basis = str(trend["baseline_of"].iloc[0])
         if basis != "own":
-            st.caption(basis.capitalize() + ".")
+            st.caption(widgets.sentence(basis))
         widgets.chart(charts.progress(trend, page.metric(lever), rollout,
                                       baseline_name="Own baseline" if basis == "own"
                                       else "Team baseline"),

@@ -123,10 +123,16 @@ def initiative_card(initiative: Initiative | None, progress: list[Progress],
 def _progress_windows(p: Progress) -> str:
     """Which days the card's numbers compare (so no one reads them against another window)."""
     if p.window is None or p.baseline_window is None:
-        return (p.note or "too early to tell").capitalize() + "."
+        return sentence(p.note or "too early to tell")
     weeks = f"{p.window.days / 7:.1f}".rstrip("0").rstrip(".")
     return (f"Latest {weeks} weeks after the rollout ({_span(p.window)}) against the baseline "
-            f"({_span(p.baseline_window)})" + (", as weekly rates" if p.per_week else "") + ".")
+            f"({_span(p.baseline_window)})" + (", as weekly rates" if p.per_week else "") + "."
+            + (f" {sentence(p.note)}" if p.note else ""))
+
+
+def sentence(text: str) -> str:
+    """A note as a sentence: first letter up, names left as they are, a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _span(window: Window) -> str:
@@ -144,7 +150,7 @@ def _progress_metric(col: Any, p: Progress, metric: Metric) -> None:
         delta_color="normal" if metric.direction == "up" else "inverse",
         delta_arrow="auto" if p.change_pct is not None else "off",
         help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}{unit}; {pace}."
-             + (f" {p.note.capitalize()}." if p.note and p.window is not None else ""),
+             + (f" {sentence(p.note)}" if p.note and p.window is not None else ""),
     )
 
 
