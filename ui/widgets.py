@@ -147,7 +147,8 @@ def _progress_metric(col: Any, p: Progress, metric: Metric) -> None:
     col.metric(
         metric.label, "—" if p.current is None else format_value(p.current, metric.unit) + unit,
         f"{change} · {target}",
-        delta_color="normal" if metric.direction == "up" else "inverse",
+        delta_color="off" if p.change_pct is None else (
+            "normal" if metric.direction == "up" else "inverse"),
         delta_arrow="auto" if p.change_pct is not None else "off",
         help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}{unit}; {pace}."
              + (f" {sentence(p.note)}" if p.note and p.window is not None else ""),
