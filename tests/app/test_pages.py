@@ -204,3 +204,34 @@ def test_reps_and_managers_see_which_levers_to_push(open_page: Opener, demo_engi
     pushed = expected[expected["push"]]["lever_label"].tolist()
     bullets = " ".join(m.value for m in at.markdown)
     assert all(f"**{name}**" in bullets for name in pushed)
+
+
+def test_every_number_on_a_page_names_its_window(open_page: Opener, demo_engine: Engine) -> None:
+    """The initiative card (latest complete weeks) and the team's cards (quarter to date) show
+    two win rates: each says which days it covers."""
+    at = open_page("mgr-t1", "team")
+    initiative = initiatives_for(demo_engine, Scope.teams("T1"))[0]
+    day = as_of(demo_engine)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Latest 13 weeks after the rollout (29 Jun–27 Sep 2026) against the "
+                            f"baseline ({initiative.baseline_start:%d %b}–") for c in captions)
+    assert any(c.startswith(f"01 Jul–{day:%d %b %Y} · same days last year") for c in captions)
+
+
+def test_a_team_initiative_is_no_one_elses_default(writable_app: Path) -> None:
+    with Store.open(writable_app, read_only=False) as store:
+        from kpi.initiatives import create_initiative
+
+        day = as_of(Engine(store))
+        create_initiative(store, name="Delta only", strategy="s", tactics="t", rollout_date=day,
+                          baseline_weeks=13, target_date=day.replace(year=day.year + 1),
+                          teams={"T4": day}, targets={"demos": 0.3})
+    executive = _opener("exec", "outputs")
+    assert executive.selectbox(key="w:initiative").value != "delta-only"
+    assert "Delta only" in executive.selectbox(key="w:initiative").options  # still on offer
+    other_team = _opener("mgr-t2", "team")
+    assert other_team.selectbox(key="w:initiative").options == ["Win rate +25% through focus"]
+    delta = _opener("mgr-t4", "team")
+    assert delta.selectbox(key="w:initiative").value == "delta-only"
+    # created today: its card reads "too early to tell", not one day as the current trend
+    assert any(m.value == "—" and m.delta.startswith("too early to tell") for m in delta.metric)
