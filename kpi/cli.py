@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="read the password from standard input instead of prompting")
     p.set_defaults(handler=_user)
 
+    p = sub.add_parser("stages", help="the pipeline's stages: order, open/won/lost and role")
+    p.add_argument("--db", required=True, help="DuckDB file or SQLAlchemy URL")
+    p.add_argument("--refresh", action="store_true",
+                   help="derive them again from the data (after loading it by other means)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(handler=_stages)
+
     p = sub.add_parser("presets", help="list the import presets")
     p.set_defaults(handler=_presets)
 
@@ -255,6 +262,20 @@ def _password(from_stdin: bool) -> str:
     if getpass.getpass("again: ") != first:
         raise InvalidRequest("the two passwords differ", "type the same password twice")
     return first
+
+
+def _stages(args: argparse.Namespace) -> None:
+    from kpi import stages
+    from kpi.store import connect
+
+    with connect(args.db, read_only=not args.refresh) as store:
+        if args.refresh:
+            with store.transaction():
+                table = stages.refresh(store)
+        else:
+            table = stages.read(store)
+    _emit_records(table.astype(object).where(table.notna(), None).to_dict("records"), args.format)
+    print(stages.describe(table), file=sys.stderr)
 
 
 def _presets(args: argparse.Namespace) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kpi.stages import Evidence, StageList, stage_table
 from kpi.store import Store
 
 START = dt.date(2024, 10, 1)
@@ -117,7 +118,8 @@ def generate(config: DemoConfig) -> dict[str, pd.DataFrame]:
     return {
         "teams": org.teams, "reps": org.reps, "rep_assignments": org.assignments,
         "users": _users(org), "accounts": accounts, "opportunities": opps,
-        "stage_history": history, "activities": activities, "quotas": _quotas(org, config),
+        "stage_history": history, "stages": _stages(), "activities": activities,
+        "quotas": _quotas(org, config),
         **_initiative(org, config),
     }
 
@@ -408,6 +410,14 @@ def _stage_history(opps: pd.DataFrame, created: pd.Series, closed: pd.Series, re
         "entered_at": closed[done].dt.date,
     }))
     return pd.concat(rows, ignore_index=True), last
+
+
+def _stages() -> pd.DataFrame:
+    """The demo CRM's stage list, as a CRM states it; roles follow the rule every import uses
+    (qualifying stage: Qualification, proposal stage: Proposal)."""
+    stated = pd.DataFrame({"stage": [*STAGES, "Closed Won", "Closed Lost"],
+                           "outcome": ["open"] * len(STAGES) + ["won", "lost"]})
+    return stage_table(Evidence.none(), [StageList(stated, "demo", defines=True)])
 
 
 def _quotas(org: _Org, config: DemoConfig) -> pd.DataFrame:

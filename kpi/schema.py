@@ -10,6 +10,9 @@ from __future__ import annotations
 ROLES = ("executive", "manager", "rep", "admin")
 MOTIONS = ("hunter", "farmer", "generalist")
 OPP_KINDS = ("new", "expansion")
+STAGE_OUTCOMES = ("open", "won", "lost")
+STAGE_ROLES = ("qualify", "propose")  # what the catalog's stage metrics need (see kpi.stages)
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 
 TABLES: dict[str, str] = {
     "teams": """
@@ -78,6 +81,21 @@ TABLES: dict[str, str] = {
         stage        VARCHAR NOT NULL,
         entered_at   DATE NOT NULL,
         PRIMARY KEY (opp_id, stage, entered_at)
+    """,
+    # The pipeline as the data shows it (kpi.stages): one row per stage name, open stages first in
+    # the order deals move through them, then won, then lost stages. ``ordered_by`` and ``role_by``
+    # say how the position and the role were decided.
+    "stages": f"""
+        stage              VARCHAR PRIMARY KEY,
+        position           INTEGER NOT NULL UNIQUE CHECK (position > 0),
+        outcome            VARCHAR NOT NULL CHECK (outcome IN {STAGE_OUTCOMES}),
+        role               VARCHAR UNIQUE CHECK (role IS NULL OR role IN {STAGE_ROLES}),
+        forecast_category  VARCHAR
+                           CHECK (forecast_category IS NULL OR forecast_category IN {FORECAST_CATEGORIES}),
+        probability        DOUBLE CHECK (probability IS NULL OR probability BETWEEN 0 AND 1),
+        ordered_by         VARCHAR NOT NULL,
+        role_by            VARCHAR,
+        CHECK (role IS NULL OR outcome = 'open')
     """,
     "activities": """
         activity_id   VARCHAR PRIMARY KEY,
@@ -165,7 +183,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "teams": ("team_id",), "reps": ("rep_id",), "rep_assignments": ("rep_id", "valid_from"),
     "users": ("user_id",), "accounts": ("account_id",), "opportunities": ("opp_id",),
     "stage_history": ("opp_id", "stage", "entered_at"), "activities": ("activity_id",),
-    "quotas": ("quota_id",),
+    "quotas": ("quota_id",), "stages": ("stage",),
 }
 
 # (table, column) -> (referenced table, referenced column); checked, not declared (see module doc).

@@ -74,11 +74,16 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "stage_entries",
-            "Each time an opportunity entered a stage, dated by entry.",
+            "Each time an opportunity entered a stage, dated by entry, with what the stage is in "
+            "the pipeline (kpi.stages): stage_role ('qualify', 'propose' or NULL), stage_position "
+            "and stage_outcome ('open', 'won', 'lost'; NULL for a stage not derived yet).",
             """SELECT h.entered_at AS event_date, o.rep_id, o.account_id, o.product, h.opp_id,
-                      h.stage
-               FROM stage_history h JOIN opportunities o ON o.opp_id = h.opp_id""",
-            frozenset({"stage", "opp_id", "account_id", "product"}),
+                      h.stage, s.role AS stage_role, s.position AS stage_position,
+                      s.outcome AS stage_outcome
+               FROM stage_history h JOIN opportunities o ON o.opp_id = h.opp_id
+               LEFT JOIN stages s ON s.stage = h.stage""",
+            frozenset({"stage", "stage_role", "stage_position", "stage_outcome", "opp_id",
+                       "account_id", "product"}),
             ALL_DIMENSIONS,
         ),
         Source(

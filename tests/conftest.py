@@ -11,6 +11,7 @@ import pytest
 
 from kpi.demo import DemoConfig, build
 from kpi.engine import Engine
+from kpi.stages import StageList, refresh
 from kpi.store import Store
 
 
@@ -70,18 +71,35 @@ class Tiny:
 
     def deal(self, rep_id: str, created: str, closed: str | None = None, won: bool = False,
              amount: float = 0.0, cost: float | None = None, account: str | None = None,
-             product: str = "Core", kind: str = "new", expected: str | None = None) -> str:
+             product: str = "Core", kind: str = "new", expected: str | None = None,
+             stage: str | None = None) -> str:
         opp_id = self._id("O")
         self._put("opportunities", opp_id=opp_id, rep_id=rep_id, account_id=account,
                   created_at=d(created), closed_at=d(closed) if closed else None,
                   expected_close_at=d(expected) if expected else None,
-                  stage="Closed Won" if won else ("Closed Lost" if closed else "Proposal"),
+                  stage=stage or ("Closed Won" if won else ("Closed Lost" if closed else "Proposal")),
                   is_closed=closed is not None, is_won=won, amount=float(amount), cost=cost,
                   product=product, kind=kind)
         return opp_id
 
     def stage(self, opp_id: str, stage: str, on: str) -> None:
         self._put("stage_history", opp_id=opp_id, stage=stage, entered_at=d(on))
+
+    def walk(self, path: str, closed: str | None = None, won: bool = False,
+             rep_id: str = "r") -> str:
+        """A deal created on 2 January 2025 that entered each ``stage@MM-DD`` of ``path`` (2025)
+        and sits in the last one now (closed on ``closed``, won or lost, when that is given)."""
+        steps = [step.split("@") for step in path.split(", ")]
+        opp = self.deal(rep_id, "2025-01-02", f"2025-{closed}" if closed else None, won=won,
+                        stage=steps[-1][0])
+        for stage, day in steps:
+            self.stage(opp, stage, f"2025-{day}")
+        return opp
+
+    def stages(self, *lists: StageList) -> pd.DataFrame:
+        """Derive the stages table from the deals so far, as an import does after writing."""
+        with self.store.transaction():
+            return refresh(self.store, lists)
 
     def activity(self, rep_id: str, on: str, type: str = "meeting", new_prospect: bool = False,
                  n: int = 1) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kpi import stages
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.people import members
 from kpi.periods import Window, period_last_day, period_start, quarter_ends
@@ -83,11 +84,12 @@ def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
     fallback = float(yields.mean()) if len(yields) else 0.0
     per_deal = np.array([yields.get(snap, fallback) for snap in scenarios])
     today["p"] = odds.mean(axis=0) if len(scenarios) else 0.0
-    by_stage = (today.assign(expected=today["p"] * today["amount"])
-                .groupby("stage", sort=False)
-                .agg(deals=("opp_id", "size"), amount=("amount", "sum"),
-                     win_by_quarter_end=("p", "mean"), expected=("expected", "sum"))
-                .reset_index())
+    by_stage = _in_pipeline_order(engine, today.assign(expected=today["p"] * today["amount"])
+                                  .groupby("stage", sort=False)
+                                  .agg(deals=("opp_id", "size"), amount=("amount", "sum"),
+                                       win_by_quarter_end=("p", "mean"),
+                                       expected=("expected", "sum"))
+                                  .reset_index())
     open_expected = float((today["p"] * today["amount"]).sum())
     new_expected = float(per_deal.mean() * created) if len(scenarios) else 0.0
     low, high = _range(odds, per_deal, today["amount"].to_numpy(float), created, booked, draws,
@@ -118,18 +120,20 @@ def _booked_and_quota(engine: Engine, scope: Scope, quarter: Window,
 
 OPEN_AT = """
     SELECT o.opp_id, o.rep_id, o.amount, o.is_won, o.closed_at, o.expected_close_at,
-           (SELECT h.stage FROM stage_history h
+           (SELECT h.stage FROM stage_history h LEFT JOIN stages s ON s.stage = h.stage
              WHERE h.opp_id = o.opp_id AND h.entered_at <= $day
-               AND h.stage NOT IN ('Closed Won', 'Closed Lost')
-             ORDER BY h.entered_at DESC, h.stage LIMIT 1) AS stage
+               AND coalesce(s.outcome, 'open') = 'open'
+             ORDER BY h.entered_at DESC, s.position DESC, h.stage LIMIT 1) AS stage
       FROM opportunities o
      WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day)
      ORDER BY o.opp_id"""
 
 
 def _open_at(engine: Engine, day: dt.date, horizon_end: dt.date) -> pd.DataFrame:
-    """Deals open at the end of ``day`` (read in the database), with the stage they had reached
-    by then, whether they are due by the horizon's end and whether they were won by it."""
+    """Deals open at the end of ``day`` (read in the database), with the open stage they had
+    reached by then (the furthest in the pipeline when they entered several that day; won and
+    lost stages are told apart by the stages table, not by name), whether they are due by the
+    horizon's end and whether they were won by it."""
     frame = engine.store.query(OPEN_AT, {"day": day})
     closed = pd.to_datetime(frame["closed_at"])
     due = pd.to_datetime(frame["expected_close_at"])
@@ -139,6 +143,13 @@ def _open_at(engine: Engine, day: dt.date, horizon_end: dt.date) -> pd.DataFrame
     frame["won"] = frame["is_won"].astype(bool) & (closed <= pd.Timestamp(horizon_end)).fillna(False)
     frame["amount"] = frame["amount"].astype(float)
     return frame
+
+
+def _in_pipeline_order(engine: Engine, by_stage: pd.DataFrame) -> pd.DataFrame:
+    """Stages as deals move through them (stages without a place, like 'Open', last)."""
+    position = stages.read(engine.store).set_index("stage")["position"]
+    rank = by_stage["stage"].map(position).astype(float).fillna(float("inf"))
+    return by_stage.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
 
 
 def _created(engine: Engine, after: dt.date, until: dt.date, reps: set[str] | None = None) -> int:

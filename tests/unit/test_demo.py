@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from kpi import stages
 from kpi.demo import DemoConfig, generate
 from kpi.engine import Engine, MetricRequest, Scope
 
@@ -60,6 +61,19 @@ def test_demo_has_the_shape_of_a_real_org(demo_engine: Engine) -> None:
     assert q("SELECT count(DISTINCT stage) FROM stage_history") == 7
     assert q("SELECT count(DISTINCT period_start) FROM quotas") >= 8                    # by quarter
     assert q("SELECT count(DISTINCT motion) FROM rep_assignments") == 3
+
+
+def test_the_demo_pipeline_is_what_its_deals_show(demo_engine: Engine) -> None:
+    """The demo states its stage list; deriving it from its stage history gives the same order,
+    outcomes and roles (Qualification qualifies, Proposal is the proposal stage)."""
+    stated = stages.read(demo_engine.store)
+    derived = stages.stage_table(stages.evidence(demo_engine.store))
+    columns = ["stage", "position", "outcome", "role"]
+    assert stated[columns].astype(object).where(stated[columns].notna(), None).values.tolist() \
+        == derived[columns].astype(object).where(derived[columns].notna(), None).values.tolist()
+    assert stages.describe(stated) == (
+        "Prospecting -> Qualification (qualifying stage) -> Demo -> Proposal (proposal stage) -> "
+        "Negotiation; won: Closed Won; lost: Closed Lost")
 
 
 def test_reorg_at_rollout_moves_reps_between_teams(demo_engine: Engine, truth: dict) -> None:
