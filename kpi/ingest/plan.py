@@ -11,6 +11,7 @@ import pandas as pd
 from kpi.ingest.presets import REQUIRED, FileMap, Preset
 from kpi.ingest.read import RawFile, Unreadable, read
 from kpi.ingest.report import Problem, Report
+from kpi.ingest.stages import stage_notes
 from kpi.schema import PRIMARY_KEYS
 from kpi.store import Store
 
@@ -90,6 +91,7 @@ def plan_import(sources: list[Source], preset: Preset, store: Store | None = Non
     if not report.fatal:
         _derive(tables, preset, store, report)
         _check(tables, store, report)
+        report.notes.extend(stage_notes(preset, tables, store))
     return Plan(preset, tables, report, [s.name for s in sources])
 
 

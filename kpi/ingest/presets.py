@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from kpi.errors import InvalidRequest, NotFound
+from kpi.schema import STAGE_ROLES
 
 SHIPPED = Path(__file__).with_name("presets")
 TABLES = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
@@ -41,7 +42,9 @@ class FileMap:
     match: list[str] = field(default_factory=list)  # canonical columns whose source must exist
     constants: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # per column: alias -> value
-    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open
+    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open, in
+    # pipeline order; kpi.stages derives what it does not list from the data
+    stage_roles: dict[str, str] = field(default_factory=dict)  # qualify | propose -> stage name
     rep_by: str = "id"  # how deals and activities name their rep: 'id' or 'name'
     skip_if_missing: list[str] = field(default_factory=list)  # rows without these: skipped, noted
     title_case: list[str] = field(default_factory=list)
@@ -128,5 +131,13 @@ def _file_map(raw: dict[str, Any]) -> FileMap:
     return FileMap(table=raw["table"], columns=columns, match=list(raw.get("match", [])),
                    constants=dict(raw.get("constants", {})), values=dict(raw.get("values", {})),
                    stages=dict(raw.get("stages", {})), rep_by=raw.get("rep_by", "id"),
+                   stage_roles=_stage_roles(raw.get("stage_roles", {})),
                    skip_if_missing=list(raw.get("skip_if_missing", [])),
                    title_case=list(raw.get("title_case", [])))
+
+
+def _stage_roles(raw: dict[str, Any]) -> dict[str, str]:
+    unknown = sorted(set(raw) - set(STAGE_ROLES))
+    if unknown:
+        raise ValueError(f"stage_roles: unknown role(s) {unknown}; use {', '.join(STAGE_ROLES)}")
+    return {str(k): str(v) for k, v in raw.items()}
