@@ -75,7 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", required=True, help="canonical, salesforce, hubspot, maven, or yours")
     p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                    help="stop: import nothing if any row is bad (default); skip: leave bad rows out")
-    p.add_argument("--check", action="store_true", help="validate and report only; write nothing")
+    p.add_argument("--check", action="store_true",
+                   help="validate and report only; write nothing (not even a new database file)")
+    p.add_argument("--date-order", choices=("MDY", "DMY"),
+                   help="how to read dates like 03/04/2025 when nothing in the export tells: "
+                        "MDY (month first, US) or DMY (day first)")
+    p.add_argument("--decimal", choices=("point", "comma"),
+                   help="how to read numbers like 1,234 when nothing in the export tells: "
+                        "point (1,234.50) or comma (1.234,50)")
     p.set_defaults(handler=_import)
 
     p = sub.add_parser("user", help="local accounts: add, passwd, list")
@@ -177,42 +184,71 @@ def _initiative(args: argparse.Namespace) -> None:
         _emit_records(result["metrics"], "table")
 
 
-def _files(paths: list[Path]) -> list[Path]:
+READ = (".csv", ".tsv", ".xlsx", ".xlsm")  # what a folder given to `import` is read for
+
+
+def _files(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files to read, and a note on the files of a folder that were not (.xls, .txt ...)."""
     found: list[Path] = []
+    notes: list[str] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
+            inside = sorted(p for p in path.iterdir() if p.is_file()
+                            and not p.name.startswith((".", "~$")))
+            found += [p for p in inside if p.suffix.lower() in READ]
+            other = [p.name for p in inside if p.suffix.lower() not in READ]
+            if other:
+                notes.append(f"not read from {path}: {', '.join(other)} (a folder is read for "
+                             f"{', '.join(READ)} files; save .xls workbooks as .xlsx or CSV)")
         elif path.is_file():
             found.append(path)
         else:
             raise InvalidRequest(f"{path}: no such file or folder", "check the path")
-    return found
+    return found, notes
 
 
 def _import(args: argparse.Namespace) -> int:
-    from kpi.ingest import load_preset
+    try:
+        return _run_import(args)
+    except KpiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an import ends in a report line, never a traceback
+        print(f"error: the import stopped on an unexpected {type(exc).__name__}: {exc} — nothing "
+              "was written; this is a bug in leverboard: please report it with the files",
+              file=sys.stderr)
+        return 2
+
+
+def _open(args: argparse.Namespace, write: bool) -> Store | None:
+    """The target database; None when it does not exist yet and nothing is to be written."""
     from kpi.store import SqlStore
 
+    if "://" in args.db:
+        return SqlStore.open_url(args.db, read_only=not write)
+    if Path(args.db).is_file():
+        return Store.open(args.db, read_only=not write)
+    return Store.create(args.db) if write else None
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from kpi.ingest import Source, load, load_preset, plan_import
+    from kpi.ingest.load import refusal
+
     preset = load_preset(args.preset)
-    url = "://" in args.db
-    if url:
-        store: Store = SqlStore.open_url(args.db, read_only=args.check)
-    elif Path(args.db).is_file():
-        store = Store.open(args.db, read_only=args.check)
-    else:
-        store = Store.create(args.db)
-    try:
-        return _run_import(args, preset, store)
-    finally:
-        store.close()
-
-
-def _run_import(args: argparse.Namespace, preset: Any, store: Store) -> int:
-    from kpi.ingest import Source, load, plan_import
-
-    sources = [Source.from_path(p) for p in _files(args.sources)]
+    preset = dataclasses.replace(preset, date_order=args.date_order or preset.date_order,
+                                 decimal=args.decimal or preset.decimal)
+    paths, skipped = _files(args.sources)
+    sources = [Source.from_path(p) for p in paths]
     print(f"reading {len(sources)} file(s) with preset {preset.name!r}...", file=sys.stderr)
-    plan = plan_import(sources, preset, store)
+    store = _open(args, write=False)
+    try:
+        plan = plan_import(sources, preset, store)
+    finally:
+        if store is not None:
+            store.close()
+    plan.report.notes[:0] = skipped
     for note in plan.report.notes:
         print(f"note: {note}", file=sys.stderr)
     for line in plan.report.lines():
@@ -221,12 +257,22 @@ def _run_import(args: argparse.Namespace, preset: Any, store: Store) -> int:
         print(f"checked {plan.rows_read:,} rows: {len(plan.report.problems):,} problems "
               "(nothing written)")
         return 2 if plan.report.problems else 0
-    result = load(store, plan, on_error=args.on_error,
-                  progress=lambda share, text: print(f"[{share:4.0%}] {text}", file=sys.stderr,
-                                                     flush=True))
+    refused = refusal(plan, args.on_error)
+    if refused is not None:
+        raise refused
+    store = _open(args, write=True)
+    assert store is not None
+    try:
+        result = load(store, plan, on_error=args.on_error,
+                      progress=lambda share, text: print(f"[{share:4.0%}] {text}", file=sys.stderr,
+                                                         flush=True))
+    finally:
+        store.close()
     loaded = ", ".join(f"{n:,} {t}" for t, n in result.rows_loaded.items())
     print(f"imported {result.rows_read:,} rows read: {loaded}; "
           f"{result.rows_skipped:,} left out (import {result.import_id})")
+    for line in result.left_out:
+        print(f"left out: {line}", file=sys.stderr)
     return 0
 
 

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi import schema, stages
+from kpi import schema
 from kpi.errors import InvalidRequest
-from kpi.ingest.plan import Plan
+from kpi.ingest.plan import UNASSIGNED, Plan
 from kpi.ingest.presets import TABLES
-from kpi.ingest.stages import TOUCHING, stage_lists
 from kpi.store import Store
 
 ORDER = TABLES  # the order they are written in: referenced tables first
@@ -28,6 +27,7 @@ class ImportResult:
     rows_read: int
     rows_loaded: dict[str, int]
     rows_skipped: int
+    left_out: tuple[str, ...] = ()  # per file: how many rows with problems were left out
 
     @property
     def total_loaded(self) -> int:
@@ -43,12 +43,9 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
     """Write the plan all or nothing. ``on_error='skip'`` leaves rows with problems out."""
     if on_error not in ("stop", "skip"):
         raise InvalidRequest(f"unknown on_error {on_error!r}", "use 'stop' or 'skip'")
-    report = plan.report
-    if report.fatal or (report.problems and on_error == "stop"):
-        lines = "\n  ".join(report.lines(12))
-        raise ImportRefused(f"nothing was imported; {len(report.problems):,} problems:\n  {lines}",
-                            "fix the files, or import with --on-error skip to leave those rows out"
-                            if not report.fatal else "fix the files and import again")
+    refused = refusal(plan, on_error)
+    if refused is not None:
+        raise refused
     frames = {t: f for t, f in plan.frames(skip_bad=True).items() if len(f)}
     tell = progress or (lambda share, text: None)
     started = dt.datetime.now().replace(microsecond=0)
@@ -60,16 +57,57 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
         for i, table in enumerate(steps):
             tell(i / max(len(steps), 1), f"writing {table} ({len(frames[table]):,} rows)")
             loaded[table] = _write(store, table, frames[table])
-        if set(TOUCHING) & set(frames):  # stage names as the pipeline shows them, all data
-            tell(0.95, "deriving the pipeline's stages")
-            stages.refresh(store, stage_lists(plan.preset, frames))
         _first_admin(store)
-        skipped = plan.rows_read - sum(len(f) for t, f in frames.items()
-                                       if t not in ("teams", "rep_assignments"))
-        result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded, max(skipped, 0))
+        result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded,
+                              max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan))
         _record(store, plan, result, started, loaded_by)
     tell(1.0, "done")
     return result
+
+
+def refusal(plan: Plan, on_error: str) -> ImportRefused | None:
+    """Why this plan may not be written (None when it may): a file that cannot be read, or
+    problems while the caller asked to stop on them."""
+    report = plan.report
+    if not (report.fatal or (report.problems and on_error == "stop")):
+        return None
+    lines = "\n  ".join(report.lines(12))
+    return ImportRefused(f"nothing was imported; {len(report.problems):,} problems:\n  {lines}",
+                         "fix the files, or import with --on-error skip to leave those rows out"
+                         if not report.fatal else "fix the files and import again")
+
+
+def _file_rows_kept(plan: Plan) -> int:
+    """Rows of the files that are written (reps made from owners and teams do not count)."""
+    bad = plan.report.bad_rows
+    kept = 0
+    for table, frame in plan.tables.items():
+        if table in ("teams", "rep_assignments"):
+            continue
+        rows = frame[frame["_row"].notna()]
+        kept += sum(r not in bad.get(f, ()) for f, r in zip(rows["_file"], rows["_row"],
+                                                             strict=True))
+    return kept
+
+
+def _left_out(plan: Plan) -> tuple[str, ...]:
+    """Per file, the rows with problems that were left out; for deals, how many were closed
+    (leaving out every closed deal makes revenue read 0, which must not pass unnoticed)."""
+    bad = plan.report.bad_rows
+    lines = []
+    for table, frame in plan.tables.items():
+        for file, rows in frame[frame["_row"].notna()].groupby("_file", sort=True):
+            out = rows["_row"].isin(bad.get(str(file), ()))
+            if not out.any():
+                continue
+            line = f"{file}: {int(out.sum()):,} of {len(rows):,} {table} rows"
+            if table == "opportunities":
+                closed = rows["is_closed"].astype(bool)
+                line += f", {int((out & closed).sum()):,} of {int(closed.sum()):,} closed deals"
+                if closed.any() and (out | ~closed).all():
+                    line += " — every closed deal: revenue and win rate from this file read 0"
+            lines.append(line)
+    return tuple(lines)
 
 
 def _write(store: Store, table: str, frame: pd.DataFrame) -> int:
@@ -98,7 +136,12 @@ def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
         wanted = (row["team_id"], row["region"], row["segment"], row["motion"])
         if current and tuple(current[0][:4]) == wanted:
             continue
-        if current and current[0][4] < today:
+        if current and row["team_id"] == UNASSIGNED:
+            continue  # a rep made from an owner id: a team already known is not undone
+        if current and current[0][0] == UNASSIGNED:  # a placeholder: the real team from the start
+            store.execute("DELETE FROM rep_assignments WHERE rep_id = $r AND team_id = $t",
+                          {"r": row["rep_id"], "t": UNASSIGNED})
+        elif current and current[0][4] < today:
             store.execute("UPDATE rep_assignments SET valid_to = $d WHERE rep_id = $r AND "
                           "valid_to IS NULL", {"d": today, "r": row["rep_id"]})
             row["valid_from"] = today

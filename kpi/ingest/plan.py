@@ -1,17 +1,39 @@
-"""Map export files onto canonical tables and check every row, without writing anything."""
+"""Map export files onto canonical tables and check every row, without writing anything.
+
+The steps: read each file; say which kind of file it is (or skip it with a note: a Contact or a
+Case export holds nothing to load); take its columns as text; decide each date and number
+column's format from all the export's values; type the values; derive what the export leaves out
+(reps from owner ids, teams, start dates of deals loaded after they closed); then check every
+rule the database enforces, so that a load never fails on a row the report did not name.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from kpi.ingest.presets import REQUIRED, FileMap, Preset
+from kpi.ingest import rules
+from kpi.ingest.presets import REQUIRED, FileMap, Preset, header_key
 from kpi.ingest.read import RawFile, Unreadable, read
 from kpi.ingest.report import Problem, Report
-from kpi.ingest.stages import stage_notes
+from kpi.ingest.values import (
+    COMMA,
+    DAY_FIRST,
+    MONTH_FIRST,
+    POINT,
+    DateColumn,
+    Evidence,
+    NumberColumn,
+    blank,
+    booleans,
+    resolve,
+    text_column,
+)
 from kpi.schema import PRIMARY_KEYS
 from kpi.store import Store
 
@@ -21,12 +43,11 @@ TIMESTAMPS = {"occurred_at"}
 NUMBERS = {"amount", "cost", "employees"}
 BOOLEANS = {"is_closed", "is_won", "new_prospect"}
 PSEUDO = {"team", "region", "segment", "motion"}  # on a reps file: its current assignment
-ISO = ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S.%f%z",
-       "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S"]
-ORDERED = {"MDY": ["%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S"],
-           "DMY": ["%d/%m/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M"]}
-TRUE, FALSE = {"true", "1", "yes", "y", "t", "x"}, {"false", "0", "no", "n", "f", ""}
 STAGE_DEFAULTS = {"closed won": "won", "won": "won", "closed lost": "lost", "lost": "lost"}
+UNASSIGNED = "Unassigned"  # the rep (and team) of records whose owner is blank
+ORDER_NAMES = {DAY_FIRST: "day first (D/M/Y)", MONTH_FIRST: "month first (M/D/Y)"}
+DECIMAL_NAMES = {COMMA: "decimal comma (1.234,50)", POINT: "decimal point (1,234.50)"}
+NOT_SELLERS = {"Contact", "Lead"}
 
 
 @dataclass(frozen=True)
@@ -66,14 +87,28 @@ class Plan:
             if skip_bad and bad:
                 marks = [r in bad.get(f, ()) for f, r in zip(frame["_file"], frame["_row"], strict=True)]
                 keep = frame[[not m for m in marks]]
-            out[table] = keep.drop(columns=["_file", "_row"]).reset_index(drop=True)
+            out[table] = keep.drop(columns=[c for c in keep.columns if c.startswith("_")]
+                                   ).reset_index(drop=True)
         return out
+
+
+@dataclass
+class Mapped:
+    """One file's rows as canonical columns of text, before typing."""
+
+    name: str
+    fmap: FileMap
+    frame: pd.DataFrame
+    sources: dict[str, str]  # canonical column -> the export column(s) it came from
+    dates: dict[str, DateColumn] = field(default_factory=dict)
+    numbers: dict[str, NumberColumn] = field(default_factory=dict)
 
 
 def plan_import(sources: list[Source], preset: Preset, store: Store | None = None) -> Plan:
     """Read, map and check every file; nothing is written."""
     report = Report()
-    parts: dict[str, list[pd.DataFrame]] = {}
+    skipped: list[Problem] = []
+    mapped: list[Mapped] = []
     for source in sources:
         if source.name in preset.ignore:
             report.notes.append(f"{source.name}: nothing to load from it with preset "
@@ -81,32 +116,68 @@ def plan_import(sources: list[Source], preset: Preset, store: Store | None = Non
             continue
         try:
             raw = read(source.name, source.data)
+            report.notes.extend(raw.notes)
+            found = _map_file(raw, preset, report, skipped)
         except Unreadable as exc:
             report.add(exc.problem)
             continue
-        frame = _map_file(raw, preset, report)
-        if frame is not None:
-            parts.setdefault(frame.attrs["table"], []).append(frame)
+        except Exception as exc:  # noqa: BLE001 - a file must end in a report line, never a traceback
+            report.add(Problem(source.name, None, None, None,
+                               f"could not be read ({type(exc).__name__}: {exc})",
+                               "this is a bug in leverboard: please report it with the file",
+                               fatal=True))
+            continue
+        if found is not None:
+            mapped.append(found)
+    formats = _formats(mapped, preset, report)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for m in mapped:
+        frame = _typed(m, formats, report)
+        parts.setdefault(m.fmap.table, []).append(frame)
     tables = {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
+    _nothing_to_import(tables, skipped, report)
     if not report.fatal:
         _derive(tables, preset, store, report)
         _check(tables, store, report)
-        report.notes.extend(stage_notes(preset, tables, store))
+    _name_export_columns(report, mapped)
     return Plan(preset, tables, report, [s.name for s in sources])
 
 
-def _map_file(raw: RawFile, preset: Preset, report: Report) -> pd.DataFrame | None:
+def _nothing_to_import(tables: dict[str, pd.DataFrame], skipped: list[Problem],
+                       report: Report) -> None:
+    """Skipped files are notes when others import; when nothing would, they are the problem."""
+    if any(len(f) for f in tables.values()) or report.fatal:
+        report.notes.extend(f"{p.where()}: {p.message}; skipped" for p in skipped)
+        return
+    for p in skipped or [Problem("(no files)", None, None, None, "no files to import",
+                                 "name the export files or the folder that holds them")]:
+        report.add(dataclasses.replace(p, message=f"nothing to import: {p.message}", fatal=True))
+
+
+# --- which kind of file ------------------------------------------------------------------------
+
+def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Problem]
+              ) -> Mapped | None:
     header = [c for c in raw.frame.columns if c != "_row"]
-    fmap = next((f for f in preset.files if f.matches(header)), None)
+    fmap = _identify(raw, header, preset, report, skipped)
     if fmap is None:
-        report.add(_unmatched(raw.name, header, preset))
         return None
+    if raw.frame.empty:
+        skipped.append(Problem(raw.name, 1, None, None,
+                               f"the file has a header but no rows (a {fmap.table} export)",
+                               "export it again: the export or its filters returned no records"))
+        return None
+    rows = _skip_rows(raw, fmap, header, report)
     report.rows_read[raw.name] = len(raw.frame)
-    out = pd.DataFrame({"_file": raw.name, "_row": raw.frame["_row"]})
+    out = pd.DataFrame({"_file": raw.name, "_row": rows["_row"].to_numpy()})
+    used: dict[str, str] = {}
     for canonical in fmap.columns:
-        source = fmap.source(canonical, header)
-        if source is not None:
-            out[canonical] = raw.frame[source].map(_clean)
+        columns = fmap.sources(canonical, header)
+        if not columns:
+            continue
+        columns = columns if canonical in fmap.coalesce else columns[:1]
+        out[canonical] = _column(rows, columns, fmap, canonical, raw.name, report)
+        used[canonical] = " / ".join(columns)
     for canonical, value in fmap.constants.items():
         out[canonical] = value
     missing = [c for c in REQUIRED[fmap.table] if c not in out.columns and not
@@ -116,137 +187,275 @@ def _map_file(raw: RawFile, preset: Preset, report: Report) -> pd.DataFrame | No
         report.add(Problem(raw.name, 1, None, None, f"required columns missing: {names}",
                            "add them to the export, or map them in a custom preset", fatal=True))
         return None
-    out = _normalise(out, fmap, raw.name, report)
-    out = _typed(out, fmap, preset, raw.name, report)
-    out.attrs["table"] = fmap.table
-    out.attrs["rep_by"] = fmap.rep_by
-    return out
+    out = _normalise(out, fmap, raw.name, used, report)
+    out["_by_name"] = fmap.rep_by == "name"
+    return Mapped(raw.name, fmap, out, used)
+
+
+def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
+              skipped: list[Problem]) -> FileMap | None:
+    """The preset's file kind this file is, or None (with a note or a problem saying why)."""
+    fits = [f for f in preset.files if f.matches(header) and _prefix_fits(f, raw, header)]
+    if fits:
+        return fits[0]
+    thing = _salesforce_object(raw, header, preset)
+    if thing is not None:
+        prefix, name = thing
+        why = (" (people at customers, not sellers: they never become reps)"
+               if name in NOT_SELLERS else "")
+        kinds = ", ".join(dict.fromkeys(f.table for f in preset.files))
+        skipped.append(Problem(raw.name, None, None, None,
+                               f"{name} records (ids {prefix}...) hold nothing to load with preset "
+                               f"{preset.name!r}{why}", f"the preset reads {kinds}"))
+        return None
+    problem = _unmatched(raw.name, header, preset)
+    if problem.fatal:
+        report.add(problem)
+    else:
+        skipped.append(problem)
+    return None
+
+
+def _ids(raw: RawFile, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series([], dtype=object)
+    return text_column(raw.frame[column]).dropna()
+
+
+def _prefix_fits(fmap: FileMap, raw: RawFile, header: list[str]) -> bool:
+    """A file whose ids carry another object's prefix (a Contact's 003 for a User's 005) is not
+    this kind, however alike the columns."""
+    key = fmap.key_column()
+    wanted = fmap.prefixes.get(key)
+    ids = _ids(raw, fmap.source(key, header))
+    if not wanted or ids.empty:
+        return True
+    return bool(ids.map(lambda v: v.startswith(tuple(wanted))).mean() >= 0.5)
+
+
+def _salesforce_object(raw: RawFile, header: list[str], preset: Preset) -> tuple[str, str] | None:
+    """(prefix, object name) from the Id column, for presets that know record id prefixes."""
+    if not preset.objects:
+        return None
+    column = next((h for h in header if header_key(h) == "id"), None)
+    ids = _ids(raw, column)
+    if ids.empty:
+        return None
+    prefix, count = Counter(v[:3] for v in ids).most_common(1)[0]
+    if count < len(ids) / 2:
+        return None
+    if prefix in preset.objects:
+        return prefix, preset.objects[prefix]
+    if ids.str.fullmatch(r"[A-Za-z0-9]{15}|[A-Za-z0-9]{18}").mean() >= 0.5:
+        return prefix, "custom or other object"
+    return None
 
 
 def _unmatched(name: str, header: list[str], preset: Preset) -> Problem:
-    """Say which table the file looks like and which columns it lacks, or list what fits."""
+    """Say which table the file looks like and which columns it lacks (a problem: the user meant
+    to import it), or that it matches nothing (skipped, unless nothing else imports)."""
     def found(f: FileMap) -> int:
         return sum(bool(f.source(c, header)) for c in (f.match or REQUIRED[f.table]))
 
     closest = max(preset.files, key=found)
-    if found(closest) >= 2:
+    keys = {header_key(h) for h in header}
+    rejected = any(header_key(r) in keys for r in closest.reject)
+    if found(closest) >= 2 and not rejected:
         needed = closest.match or list(REQUIRED[closest.table])
         missing = [" or ".join(closest.columns.get(c, [c])) for c in needed
                    if not closest.source(c, header) and c not in closest.constants]
-        return Problem(name, 1, None, None,
-                       f"looks like {closest.table} but required columns are missing: "
-                       f"{'; '.join(missing)}",
-                       "add them to the export, or map them in a custom preset", fatal=True)
+        if missing:
+            return Problem(name, 1, None, None,
+                           f"looks like {closest.table} but required columns are missing: "
+                           f"{'; '.join(missing)}",
+                           "add them to the export, or map them in a custom preset", fatal=True)
     expected = "; ".join(f"{f.table}: {f.expected()}" for f in preset.files)
     shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
     return Problem(name, 1, None, None,
                    f"no file kind of preset {preset.name!r} matches these columns ({shown})",
-                   f"expected columns — {expected}; or pick another preset", fatal=True)
+                   f"expected columns — {expected}; or pick another preset")
 
 
-def _clean(value: object) -> object:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+# --- columns as text ---------------------------------------------------------------------------
+
+def _skip_rows(raw: RawFile, fmap: FileMap, header: list[str], report: Report) -> pd.DataFrame:
+    """Leave out rows the preset says hold nothing yet (a Task that is 'Not Started')."""
+    rows = raw.frame
+    keys = {header_key(h): h for h in reversed(header)}
+    for column, values in fmap.skip_rows.items():
+        source = keys.get(header_key(column))
+        if source is None:
+            continue
+        text = text_column(rows[source], rows.index).fillna("").str.casefold()
+        drop = text.isin([v.casefold() for v in values]).to_numpy()
+        if drop.any():
+            shown = ", ".join(sorted(set(rows.loc[drop, source]))[:4])
+            report.notes.append(f"{raw.name}: {int(drop.sum()):,} rows with {source} {shown} "
+                                "were not imported (not done yet)")
+            rows = rows[~drop]
+    return rows
 
 
-def _normalise(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) -> pd.DataFrame:
+def _column(rows: pd.DataFrame, columns: list[str], fmap: FileMap, canonical: str, name: str,
+            report: Report) -> pd.Series:
+    """One canonical column: the first source column, or per row the first that is not blank;
+    values without the id prefix this column needs are left blank (a WhatId of an account is not
+    an opportunity id)."""
+    index = pd.RangeIndex(len(rows))
+    result = pd.Series(None, index=index, dtype=object)
+    wanted = tuple(fmap.prefixes.get(canonical, ())) if canonical != fmap.key_column() else ()
+    for column in columns:
+        text = text_column(rows[column], index)
+        if wanted:
+            other = text.notna() & ~text.fillna("").str.startswith(wanted)
+            if other.any():
+                report.notes.append(f"{name}: {int(other.sum()):,} {column} values are not "
+                                    f"{canonical} ids (no {'/'.join(wanted)} prefix, e.g. "
+                                    f"{text[other].iloc[0]!r}); not used as {canonical}")
+                text = text.where(~other, None)
+        result = pd.Series(np.where(result.isna(), text, result), index=index, dtype=object)
+    return result
+
+
+def _normalise(out: pd.DataFrame, fmap: FileMap, name: str, used: dict[str, str],
+               report: Report) -> pd.DataFrame:
     for column, aliases in fmap.values.items():
         if column in out.columns:
-            hits = out[column].isin(list(aliases))
-            if hits.any():
-                for alias, value in aliases.items():
-                    n = int((out[column] == alias).sum())
-                    if n and alias.lower() != str(value).lower():
-                        report.notes.append(f"{name}: {n:,} rows: {column} {alias!r} read as {value!r}")
-                out[column] = out[column].replace(aliases)
+            out[column] = _aliased(out[column], aliases, name, used.get(column, column), report)
+    for column, value in fmap.fill.items():
+        if column in out.columns and out[column].isna().any():
+            gone = out[column].isna()
+            report.notes.append(f"{name}: {int(gone.sum()):,} rows have no {used.get(column, column)}"
+                                f"; read as {value!r}")
+            out[column] = out[column].where(~gone, value)
+        elif column not in out.columns:
+            out[column] = value
     for column in fmap.title_case:
         if column in out.columns:
             out[column] = out[column].map(lambda v: v.title() if isinstance(v, str) and v.islower()
-                                          else v)
+                                          else v).astype(object)
     for column in fmap.skip_if_missing:
         if column in out.columns:
             gone = out[column].isna()
             if gone.any():
-                report.notes.append(f"{name}: {int(gone.sum()):,} rows have no {column} and were "
-                                    f"not imported (nothing to date them by), e.g. row "
-                                    f"{int(out.loc[gone, '_row'].iloc[0])}")
+                report.notes.append(f"{name}: {int(gone.sum()):,} rows have no "
+                                    f"{used.get(column, column)} and were not imported (nothing "
+                                    f"to date them by), e.g. row {int(out.loc[gone, '_row'].iloc[0])}")
                 out = out[~gone]
     return out.reset_index(drop=True)
 
 
-def _typed(out: pd.DataFrame, fmap: FileMap, preset: Preset, name: str, report: Report
-           ) -> pd.DataFrame:
-    for column in out.columns:
-        if column in DATES | TIMESTAMPS:
-            out[column] = _dates(out, column, preset.date_order, name, report,
-                                 keep_time=column in TIMESTAMPS)
-        elif column in NUMBERS:
-            out[column] = _numbers(out, column, name, report)
+def _aliased(text: pd.Series, aliases: dict[str, str], name: str, source: str,
+             report: Report) -> pd.Series:
+    """Replace aliases (case-insensitively); '*' stands for any other value."""
+    lower = {str(k).casefold(): v for k, v in aliases.items() if k != "*"}
+    targets = set(lower.values())
+    other = aliases.get("*")
+    result = []
+    changed: Counter[tuple[str, str]] = Counter()
+    for value in text:
+        if value is None:
+            result.append(None)
+            continue
+        new = lower.get(value.casefold(), value)
+        if new == value and value not in targets and other is not None:
+            new = other
+        if str(new).casefold() != value.casefold():
+            changed[(value, new)] += 1
+        result.append(new)
+    if changed:
+        top = sorted(changed.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{value!r} -> {new!r} ({n:,}"
+                          + (", not a value the preset knows)" if value.casefold() not in lower
+                             else ")") for (value, new), n in top[:8])
+        report.notes.append(f"{name}: {source} read as {shown}" + (" ..." if len(top) > 8 else ""))
+    return pd.Series(result, index=text.index, dtype=object)
+
+
+# --- formats and types -------------------------------------------------------------------------
+
+Key = tuple[str, str]
+
+
+def _formats(mapped: list[Mapped], preset: Preset, report: Report) -> dict[Key, str | None]:
+    """Day/month order of every date column and decimal mark of every number column."""
+    dates: dict[Key, Evidence] = {}
+    numbers: dict[Key, Evidence] = {}
+    for m in mapped:
+        for column in m.frame.columns:
+            if column in DATES | TIMESTAMPS:
+                m.dates[column] = DateColumn(m.frame[column])
+                dates[(m.name, column)] = m.dates[column].evidence()
+            elif column in NUMBERS:
+                m.numbers[column] = NumberColumn(m.frame[column])
+                numbers[(m.name, column)] = m.numbers[column].evidence()
+    by_name = {m.name: m for m in mapped}
+    chosen: dict[Key, str | None] = {}
+    for evidence, pinned, names, what in (
+            (dates, preset.date_order, ORDER_NAMES, "dates"),
+            (numbers, preset.decimal, DECIMAL_NAMES, "numbers")):
+        labels = {k: by_name[k[0]].sources[k[1]] for k in evidence}
+        picked, notes = resolve(evidence, None if pinned == "auto" else pinned, names, labels)
+        report.notes.extend(notes)
+        for key, found in evidence.items():
+            problem = _undecided(by_name[key[0]], key[1], found, picked[key], names, what)
+            if problem is not None:
+                report.add(problem)
+            elif found.proven and pinned not in ("auto", picked[key]):
+                report.notes.append(f"{key[0]}: {by_name[key[0]].sources[key[1]]!r} read as "
+                                    f"{names[picked[key]]}, as its values prove "
+                                    f"({next(iter(found.proven.values()))!r}), not as the preset says")
+        chosen.update(picked)
+    return chosen
+
+
+def _undecided(m: Mapped, column: str, found: Evidence, picked: str | None,
+               names: dict[str, str], what: str) -> Problem | None:
+    def row_of(example: str) -> int:
+        return int(m.frame.loc[m.frame[column] == example, "_row"].iloc[0])
+
+    option = "--date-order DMY or MDY (date_order" if what == "dates" else \
+        "--decimal comma or point (decimal"
+    if found.mixed:
+        (a, x), (b, y) = list(found.proven.items())[:2]
+        return Problem(m.name, row_of(y), m.sources[column], y,
+                       f"{what} are written both {names[a]} (e.g. {x!r}) and {names[b]}",
+                       "export the file again with one format for the whole column", fatal=True)
+    if picked is None and found.ambiguous is not None:
+        return Problem(m.name, row_of(found.ambiguous), m.sources[column], found.ambiguous,
+                       f"{what} like this read either {' or '.join(names.values())}, and "
+                       "nothing in the export tells which",
+                       f"import again with {option} in the preset)", fatal=True)
+    return None
+
+
+def _typed(m: Mapped, formats: dict[Key, str | None], report: Report) -> pd.DataFrame:
+    out = m.frame
+    for column in list(out.columns):
+        bad = []
+        if column in m.dates:
+            out[column], bad = m.dates[column].parse(formats.get((m.name, column)),
+                                                     keep_time=column in TIMESTAMPS)
+        elif column in m.numbers:
+            out[column], bad = m.numbers[column].parse(formats.get((m.name, column)))
             if column == "employees":
-                out[column] = out[column].map(lambda v: None if v is None else int(round(v)))
+                out[column] = pd.Series([None if blank(v) else int(round(v)) for v in out[column]],
+                                        index=out.index, dtype=object)
         elif column in BOOLEANS:
-            out[column] = _booleans(out, column, name, report)
-    if fmap.table == "opportunities":
-        out = _deal_status(out, fmap, name, report)
-    if fmap.table == "activities":
-        out["type"] = out["type"].map(lambda v: v.lower() if isinstance(v, str) else v)
+            out[column], bad = booleans(out[column])
+        for b in bad:
+            if b.message not in ("day and month order unknown",
+                                 "decimal mark unknown (1,234 or 1.234 could be either)"):
+                report.add(Problem(m.name, int(out["_row"].iloc[b.position]), column, b.value,
+                                   b.message, b.fix))
+    if m.fmap.table == "opportunities":
+        out = _deal_status(out, m.fmap, m.name, report)
+    if m.fmap.table == "activities":
+        out["type"] = out["type"].map(lambda v: v.lower() if isinstance(v, str) else None
+                                      ).astype(object)
         if "new_prospect" not in out.columns:
             out["new_prospect"] = False
     return out
-
-
-def _dates(out: pd.DataFrame, column: str, order: str, name: str, report: Report,
-           keep_time: bool) -> pd.Series:
-    text = out[column]
-    parsed = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
-    for fmt in ISO + ORDERED.get(order, []):
-        todo = parsed.isna() & text.notna()
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce", utc=True)
-    for i in out.index[parsed.isna() & text.notna()]:
-        report.add(Problem(name, int(out.at[i, "_row"]), column, str(text[i]), "not a date",
-                           f"write dates as YYYY-MM-DD ({'M/D/YYYY' if order == 'MDY' else 'D/M/YYYY'}"
-                           " is read too)"))
-    naive = parsed.dt.tz_localize(None)
-    if keep_time:
-        return naive.astype(object).where(naive.notna(), None)
-    return naive.dt.date.astype(object).where(naive.notna(), None)
-
-
-def _numbers(out: pd.DataFrame, column: str, name: str, report: Report) -> pd.Series:
-    def number(value: object) -> float | None:
-        if value is None:
-            return None
-        text = str(value).replace(",", "").replace(" ", "").lstrip("$€£")
-        return float(text)
-
-    values = []
-    for i, value in zip(out.index, out[column], strict=True):
-        try:
-            parsed = number(value)
-        except ValueError:
-            report.add(Problem(name, int(out.at[i, "_row"]), column, str(value), "not a number",
-                               "use plain numbers like 1234.50 (no text)"))
-            parsed = None
-        if parsed is not None and parsed < 0:
-            report.add(Problem(name, int(out.at[i, "_row"]), column, str(value),
-                               "negative amount", "amounts are zero or more; fix the sign"))
-        values.append(parsed)
-    return pd.Series(values, index=out.index, dtype=object)
-
-
-def _booleans(out: pd.DataFrame, column: str, name: str, report: Report) -> pd.Series:
-    values = []
-    for i, value in zip(out.index, out[column], strict=True):
-        text = "" if value is None else str(value).strip().lower()
-        if text not in TRUE | FALSE:
-            report.add(Problem(name, int(out.at[i, "_row"]), column, str(value), "not true/false",
-                               "use true/false, yes/no or 1/0"))
-        values.append(text in TRUE)
-    return pd.Series(values, index=out.index, dtype=bool)
 
 
 def _deal_status(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) -> pd.DataFrame:
@@ -263,7 +472,7 @@ def _deal_status(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) ->
     if "is_won" not in out.columns:
         out["is_won"] = False
     if "stage" not in out.columns:
-        out["stage"] = out["is_won"].map({True: "Closed Won", False: None})
+        out["stage"] = out["is_won"].map({True: "Closed Won", False: None}).astype(object)
         out.loc[out["is_closed"] & ~out["is_won"], "stage"] = "Closed Lost"
         out["stage"] = out["stage"].fillna("Open")
     if "closed_at" in out.columns:  # an open deal's close date is when it is expected to close
@@ -274,30 +483,37 @@ def _deal_status(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) ->
     else:
         out["closed_at"] = None
     if "amount" not in out.columns or out["amount"].isna().any():
-        blank = out["amount"].isna() if "amount" in out.columns else pd.Series(True, out.index)
-        if blank.any():
-            report.notes.append(f"{name}: {int(blank.sum()):,} deals have no amount; counted as 0")
-        out["amount"] = out.get("amount", pd.Series(None, out.index)).where(~blank, 0.0)
+        blank_ = out["amount"].isna() if "amount" in out.columns else pd.Series(True, out.index)
+        if blank_.any():
+            report.notes.append(f"{name}: {int(blank_.sum()):,} deals have no amount; counted as 0")
+        out["amount"] = out.get("amount", pd.Series(None, out.index)).where(~blank_, 0.0)
     out["kind"] = out["kind"].fillna("new") if "kind" in out.columns else "new"
     return out
 
 
+# --- what the export leaves out ----------------------------------------------------------------
+
 def _derive(tables: dict[str, pd.DataFrame], preset: Preset, store: Store | None,
             report: Report) -> None:
-    """Rep names -> ids, reps created from names (if the preset says so), hire dates, teams."""
+    """Owners -> reps (created when the preset says so), hire dates, teams, deal start dates."""
     known = _known_reps(tables, store)
     for table in ("opportunities", "activities"):
         frame = tables.get(table)
-        if frame is None or frame.attrs.get("rep_by") != "name":
+        if frame is None:
             continue
         if preset.create_reps:
+            _unassigned(frame, table, report)
             _create_reps(tables, frame, known, report)
             known = _known_reps(tables, store)
-        frame["rep_id"] = frame["rep_id"].replace(known)
+        by_name = frame["_by_name"].astype(bool)
+        names = frame.loc[by_name, "rep_id"]
+        frame.loc[by_name, "rep_id"] = [known.get(r, r) if r is not None else None for r in names]
     reps = tables.get("reps")
     if reps is not None:
         _hire_dates(tables, reps, report)
-        _assignments(tables, reps, report)
+        _assignments(tables, tables["reps"], report)
+    if "opportunities" in tables:
+        _loaded_later(tables, preset, report)
 
 
 def _known_reps(tables: dict[str, pd.DataFrame], store: Store | None) -> dict[str, str]:
@@ -309,94 +525,218 @@ def _known_reps(tables: dict[str, pd.DataFrame], store: Store | None) -> dict[st
         found.update({rep_id: rep_id for rep_id, _ in rows})
     reps = tables.get("reps")
     if reps is not None:
-        found.update(dict(zip(reps["name"], reps["rep_id"], strict=True)))
-        found.update({r: r for r in reps["rep_id"]})
+        found.update({n: r for n, r in zip(reps["name"], reps["rep_id"], strict=True)
+                      if n is not None and r is not None})
+        found.update({r: r for r in reps["rep_id"] if r is not None})
     return found
+
+
+def _unassigned(frame: pd.DataFrame, table: str, report: Report) -> None:
+    gone = frame["rep_id"].isna()
+    if gone.any():
+        frame.loc[gone, "rep_id"] = UNASSIGNED
+        frame.loc[gone, "_by_name"] = False
+        files = ", ".join(sorted(set(frame.loc[gone, "_file"])))
+        report.notes.append(f"{files}: {int(gone.sum()):,} {table} have no owner; they go to the "
+                            f"rep {UNASSIGNED!r}")
 
 
 def _create_reps(tables: dict[str, pd.DataFrame], frame: pd.DataFrame, known: dict[str, str],
                  report: Report) -> None:
-    names = sorted({n for n in frame["rep_id"].dropna() if n not in known})
-    if not names:
+    unknown = frame[~frame["rep_id"].isin(list(known))]
+    if unknown.empty:
         return
-    new = pd.DataFrame({"_file": frame["_file"].iloc[0], "_row": None, "rep_id": names,
-                        "name": names, "team": "Unassigned"})
+    owners = unknown.drop_duplicates("rep_id")
+    owners = owners.sort_values("rep_id")
+    names = [UNASSIGNED if r == UNASSIGNED else r for r in owners["rep_id"]]
+    new = pd.DataFrame({"_file": owners["_file"].to_numpy(), "_row": None,
+                        "rep_id": owners["rep_id"].to_numpy(), "name": names, "team": UNASSIGNED})
     tables["reps"] = pd.concat([tables.get("reps", pd.DataFrame()), new], ignore_index=True)
-    report.notes.append(f"{len(names)} owners became reps with no team (e.g. {names[0]!r}); "
-                        "import a reps file to set their teams")
+    real = owners[owners["rep_id"] != UNASSIGNED]
+    if real.empty:
+        return
+    by_id = real[~real["_by_name"].astype(bool)]
+    if len(by_id):
+        report.notes.append(f"{len(by_id)} owner ids have no user in the export or the database: "
+                            f"they became reps named by their id (e.g. {by_id['rep_id'].iloc[0]!r}),"
+                            f" team {UNASSIGNED!r}; import the User export to name them and set "
+                            "their teams")
+    if len(by_id) < len(real):
+        example = real[real["_by_name"].astype(bool)]["rep_id"].iloc[0]
+        report.notes.append(f"{len(real) - len(by_id)} owners became reps with no team (e.g. "
+                            f"{example!r}); import a reps file to set their teams")
 
 
 def _hire_dates(tables: dict[str, pd.DataFrame], reps: pd.DataFrame, report: Report) -> None:
     if "hire_date" in reps.columns and reps["hire_date"].notna().all():
         return
-    first: dict[str, dt.date] = {}
-    for table, column in (("opportunities", "created_at"), ("activities", "occurred_at")):
-        frame = tables.get(table)
-        if frame is not None and len(frame):
-            days = frame[column].map(lambda v: v.date() if isinstance(v, dt.datetime) else v)
-            for rep, day in pd.DataFrame({"r": frame["rep_id"], "d": days}).dropna().groupby("r")["d"]:
-                first[rep] = min(first.get(rep, day.min()), day.min())
-    fallback = min(first.values(), default=dt.date.today())
+    first = _first_seen(tables)
+    fallback = min(first.values(), default=pd.Timestamp.today().date())
     current = reps["hire_date"] if "hire_date" in reps.columns else pd.Series(None, reps.index)
-    reps["hire_date"] = [h if h is not None and not pd.isna(h) else first.get(r, fallback)
-                         for r, h in zip(reps["rep_id"], current, strict=True)]
+    reps["hire_date"] = pd.Series([h if not blank(h) else first.get(r, fallback)
+                                   for r, h in zip(reps["rep_id"], current, strict=True)],
+                                  index=reps.index, dtype=object)
     report.notes.append("hire dates are not in the export: each rep counts as active from their "
                         f"first deal or activity in it (reps with none: from {fallback})")
+
+
+def _first_seen(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
+    first: dict[str, object] = {}
+    for table, column in (("opportunities", "created_at"), ("activities", "occurred_at")):
+        frame = tables.get(table)
+        if frame is None or not len(frame):
+            continue
+        days = pd.to_datetime(frame[column], errors="coerce").dt.date
+        seen = pd.DataFrame({"r": frame["rep_id"], "d": days}).dropna().groupby("r")["d"].min()
+        for rep, day in seen.items():
+            first[rep] = min(first.get(rep, day), day)
+    return first
 
 
 def _assignments(tables: dict[str, pd.DataFrame], reps: pd.DataFrame, report: Report) -> None:
     if "team" not in reps.columns:
         return
-    named = reps[reps["team"].notna()]
-    teams = sorted(set(named["team"]))
+    reps = reps.assign(team=reps["team"].where(reps["team"].notna(), UNASSIGNED))
+    teams = sorted(set(reps["team"]))
     tables["teams"] = pd.DataFrame({"_file": "(from reps)", "_row": None,
                                     "team_id": teams, "name": teams, "manager_id": None})
+    def pick(column: str, default: str) -> object:
+        return reps[column].where(reps[column].notna(), default) if column in reps else default
+
     assign = pd.DataFrame({
-        "_file": named["_file"], "_row": named["_row"], "rep_id": named["rep_id"],
-        "team_id": named["team"],
-        "region": named["region"].fillna("(none)") if "region" in named else "(none)",
-        "segment": named["segment"].fillna("generalist") if "segment" in named else "generalist",
-        "motion": named["motion"].fillna("generalist") if "motion" in named else "generalist",
-        "valid_from": named["hire_date"], "valid_to": None})
+        "_file": reps["_file"], "_row": reps["_row"], "rep_id": reps["rep_id"],
+        "team_id": reps["team"], "region": pick("region", "(none)"),
+        "segment": pick("segment", "generalist"), "motion": pick("motion", "generalist"),
+        "valid_from": reps["hire_date"], "valid_to": None})
     tables["rep_assignments"] = assign.reset_index(drop=True)
     tables["reps"] = reps.drop(columns=[c for c in PSEUDO if c in reps.columns])
-    report.notes.append(f"{len(teams)} teams from the reps' team column: {', '.join(teams[:6])}"
-                        + (" ..." if len(teams) > 6 else ""))
+    real = [t for t in teams if t != UNASSIGNED]
+    if real:
+        report.notes.append(f"{len(real)} teams from the reps' team column: {', '.join(real[:6])}"
+                            + (" ..." if len(real) > 6 else ""))
 
+
+def _loaded_later(tables: dict[str, pd.DataFrame], preset: Preset, report: Report) -> None:
+    """Deals created after they closed: records loaded into a CRM later than they happened."""
+    deals = tables["opportunities"]
+    created, closed = pd.to_datetime(deals["created_at"], errors="coerce"), \
+        pd.to_datetime(deals["closed_at"], errors="coerce")
+    _bulk_load_note(deals, created, report)
+    late = (closed < created).fillna(False).to_numpy()
+    if preset.created_after_close != "earliest" or not late.any():
+        return
+    start = closed.copy()
+    found = pd.Series("their close date", index=deals.index, dtype=object)
+    for table, column, what in (("stage_history", "entered_at", "OpportunityHistory"),
+                                ("activities", "occurred_at", "activities")):
+        frame = tables.get(table)
+        if frame is None or "opp_id" not in frame or not len(frame):
+            continue
+        earliest = pd.to_datetime(frame[column], errors="coerce").groupby(frame["opp_id"]).min()
+        seen = deals["opp_id"].map(earliest)
+        better = late & (seen < start).fillna(False).to_numpy()
+        start[better], found[better] = seen[better].dt.normalize(), what
+    deals.loc[late, "created_at"] = pd.Series(start[late].dt.date, index=deals.index[late],
+                                              dtype=object)
+    counts = Counter(found[late])
+    used = ", ".join(f"{n:,} from {what}" for what, n in counts.most_common())
+    zero = counts.get("their close date", 0)
+    report.notes.append(
+        f"{', '.join(sorted(set(deals.loc[late, '_file'])))}: {int(late.sum()):,} of "
+        f"{int(closed.notna().sum()):,} closed deals were created after they closed (the records "
+        f"were loaded into the CRM later, e.g. {created[late].min().date()}): each starts at the "
+        f"earliest date the export gives — {used}" +
+        (f"; the {zero:,} started at their close date count 0 days in the sales cycle" if zero
+         else ""))
+
+
+def _bulk_load_note(deals: pd.DataFrame, created: pd.Series, report: Report) -> None:
+    days = created.dt.date.dropna()
+    if len(days) < 10:
+        return
+    day, n = Counter(days).most_common(1)[0]
+    if n >= len(days) / 2:
+        report.notes.append(f"{n:,} of {len(days):,} deals were created on {day} (a data load?): "
+                            "sales cycles measured from that day are only as true as that date")
+
+
+# --- what the database enforces ----------------------------------------------------------------
 
 def _check(tables: dict[str, pd.DataFrame], store: Store | None, report: Report) -> None:
     for table, frame in tables.items():
-        keys = list(PRIMARY_KEYS.get(table, ()))
-        if keys and all(k in frame.columns for k in keys) and "_row" in frame:
-            dupes = frame[frame.duplicated(subset=keys, keep="first") & frame["_row"].notna()]
-            for _, row in dupes.iterrows():
-                report.add(Problem(row["_file"], int(row["_row"]), keys[0], str(row[keys[0]]),
-                                   "duplicate id", "each row needs its own id: remove the repeat"))
-    deals = tables.get("opportunities")
-    if deals is not None:
-        _check_deals(deals, report)
+        _keys(table, frame, report)
+        _not_null(table, frame, report)
+        for rule in (r for r in rules.RULES if r.table == table):
+            _flag(frame, rule.broken(frame), rule.column, rule.message, rule.fix, report)
+        for column in rules.unique_columns(table):
+            if column in frame:
+                dupes = frame[column].notna() & frame.duplicated(subset=[column], keep="first")
+                _flag(frame, dupes, column, f"{column} repeats", f"each {column} must be unique",
+                      report)
+    _team_names(tables, store, report)
     known = _known_reps(tables, store)
     for table in ("opportunities", "activities"):
         frame = tables.get(table)
-        if frame is None:
+        if frame is not None:
+            unknown = frame["rep_id"].notna() & ~frame["rep_id"].isin(list(known))
+            _flag(frame, unknown, "rep_id", "unknown rep",
+                  "import the users/reps file too, or fix the owner", report)
+
+
+def _flag(frame: pd.DataFrame, mask: pd.Series, column: str, message: str, fix: str,
+          report: Report) -> None:
+    """Report the rows of ``mask``, except cells already named (an unreadable date is not also
+    'blank' or 'closed without a close date')."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
+    named = {(p.file, p.row, p.column) for p in report.problems}
+    values = frame[column] if column in frame else pd.Series(None, frame.index, dtype=object)
+    for file, row, value in zip(frame["_file"][mask], frame["_row"][mask], values[mask],
+                                strict=True):
+        row = None if blank(row) else int(row)
+        if (file, row, column) not in named:
+            report.add(Problem(str(file), row, column, None if blank(value) else str(value),
+                               message, fix))
+
+
+def _keys(table: str, frame: pd.DataFrame, report: Report) -> None:
+    keys = list(PRIMARY_KEYS.get(table, ()))
+    if not keys or not all(k in frame.columns for k in keys):
+        return
+    filled = frame[keys].notna().all(axis=1)
+    dupes = filled & frame.duplicated(subset=keys, keep="first") & frame["_row"].notna()
+    _flag(frame, dupes, keys[0], "duplicate id", "each row needs its own id: remove the repeat",
+          report)
+
+
+def _not_null(table: str, frame: pd.DataFrame, report: Report) -> None:
+    """Blank where the database needs a value."""
+    for column, has_default in rules.not_null(table).items():
+        if column not in frame.columns:
+            if not has_default and len(frame):
+                report.add(Problem(str(frame["_file"].iloc[0]), None, column, None,
+                                   f"no {column} column", "map a column to it in the preset",
+                                   fatal=True))
             continue
-        for _, row in frame[~frame["rep_id"].isin(list(known))].iterrows():
-            report.add(Problem(row["_file"], int(row["_row"]), "rep_id", str(row["rep_id"]),
-                               "unknown rep", "import the users/reps file too, or fix the owner"))
+        _flag(frame, frame[column].isna(), column, f"{column} is blank",
+              rules.BLANK_FIX.get(column, "fill it in"), report)
 
 
-def _check_deals(deals: pd.DataFrame, report: Report) -> None:
-    created, closed = deals["created_at"], deals["closed_at"]
-    for i in deals.index:
-        row = int(deals.at[i, "_row"])
-        if closed[i] is not None and created[i] is not None and closed[i] < created[i]:
-            report.add(Problem(deals.at[i, "_file"], row, "closed_at", str(closed[i]),
-                               "closed before it was created",
-                               "check the close and created dates of this deal"))
-        if bool(deals.at[i, "is_closed"]) and closed[i] is None:
-            report.add(Problem(deals.at[i, "_file"], row, "closed_at", None,
-                               "closed deal without a close date", "fill in its close date"))
-    no_account = deals["account_id"].isna().sum() if "account_id" in deals else 0
-    if no_account:
-        report.notes.append(f"{int(no_account):,} deals have no account (kept; their industry "
-                            "shows as '(unknown)')")
+def _team_names(tables: dict[str, pd.DataFrame], store: Store | None, report: Report) -> None:
+    """A team name already used by another team id in the database would break its UNIQUE."""
+    teams = tables.get("teams")
+    if teams is None or store is None or "teams" not in store.tables():
+        return
+    _, rows = store.rows("SELECT team_id, name FROM teams")
+    owner = {name: team_id for team_id, name in rows}
+    clash = [owner.get(n, t) != t for t, n in zip(teams["team_id"], teams["name"], strict=True)]
+    _flag(teams, pd.Series(clash, index=teams.index), "name", "team name already used by another "
+          "team in the database", "rename the team, or use the same team id", report)
+
+
+def _name_export_columns(report: Report, mapped: list[Mapped]) -> None:
+    """Problems name the export's own column ('CloseDate'), which the user can find in the file."""
+    names = {(m.name, c): s for m in mapped for c, s in m.sources.items()}
+    report.problems = [dataclasses.replace(p, column=names.get((p.file, p.column), p.column))
+                       for p in report.problems]

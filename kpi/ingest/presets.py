@@ -15,7 +15,6 @@ from typing import Any
 import yaml
 
 from kpi.errors import InvalidRequest, NotFound
-from kpi.schema import STAGE_ROLES
 
 SHIPPED = Path(__file__).with_name("presets")
 TABLES = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
@@ -33,6 +32,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+def header_key(name: str) -> str:
+    """Export column names compare without case, spaces or underscores: 'Close Date' = 'CloseDate'."""
+    return re.sub(r"[\s_]+", "", str(name)).casefold()
+
+
 @dataclass(frozen=True)
 class FileMap:
     """How one kind of export file becomes one canonical table."""
@@ -42,20 +46,42 @@ class FileMap:
     match: list[str] = field(default_factory=list)  # canonical columns whose source must exist
     constants: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # per column: alias -> value
-    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open, in
-    # pipeline order; kpi.stages derives what it does not list from the data
-    stage_roles: dict[str, str] = field(default_factory=dict)  # qualify | propose -> stage name
+    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open
     rep_by: str = "id"  # how deals and activities name their rep: 'id' or 'name'
     skip_if_missing: list[str] = field(default_factory=list)  # rows without these: skipped, noted
     title_case: list[str] = field(default_factory=list)
+    # export columns whose presence means the file is something else (a Contact has LeadSource)
+    reject: list[str] = field(default_factory=list)
+    # canonical column -> id prefixes its values carry (Salesforce: 005 User, 006 Opportunity);
+    # on the table's key a file with other prefixes is another object, elsewhere such values
+    # are not ids of that kind and are left blank
+    prefixes: dict[str, list[str]] = field(default_factory=dict)
+    # canonical columns read per row from the first of their export columns that is not blank
+    coalesce: list[str] = field(default_factory=list)
+    # export column -> values whose rows are left out, e.g. a Task's Status 'Not Started'
+    skip_rows: dict[str, list[str]] = field(default_factory=dict)
+    fill: dict[str, Any] = field(default_factory=dict)  # canonical column -> value for blanks
+
+    def sources(self, canonical: str, header: list[str]) -> list[str]:
+        """Every export column of this header that can feed ``canonical``, in preference order."""
+        keys = {header_key(h): h for h in reversed(header)}
+        found = [keys.get(header_key(c)) for c in self.columns.get(canonical, [])]
+        return list(dict.fromkeys(c for c in found if c is not None))
 
     def source(self, canonical: str, header: list[str]) -> str | None:
         """The export column that feeds ``canonical`` in a file with this header."""
-        return next((c for c in self.columns.get(canonical, []) if c in header), None)
+        return next(iter(self.sources(canonical, header)), None)
 
     def matches(self, header: list[str]) -> bool:
         needed = self.match or list(REQUIRED[self.table])
+        keys = {header_key(h) for h in header}
+        if any(header_key(r) in keys for r in self.reject):
+            return False
         return all(self.source(c, header) or c in self.constants for c in needed)
+
+    def key_column(self) -> str:
+        """The canonical column that identifies a row (whose id prefix names the object)."""
+        return (self.match or list(REQUIRED[self.table]))[0]
 
     def expected(self) -> str:
         needed = self.match or list(REQUIRED[self.table])
@@ -67,9 +93,16 @@ class Preset:
     name: str
     description: str
     files: list[FileMap]
-    date_order: str = "MDY"  # how to read 03/04/2025: MDY (US) or DMY
-    create_reps: bool = False  # unknown rep names on deals and activities become new reps
+    # how to read 03/04/2025 when nothing in the export tells: MDY (US), DMY, or auto (refuse)
+    date_order: str = "auto"
+    decimal: str = "auto"  # how to read 1,234 when nothing tells: point, comma, or auto (refuse)
+    create_reps: bool = False  # unknown owners on deals and activities become new reps
     ignore: list[str] = field(default_factory=list)  # file names known to hold nothing to load
+    # id prefix -> object name, to say what a skipped file holds (Salesforce: 003 -> Contact)
+    objects: dict[str, str] = field(default_factory=dict)
+    # a closed deal created after its close date (records loaded later into a migrated CRM):
+    # 'problem' reports it; 'earliest' starts it at the earliest date the export gives
+    created_after_close: str = "problem"
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True)
@@ -116,9 +149,13 @@ def _parse(text: str, origin: str) -> Preset:
         raw = yaml.safe_load(text)
         files = [_file_map(f) for f in raw["files"]]
         return Preset(name=raw["name"], description=raw.get("description", ""), files=files,
-                      date_order=raw.get("date_order", "MDY"),
+                      date_order=_choice(raw, "date_order", ("auto", "MDY", "DMY")),
+                      decimal=_choice(raw, "decimal", ("auto", "point", "comma")),
                       create_reps=bool(raw.get("create_reps", False)),
-                      ignore=list(raw.get("ignore", [])))
+                      ignore=list(raw.get("ignore", [])),
+                      objects={str(k): str(v) for k, v in raw.get("objects", {}).items()},
+                      created_after_close=_choice(raw, "created_after_close",
+                                                  ("problem", "earliest")))
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise InvalidRequest(f"preset {origin} is not valid: {exc}",
                              "compare it with a shipped preset in kpi/ingest/presets") from exc
@@ -131,13 +168,17 @@ def _file_map(raw: dict[str, Any]) -> FileMap:
     return FileMap(table=raw["table"], columns=columns, match=list(raw.get("match", [])),
                    constants=dict(raw.get("constants", {})), values=dict(raw.get("values", {})),
                    stages=dict(raw.get("stages", {})), rep_by=raw.get("rep_by", "id"),
-                   stage_roles=_stage_roles(raw.get("stage_roles", {})),
                    skip_if_missing=list(raw.get("skip_if_missing", [])),
-                   title_case=list(raw.get("title_case", [])))
+                   title_case=list(raw.get("title_case", [])), reject=list(raw.get("reject", [])),
+                   prefixes={k: [str(p) for p in ([v] if isinstance(v, str) else v)]
+                             for k, v in raw.get("prefixes", {}).items()},
+                   coalesce=list(raw.get("coalesce", [])),
+                   skip_rows={k: [str(x) for x in v] for k, v in raw.get("skip_rows", {}).items()},
+                   fill=dict(raw.get("fill", {})))
 
 
-def _stage_roles(raw: dict[str, Any]) -> dict[str, str]:
-    unknown = sorted(set(raw) - set(STAGE_ROLES))
-    if unknown:
-        raise ValueError(f"stage_roles: unknown role(s) {unknown}; use {', '.join(STAGE_ROLES)}")
-    return {str(k): str(v) for k, v in raw.items()}
+def _choice(raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = str(raw.get(key, allowed[0]))
+    if value not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value

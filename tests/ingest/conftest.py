@@ -14,7 +14,8 @@ from kpi.schema import TABLES
 from kpi.store import Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
-MAVEN = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven_crm"
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"  # public exports, as downloaded
+MAVEN = REAL / "maven_crm"
 
 
 def sources(folder: Path) -> list[Source]:

@@ -60,7 +60,7 @@ def test_unknown_stage(canonical_db: Store) -> None:
     header = "Id,OwnerId,AccountId,StageName,Amount,CloseDate,CreatedDate"
     file = Source("Opportunity.csv", f"{header}\n006Z,005Q,,Won-ish,5,2024-03-01,2024-02-01".encode())
     message = refused(canonical_db, [file], preset="salesforce")
-    assert "row 2, column 'stage': unknown stage (value 'Won-ish')" in message
+    assert "row 2, column 'StageName': unknown stage (value 'Won-ish')" in message
     assert "Closed Won" in message  # the fix lists the stages it knows
 
 

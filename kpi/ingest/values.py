@@ -1,0 +1,332 @@
+"""Text cells -> dates, numbers and booleans, each column's format decided from all its values.
+
+A column of ``03/04/2025`` dates may be month-first (US) or day-first (most of the world); one
+``26/02/2018`` in it settles the question, and so does ``1.234,50`` for decimal commas. A column
+that proves nothing borrows the answer from other columns of the same export, then from the
+preset; if nothing tells, the import is refused with the fix rather than guessed (see
+:func:`resolve`). Blank cells are ``None`` (never NaN), whatever pandas version read the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+DAY_FIRST, MONTH_FIRST = "DMY", "MDY"
+COMMA, POINT = "comma", "point"
+YEARS = (1900, 2100)  # outside this, a year is a typo (3017), not a date
+TRUE = {"true", "1", "yes", "y", "t", "x", "1.0", "wahr", "vrai", "ja", "oui", "sí", "si"}
+FALSE = {"false", "0", "no", "n", "f", "", "0.0", "falsch", "faux", "nein", "non"}
+MONTHS = {name: i for i, names in enumerate(
+    [(), ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")]) for name in names}
+_TIME = (r"(?:(?:T|\s+|,\s*)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d{1,9})?)?"
+         r"\s*(?:(?P<p>[AaPp])\.?[Mm]\.?)?)?")
+DATE_RE = re.compile(
+    r"^\s*(?:(?P<Y>\d{4})(?P<s1>[-/.])(?P<m>\d{1,2})(?P=s1)(?P<d>\d{1,2})"  # 2025-03-04
+    r"|(?P<a>\d{1,2})(?P<s2>[-/.])(?P<b>\d{1,2})(?P=s2)(?P<y>\d{4}|\d{2})"  # 03/04/2025, 4.3.25
+    r"|(?P<td>\d{1,2})[-\s](?P<tm>[A-Za-z]{3,9})\.?[-\s]\s*(?P<ty>\d{4}|\d{2})"  # 4-Mar-2025
+    r"|(?P<um>[A-Za-z]{3,9})\.?\s+(?P<ud>\d{1,2}),?\s+(?P<uy>\d{4}))"  # Mar 4, 2025
+    + _TIME + r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$")
+_NUMBER_RE = re.compile(
+    r"^\s*(?P<sign>[-−(])?\s*(?:[A-Z]{3}\s*|[$€£¥₹]\s*)?(?P<sign2>-)?"
+    r"(?P<num>\d[\d.,'\s\u00a0\u202f]*|[.,]\d+)(?P<exp>[eE][-+]?\d{1,3})?"
+    r"\s*(?:[A-Z]{3}|[$€£¥₹])?\s*\)?\s*$")
+
+
+def blank(value: object) -> bool:
+    """None, NaN, NaT, pd.NA or an empty string: pandas 2 and 3 read blank cells differently."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def text_column(values: Iterable[object], index: pd.Index | None = None) -> pd.Series:
+    """Stripped text with None for blanks, as an object column pandas will not turn into NaN."""
+    cleaned = [None if blank(v) else str(v).strip() for v in values]
+    return pd.Series(cleaned, index=index, dtype=object)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One cell that could not be read: its position in the column, what is wrong, the fix."""
+
+    position: int
+    value: str
+    message: str
+    fix: str
+
+
+@dataclass
+class Evidence:
+    """What a column's values prove about their format, with an example of each proof."""
+
+    proven: dict[str, str] = field(default_factory=dict)  # DMY/MDY or comma/point -> example
+    ambiguous: str | None = None  # an example value that could be read either way
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.proven) > 1
+
+
+class DateColumn:
+    """A column of date texts, split into parts once (on its distinct values)."""
+
+    def __init__(self, text: pd.Series) -> None:
+        self.text = text
+        self.unique = pd.Series(text.dropna().unique(), dtype=object)
+        self.parts = self.unique.astype(str).str.extract(DATE_RE) if len(self.unique) else \
+            pd.DataFrame(columns=list(DATE_RE.groupindex))
+
+    def evidence(self) -> Evidence:
+        """Is the ``a/b/y`` form day-first (some a > 12) or month-first (some b > 12)?"""
+        found = Evidence()
+        a, b = _ints(self.parts["a"]), _ints(self.parts["b"])
+        for order, proof in ((DAY_FIRST, (a > 12) & (b <= 12)), (MONTH_FIRST, (b > 12) & (a <= 12))):
+            if proof.any():
+                found.proven[order] = str(self.unique[proof.to_numpy()].iloc[0])
+        either = (a <= 12) & (b <= 12) & (a != b)
+        if either.any():
+            found.ambiguous = str(self.unique[either.to_numpy()].iloc[0])
+        return found
+
+    def parse(self, order: str | None, keep_time: bool) -> tuple[pd.Series, list[Bad]]:
+        """Dates (or naive UTC datetimes when ``keep_time``), None for blanks, and the bad cells.
+
+        ``order`` (DMY or MDY) reads the ``a/b/y`` form; with None only unambiguous ones are read.
+        """
+        stamps, why = self._read(order)
+        if keep_time:
+            out = np.array(stamps.dt.to_pydatetime(), dtype=object)
+        else:
+            out = np.array(stamps.dt.date, dtype=object)
+        out[stamps.isna().to_numpy()] = None
+        where = pd.Index(self.unique).get_indexer(self.text)
+        values = pd.Series(np.where(where >= 0, out[where] if len(out) else None, None),
+                           index=self.text.index, dtype=object)
+        messages = np.asarray(why, dtype=object)
+        bad = [Bad(int(i), str(self.text.iloc[i]), *messages[where[i]])
+               for i in np.flatnonzero(where >= 0) if messages[where[i]] is not None]
+        return values, bad
+
+    def _read(self, order: str | None) -> tuple[pd.Series, np.ndarray]:
+        p = self.parts
+        ordered = p["a"].notna().to_numpy()
+        first, second = _ints(p["a"]), _ints(p["b"])
+        year, month, day = _ints(p["Y"]), _ints(p["m"]), _ints(p["d"])
+        if order == DAY_FIRST:
+            month, day = month.where(~ordered, second), day.where(~ordered, first)
+        else:  # month-first, or no order: then only a == b (05/05/2025) is read
+            month, day = month.where(~ordered, first), day.where(~ordered, second)
+        year = year.where(~ordered, _century(_ints(p["y"])))
+        for d, m, y in (("td", "tm", "ty"), ("ud", "um", "uy")):
+            named = p[m].notna().to_numpy()
+            month = month.where(~named, p[m].str.lower().map(MONTHS).astype(float))
+            day = day.where(~named, _ints(p[d]))
+            year = year.where(~named, _century(_ints(p[y])))
+        hour, minute, sec = _ints(p["H"]), _ints(p["M"]), _ints(p["S"])
+        half = p["p"].str.lower().fillna("")
+        clock12 = half.ne("").to_numpy()
+        problems = _date_problems(p, year, month, day, (hour, minute, sec, clock12),
+                                  ordered & (order is None) & (first != second).to_numpy())
+        ok = np.array([w is None for w in problems], dtype=bool) if len(problems) else \
+            np.zeros(0, dtype=bool)
+        hour = hour.fillna(0).where(~clock12, hour % 12 + np.where(half.eq("p"), 12, 0))
+        frame = pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
+                              "minute": minute.fillna(0), "second": sec.fillna(0)})
+        frame.loc[~ok, :] = np.nan
+        stamps = pd.to_datetime(frame, errors="coerce") if len(frame) else \
+            pd.Series([], dtype="datetime64[ns]")
+        stamps = stamps - pd.to_timedelta(p["tz"].map(_offset_minutes).astype(float), unit="m")
+        return stamps, problems
+
+
+def _date_problems(p: pd.DataFrame, year: pd.Series, month: pd.Series, day: pd.Series,
+                   clock: tuple[pd.Series, pd.Series, pd.Series, np.ndarray],
+                   unordered: np.ndarray) -> np.ndarray:
+    """Per distinct value: None, or (what is wrong, how to fix it)."""
+    fix = "write dates as YYYY-MM-DD (M/D/YYYY, D/M/YYYY and 2024-03-01T10:00:00Z are read too)"
+    hour, minute, sec, clock12 = clock
+    y, m, d = year.to_numpy(), month.to_numpy(), day.to_numpy()
+    missing = np.isnan(y) | np.isnan(m) | np.isnan(d)
+    named = (p["tm"].notna() | p["um"].notna()).to_numpy()
+    safe_y = np.where(np.isnan(y), 2000, y).astype(int)
+    safe_m = np.clip(np.where(np.isnan(m), 1, m), 1, 12).astype(int)
+    leap = (safe_y % 4 == 0) & ((safe_y % 100 != 0) | (safe_y % 400 == 0))
+    length = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[safe_m] + \
+        (leap & (safe_m == 2))
+    implausible = (y < YEARS[0]) | (y > YEARS[1])
+    unreal = (m < 1) | (m > 12) | (d < 1) | (d > length)
+    h = hour.to_numpy()
+    bad_time = ((h > 23) | (clock12 & ((h < 1) | (h > 12))) | (minute.to_numpy() > 59)
+                | (sec.to_numpy() > 59))
+    out = np.full(len(p), None, dtype=object)
+    checks = [(bad_time, ("not a date (no such time of day)", fix)),
+              (unreal, ("not a date (no such day)", fix)),
+              (implausible, None), (unordered, ("day and month order unknown", fix)),
+              (missing & ~named, ("not a date", fix)),
+              (missing & named, ("not a date (month name not recognised)", fix))]
+    for mask, why in checks:  # the last that applies wins: the most basic problem is named
+        for i in np.flatnonzero(mask):
+            out[i] = why or (f"year {int(y[i])} is not plausible (a typo?)",
+                             "correct the year in the CRM, or in the file")
+    return out
+
+
+def _num(value: object) -> float:
+    return float("nan") if blank(value) else float(str(value))
+
+
+def _ints(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column, errors="coerce").astype(float)
+
+
+def _century(years: pd.Series) -> pd.Series:
+    """Two-digit years: 26 -> 2026, 85 -> 1985 (up to 20 years ahead of today counts as 20xx)."""
+    pivot = dt.date.today().year % 100 + 20
+    two = years < 100
+    return years.where(~two, np.where(years <= pivot, 2000 + years, 1900 + years))
+
+
+def _offset_minutes(tz: object) -> int:
+    if blank(tz) or str(tz).upper() in ("Z", "UTC", "GMT"):
+        return 0
+    text = str(tz).replace(":", "")
+    sign = -1 if text[0] == "-" else 1
+    return sign * (int(text[1:3]) * 60 + int(text[3:5]))
+
+
+class NumberColumn:
+    """A column of amounts: ``1,234.50``, ``1.234,50``, ``$2,500``, ``1 234,5`` or ``EUR 12``."""
+
+    def __init__(self, text: pd.Series) -> None:
+        self.text = text
+        self.unique = pd.Series(text.dropna().unique(), dtype=object)
+        self.parts = self.unique.astype(str).str.extract(_NUMBER_RE) if len(self.unique) else \
+            pd.DataFrame(columns=list(_NUMBER_RE.groupindex))
+
+    def evidence(self) -> Evidence:
+        found = Evidence()
+        for text, num in zip(self.unique, self.parts["num"], strict=True):
+            if isinstance(num, str):
+                kind = _separator_kind(num)
+                if kind in (COMMA, POINT):
+                    found.proven.setdefault(kind, str(text))
+                elif kind == "ambiguous" and found.ambiguous is None:
+                    found.ambiguous = str(text)
+        return found
+
+    def parse(self, decimal: str | None) -> tuple[pd.Series, list[Bad]]:
+        good: dict[str, float] = {}
+        bad: dict[str, tuple[str, str]] = {}
+        columns = [self.parts[c] for c in ("num", "exp", "sign", "sign2")]
+        for text, num, exp, sign, sign2 in zip(self.unique, *columns, strict=True):
+            value = _to_float(num, exp, decimal)
+            if isinstance(value, str):
+                bad[text] = (value, "use plain numbers like 1234.50 (no text)")
+            else:
+                good[text] = -value if isinstance(sign, str) or isinstance(sign2, str) else value
+        values = self.text.map(good).astype(object)
+        values = values.where(values.notna(), None)
+        problems = [Bad(i, v, *bad[v]) for i, v in enumerate(self.text) if v is not None and v in bad]
+        return values, problems
+
+
+def _separator_kind(num: str) -> str | None:
+    """Which decimal mark a number's own text proves: comma, point, ambiguous or None (plain)."""
+    num = re.sub(r"[\s'\u00a0\u202f]", "", num)
+    marks = [c for c in num if c in ",."]
+    if not marks:
+        return None
+    last = marks[-1]
+    if len(set(marks)) == 2:
+        return COMMA if last == "," else POINT
+    if len(marks) > 1:  # 1,234,567 or 1.234.567: the mark groups thousands
+        return POINT if last == "," else COMMA
+    head, tail = num.split(last)
+    if len(tail) == 3 and 1 <= len(head) <= 3 and not head.startswith("0"):
+        return "ambiguous"  # 1,234: a thousand, or one and a bit
+    return COMMA if last == "," else POINT
+
+
+def _to_float(num: object, exp: object, decimal: str | None) -> float | str:
+    if not isinstance(num, str):
+        return "not a number"
+    num = re.sub(r"[\s'\u00a0\u202f]", "", num)
+    kind = _separator_kind(num)
+    if kind == "ambiguous" and decimal is None:
+        return "decimal mark unknown (1,234 or 1.234 could be either)"
+    mark = "," if (decimal or kind) == COMMA else "."
+    thousands = "." if mark == "," else ","
+    head, _, tail = num.partition(mark)
+    groups = head.split(thousands)
+    if mark in tail or thousands in tail or (len(groups) > 1 and (
+            len(groups[-1]) != 3 or not 1 <= len(groups[0]) <= 3 or groups[0].startswith("0")
+            or any(len(g) not in (2, 3) for g in groups[1:]))):
+        return "not a number (its separators do not fit)"
+    try:
+        value = float("".join(groups) + "." + (tail or "0") + (exp if isinstance(exp, str) else ""))
+    except ValueError:
+        return "not a number"
+    return value if math.isfinite(value) else "not a number"
+
+
+def booleans(text: pd.Series) -> tuple[pd.Series, list[Bad]]:
+    """true/false, yes/no, 1/0, x; blank is false (Salesforce writes false as an empty cell)."""
+    lowered = [("" if v is None else str(v).strip().lower()) for v in text]
+    bad = [Bad(i, str(v), "not true/false", "use true/false, yes/no or 1/0")
+           for i, (v, low) in enumerate(zip(text, lowered, strict=True)) if low not in TRUE | FALSE]
+    return pd.Series([low in TRUE for low in lowered], index=text.index, dtype=bool), bad
+
+
+def resolve(evidence: dict[tuple[str, str], Evidence], pinned: str | None, names: dict[str, str],
+            labels: dict[tuple[str, str], str] | None = None
+            ) -> tuple[dict[tuple[str, str], str | None], list[str]]:
+    """Each (file, column)'s format: its own proof, else its file's, else the import's, else the
+    preset's; None when a column needs an answer that nothing gives. Returns notes on borrowing."""
+    def proof(keys: Iterable[tuple[str, str]]) -> tuple[str, tuple[str, str], str] | None:
+        found = {}
+        for key in keys:
+            for fmt, example in evidence[key].proven.items():
+                found.setdefault(fmt, (key, example))
+        if len(found) == 1:
+            fmt, (key, example) = next(iter(found.items()))
+            return fmt, key, example
+        return None
+
+    chosen: dict[tuple[str, str], str | None] = {}
+    notes = []
+    label = (labels or {}).get
+    for key, found in evidence.items():
+        if found.mixed:
+            chosen[key] = None
+        elif found.proven:
+            chosen[key] = next(iter(found.proven))
+        elif found.ambiguous is None:
+            chosen[key] = pinned
+        else:
+            same_file = proof(k for k in evidence if k[0] == key[0] and k != key)
+            anywhere = same_file or proof(k for k in evidence if k != key)
+            if anywhere:
+                fmt, (file, column), example = anywhere
+                where = f"{label((file, column), column)!r}" + ("" if file == key[0] else
+                                                                f" of {file}")
+                notes.append(f"{key[0]}: {label(key, key[1])!r} values like {found.ambiguous!r} read as "
+                             f"{names[fmt]}, as {where} proves ({example!r})")
+                chosen[key] = fmt
+            else:
+                chosen[key] = pinned
+                if pinned:
+                    notes.append(f"{key[0]}: {label(key, key[1])!r} values like "
+                                 f"{found.ambiguous!r} read as "
+                                 f"{names[pinned]}, as the preset says")
+    return chosen, notes
