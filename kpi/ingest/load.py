@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi import schema
+from kpi import schema, stages
 from kpi.errors import InvalidRequest
 from kpi.ingest.plan import UNASSIGNED, Plan
 from kpi.ingest.presets import TABLES
+from kpi.ingest.stages import TOUCHING, stage_lists
 from kpi.store import Store
 
 ORDER = TABLES  # the order they are written in: referenced tables first
@@ -57,6 +58,9 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
         for i, table in enumerate(steps):
             tell(i / max(len(steps), 1), f"writing {table} ({len(frames[table]):,} rows)")
             loaded[table] = _write(store, table, frames[table])
+        if set(TOUCHING) & set(frames):  # stage names as the pipeline shows them, all data
+            tell(0.95, "deriving the pipeline's stages")
+            stages.refresh(store, stage_lists(plan.preset, frames))
         _first_admin(store)
         result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded,
                               max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan))

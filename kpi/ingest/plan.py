@@ -21,6 +21,7 @@ from kpi.ingest import rules
 from kpi.ingest.presets import REQUIRED, FileMap, Preset, header_key
 from kpi.ingest.read import RawFile, Unreadable, read
 from kpi.ingest.report import Problem, Report
+from kpi.ingest.stages import stage_notes
 from kpi.ingest.values import (
     COMMA,
     DAY_FIRST,
@@ -139,6 +140,7 @@ def plan_import(sources: list[Source], preset: Preset, store: Store | None = Non
     if not report.fatal:
         _derive(tables, preset, store, report)
         _check(tables, store, report)
+        report.notes.extend(stage_notes(preset, tables, store))
     _name_export_columns(report, mapped)
     return Plan(preset, tables, report, [s.name for s in sources])
 

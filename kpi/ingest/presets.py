@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from kpi.errors import InvalidRequest, NotFound
+from kpi.schema import STAGE_ROLES
 
 SHIPPED = Path(__file__).with_name("presets")
 TABLES = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
@@ -46,7 +47,9 @@ class FileMap:
     match: list[str] = field(default_factory=list)  # canonical columns whose source must exist
     constants: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # per column: alias -> value
-    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open
+    stages: dict[str, str] = field(default_factory=dict)  # stage name -> won | lost | open, in
+    # pipeline order; kpi.stages derives what it does not list from the data
+    stage_roles: dict[str, str] = field(default_factory=dict)  # qualify | propose -> stage name
     rep_by: str = "id"  # how deals and activities name their rep: 'id' or 'name'
     skip_if_missing: list[str] = field(default_factory=list)  # rows without these: skipped, noted
     title_case: list[str] = field(default_factory=list)
@@ -168,6 +171,7 @@ def _file_map(raw: dict[str, Any]) -> FileMap:
     return FileMap(table=raw["table"], columns=columns, match=list(raw.get("match", [])),
                    constants=dict(raw.get("constants", {})), values=dict(raw.get("values", {})),
                    stages=dict(raw.get("stages", {})), rep_by=raw.get("rep_by", "id"),
+                   stage_roles=_stage_roles(raw.get("stage_roles", {})),
                    skip_if_missing=list(raw.get("skip_if_missing", [])),
                    title_case=list(raw.get("title_case", [])), reject=list(raw.get("reject", [])),
                    prefixes={k: [str(p) for p in ([v] if isinstance(v, str) else v)]
@@ -182,3 +186,10 @@ def _choice(raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def _stage_roles(raw: dict[str, Any]) -> dict[str, str]:
+    unknown = sorted(set(raw) - set(STAGE_ROLES))
+    if unknown:
+        raise ValueError(f"stage_roles: unknown role(s) {unknown}; use {', '.join(STAGE_ROLES)}")
+    return {str(k): str(v) for k, v in raw.items()}
