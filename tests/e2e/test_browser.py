@@ -179,7 +179,7 @@ def test_an_initiative_created_and_recalibrated_survives_a_restart(server: AppSe
 
 def test_import_the_maven_export_into_an_empty_database(empty_server: AppServer, page: Page,
                                                          tmp_path: Path) -> None:
-    maven = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "maven_crm"
+    maven = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "maven_crm"
     page.goto(empty_server.url + "/")
     idle(page)
     form = page.get_by_test_id("stForm")
