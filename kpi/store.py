@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from decimal import Decimal
 from functools import lru_cache
@@ -29,6 +30,9 @@ from kpi.errors import DatabaseError, DatabaseNotFound
 MEMORY = ":memory:"
 _SHARED: dict[str, _SharedFile] = {}
 _SHARED_LOCK = threading.Lock()
+READ_WAIT = 120.0  # seconds a read waits for a write (an import) before it gives up
+WRITE_WAIT = 30.0  # seconds a write waits for running reads
+REOPEN_WAIT = 1.0  # seconds a read or a write retries a file another program holds
 
 
 class _SharedFile:
@@ -37,6 +41,11 @@ class _SharedFile:
     It is held read-only, so other programs (the CLI, a notebook) can read it while the app runs.
     A write takes it over: it waits for running reads, reopens the file for writing, and reopens
     it read-only afterwards; reads wait meanwhile. Each thread reads through its own cursor.
+
+    DuckDB lets one program write a file and nobody else open it meanwhile, so another program
+    can take the file in the moment a write lets go of it. Nothing here then waits for good: the
+    write fails with a clear error, the read-only connection is reopened by the next read (which
+    fails with a clear error while the other program holds the file), and every wait is bounded.
     """
 
     def __init__(self, path: str) -> None:
@@ -44,39 +53,90 @@ class _SharedFile:
         self.cond = threading.Condition()
         self.readers = 0
         self.writing = False
+        self.waiting_writers = 0  # reads let a waiting write in first, so writes are not starved
         self.generation = 0
-        self.con = _connect(path, read_only=True)
+        self.con: duckdb.DuckDBPyConnection | None = _connect(path, read_only=True)
 
     @contextmanager
-    def reading(self) -> Iterator[None]:
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.cond:
-            self.cond.wait_for(lambda: not self.writing)
+            con = self._reader()
             self.readers += 1
         try:
-            yield
+            yield con
         finally:
             with self.cond:
                 self.readers -= 1
                 self.cond.notify_all()
 
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        """The read-only connection once no write runs or waits (with ``cond`` held); reopened
+        when a write could not hand it back, retried for ``REOPEN_WAIT`` s, then a clear error."""
+        deadline = time.monotonic() + REOPEN_WAIT
+        while True:
+            self._wait(lambda: not self.writing and not self.waiting_writers, READ_WAIT,
+                       "a write has held the database for too long")
+            if self.con is not None:
+                return self.con
+            try:
+                self.con = _connect(self.path, read_only=True)
+                self.generation += 1
+                return self.con
+            except DatabaseError as exc:
+                if time.monotonic() >= deadline:
+                    raise DatabaseError(
+                        "the database file is in use by another program, which is writing it",
+                        "the app reads it again by itself as soon as that program is done; "
+                        "reload the page in a moment") from exc
+            self.cond.wait(0.05)
+
+    def _wait(self, ready: Callable[[], bool], seconds: float, why: str) -> None:
+        if not self.cond.wait_for(ready, timeout=seconds):
+            raise DatabaseError(f"the database is busy: {why}", "try again in a moment")
+
     @contextmanager
     def writing_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.cond:
-            self.cond.wait_for(lambda: not self.writing and self.readers == 0)
+            self.waiting_writers += 1
+            try:
+                self._wait(lambda: not self.writing and self.readers == 0, WRITE_WAIT,
+                           "reads did not finish in time to write")
+            finally:
+                self.waiting_writers -= 1
+                self.cond.notify_all()
             self.writing = True
         try:
-            self.con.close()
-            con = _connect(self.path, read_only=False)
+            if self.con is not None:
+                self.con.close()
+                self.con = None
+            con = _connect_for_writing(self.path)
             try:
                 yield con
             finally:
                 con.close()
         finally:
-            self.con = _connect(self.path, read_only=True)
             with self.cond:
                 self.generation += 1
+                with suppress(DatabaseError):  # else the next read reopens it
+                    self.con = _connect(self.path, read_only=True)
                 self.writing = False
                 self.cond.notify_all()
+
+
+def _connect_for_writing(path: str) -> duckdb.DuckDBPyConnection:
+    """A writable connection, retried briefly: another program may hold the file for a moment."""
+    deadline = time.monotonic() + REOPEN_WAIT
+    while True:
+        try:
+            return duckdb.connect(path)
+        except duckdb.Error as exc:
+            if time.monotonic() >= deadline:
+                raise DatabaseError(
+                    "nothing was saved: another program has the database file open "
+                    "(a notebook, the command line or an import)",
+                    "the app goes on reading; save again once that program has closed the "
+                    "file") from exc
+            time.sleep(0.05)
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -162,10 +222,10 @@ class Store:
         if writer is not None:  # inside this thread's own transaction
             yield writer
             return
-        with self._shared.reading():
+        with self._shared.reading() as con:
             cursor, generation = getattr(self._local, "cursor", (None, -1))
             if cursor is None or generation != self._shared.generation:
-                cursor = self._shared.con.cursor()
+                cursor = con.cursor()
                 self._local.cursor = (cursor, self._shared.generation)
             yield cursor
 
