@@ -3,10 +3,11 @@
 CRMs name their stages differently ('Proposal/Price Quote' in Salesforce, 'presentationscheduled'
 in HubSpot, 'Engaging' in the Maven export), so what a stage *means* comes from where it sits in
 the pipeline. The ``stages`` table (one row per stage name) is re-derived from everything in the
-database by :func:`refresh` after each import and by the demo:
+database by :func:`refresh` after each import (the demo states its own list, which the same rules
+turn into the table):
 
-- **outcome** (open, won, lost): as a stage list states it (the CRM's own list, e.g. Salesforce's
-  OpportunityStage; a preset's stage table; an earlier import's), else from the deals that sit in
+- **outcome** (open, won, lost): as a stage list states it (a preset's stage table, the demo's, or
+  what an earlier import stated), else from the deals that sit in
   the stage now (IsClosed / IsWon: most of them won -> won, most closed -> lost), else 'open' for a
   stage seen only in stage history (unless it is named like Closed Won / Closed Lost).
 - **position**: open stages first (1..n) in the order deals move through them, then won, then lost
@@ -23,9 +24,9 @@ database by :func:`refresh` after each import and by the demo:
   scheduled); ``propose`` is the next-to-last open stage (the last one is negotiation or contract),
   and always after ``qualify``. With fewer than two open stages there is nothing to convert between
   and no stage gets a role.
-- **forecast category** and **probability**: as stated (a CRM's stage list, or the deals'
-  ForecastCategoryName / Probability), else by outcome: won -> closed, lost -> omitted, open ->
-  pipeline.
+- **forecast category** and **probability**: as stated (the deals' ForecastCategoryName and
+  Probability, most common and median per stage), else by outcome: won -> closed, lost ->
+  omitted, open -> pipeline; no probability.
 
 ``ordered_by`` says what decided a stage's position (preset, demo, history, probability, timing,
 outcome or unknown) and ``role_by`` what gave its role (rule, or the list that named it).
@@ -44,7 +45,7 @@ from kpi.store import Store
 
 COLUMNS = ("stage", "position", "outcome", "role", "forecast_category", "probability",
            "ordered_by", "role_by")
-STATED = ("export", "preset", "demo")  # an order that was stated, not inferred, is kept later on
+STATED = ("preset", "demo")  # an order that was stated, not inferred, is kept by later imports
 ROLE_NAMES = {"qualify": "qualifying stage", "propose": "proposal stage"}
 _CLOSED_NAMES = {"closedwon": "won", "won": "won", "closedlost": "lost", "lost": "lost"}
 _CATEGORIES = {"pipeline": "pipeline", "bestcase": "best_case", "upside": "best_case",
@@ -77,7 +78,7 @@ TIMING_SQL = f"""
 
 @dataclass(frozen=True)
 class StageList:
-    """Stages as a CRM's stage list, a preset, the demo or an earlier import state them.
+    """Stages as a preset, the demo, an import's deals or an earlier import state them.
 
     ``frame`` has a ``stage`` column and any of ``outcome``, ``role``, ``forecast_category``,
     ``probability`` (a share or a percent) and ``source`` (per row, else ``source``). Its rows are
@@ -137,7 +138,8 @@ def _timing(firsts: pd.DataFrame, opportunities: pd.DataFrame | None) -> pd.Data
     """Median days from a deal's creation (else its first stage entry) to each first entry."""
     start = firsts.groupby("opp_id")["entered_at"].min()
     if opportunities is not None and "created_at" in opportunities:
-        start = opportunities.dropna(subset=["created_at"]).set_index("opp_id")["created_at"]
+        known = opportunities.dropna(subset=["opp_id", "created_at"]).drop_duplicates("opp_id")
+        start = known.set_index("opp_id")["created_at"]
     days = (pd.to_datetime(firsts["entered_at"])
             - pd.to_datetime(firsts["opp_id"].map(start))).dt.days
     return (firsts.assign(days=days).dropna(subset=["days"]).groupby("stage")["days"].median()
