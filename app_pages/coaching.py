@@ -15,6 +15,8 @@ if not reps:
 names = {m.rep_id: m.name for m in reps}
 rep_id = widgets.choice("Rep", list(names), "rep", reps[0].rep_id, format_func=names.__getitem__,
                         where=st.sidebar)
-narrow(eng.store, user.scope, rep_id=rep_id)
+scope = narrow(eng.store, user.scope, rep_id=rep_id)
 st.header(names[rep_id])
-rep_view.show(page, rep_id, you=False)
+if scope.within:
+    st.caption("Only the days this rep spent in your team.")
+rep_view.show(page, scope, you=False)

@@ -8,4 +8,4 @@ page = frame.start("My levers", "Your week at a glance: the levers you control, 
 if page.user.rep_id is None:
     widgets.empty("Your account is not bound to a rep: ask an admin to link it.")
     st.stop()
-rep_view.show(page, page.user.rep_id, you=True)
+rep_view.show(page, page.user.scope, you=True)

@@ -112,12 +112,14 @@ def baseline_basis(engine: Engine, window: Window, scope: Scope, day: dt.date) -
     if scope.kind != "rep" or len(scope.ids) != 1:
         return Basis(scope)
     rep_id = scope.ids[0]
-    days = active_days(engine.store, rep_id, window.start, window.end)
+    days = active_days(engine.store, rep_id, window.start, window.end, scope.within)
     if days >= MIN_OWN_BASELINE_SHARE * window.days:
         return Basis(scope)
     weeks = f"{days / 7:.1f}".rstrip("0").rstrip(".")
     short = f"active {weeks} of the {window.days // 7} baseline weeks"
     team = team_of(engine.store, rep_id, day)
+    if scope.within and team not in scope.within:  # a manager compares with their own team
+        team = scope.within[0]
     if team is None:
         return Basis(scope, f"not enough baseline: {short}")
     return Basis(Scope.teams(team), f"team baseline ({team_name(engine.store, team)}): {short}")

@@ -44,6 +44,9 @@ _AS_OF_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
 _CURRENT_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
        AND ra.valid_from = (SELECT max(x.valid_from) FROM rep_assignments x
                             WHERE x.rep_id = f.rep_id)"""
+# the team a row's rep was in on the row's day, for scopes (whatever the attribution shown)
+_SCOPE_JOIN = """LEFT JOIN rep_assignments sc ON sc.rep_id = f.rep_id
+       AND f.event_date >= sc.valid_from AND (sc.valid_to IS NULL OR f.event_date < sc.valid_to)"""
 _JOINS = {
     "r": "LEFT JOIN reps r ON r.rep_id = f.rep_id",
     "t": "LEFT JOIN teams t ON t.team_id = ra.team_id",
@@ -53,10 +56,16 @@ _JOINS = {
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose rows a request may read: everyone, some teams, or some reps (ids, bound as params)."""
+    """Whose rows a request may read: everyone, some teams, or some reps (ids, bound as params).
+
+    Teams are read as of each event's day: a team scope holds what its reps did while they were
+    in the team, never what a rep did before moving in. ``within`` bounds a rep scope the same
+    way (a manager looking at one rep sees only the days that rep was in the manager's teams).
+    """
 
     kind: str = "all"
     ids: tuple[str, ...] = ()
+    within: tuple[str, ...] = ()
 
     @classmethod
     def everyone(cls) -> Scope:
@@ -69,6 +78,11 @@ class Scope:
     @classmethod
     def reps(cls, *rep_ids: str) -> Scope:
         return cls("rep", tuple(rep_ids))
+
+    @classmethod
+    def rep_in_teams(cls, rep_id: str, *team_ids: str) -> Scope:
+        """One rep, on the days they were in one of ``team_ids`` (nothing if none is given)."""
+        return cls("rep", (rep_id,), tuple(team_ids) or ("",))
 
 
 @dataclass(frozen=True)
@@ -241,8 +255,10 @@ def _where(request: MetricRequest, params: dict[str, Any]) -> str:
     """Date range, scope and filters, every value bound as a parameter."""
     clauses = ["f.event_date >= $date_from", "f.event_date <= $date_to"]
     if request.scope.kind != "all":
-        column = "f.rep_id" if request.scope.kind == "rep" else "ra.team_id"
+        column = "f.rep_id" if request.scope.kind == "rep" else "sc.team_id"
         clauses.append(_in_list(column, "scope", request.scope.ids, params))
+    if request.scope.within:
+        clauses.append(_in_list("sc.team_id", "within", request.scope.within, params))
     for name, values in request.filters:
         clauses.append(_in_list(_DIMENSION_SQL[name][0], f"f_{name}", values, params))
     return " AND ".join(clauses)
@@ -295,7 +311,9 @@ def _uses_product(measure: Measure, request: MetricRequest) -> bool:
 def _joins(request: MetricRequest) -> str:
     aliases = {_DIMENSION_SQL[d][1] for d in (*request.by, *(n for n, _ in request.filters))}
     joins = []
-    if aliases & {"ra", "t"} or request.scope.kind == "team":  # only then: the as-of team
+    if request.scope.kind == "team" or request.scope.within:
+        joins.append(_SCOPE_JOIN)
+    if aliases & {"ra", "t"}:  # only then: the attributed team
         joins.append(_CURRENT_JOIN if request.attribution == "current" else _AS_OF_JOIN)
     joins += [_JOINS[a] for a in ("r", "t", "acc") if a in aliases]
     return "\n    ".join(joins)

@@ -104,12 +104,16 @@ def narrow(store: Store, scope: Scope, *, team_id: str | None = None,
            rep_id: str | None = None) -> Scope:
     """One team or one rep inside ``scope``; raises rather than ever widening it.
 
-    A manager may narrow to any rep who has been in their team (to coach them on their history).
+    A manager may narrow to any rep who has been in their team, and then sees only the days the
+    rep spent in it (never what the rep did in another team).
     """
     if rep_id is not None:
         if not _rep_in(store, scope, rep_id):
             raise NotFound(f"rep {rep_id!r} is outside what you may see")
-        return Scope.reps(rep_id)
+        if scope.kind == "team":
+            return Scope.rep_in_teams(rep_id, *scope.ids)
+        return Scope(scope.kind, (rep_id,), scope.within) if scope.kind == "rep" \
+            else Scope.reps(rep_id)
     if team_id is not None:
         if scope.kind == "rep" or (scope.kind == "team" and team_id not in scope.ids):
             raise NotFound(f"team {team_id!r} is outside what you may see")
@@ -128,14 +132,26 @@ def _rep_in(store: Store, scope: Scope, rep_id: str) -> bool:
         params))
 
 
-def active_days(store: Store, rep_id: str, start: dt.date, end: dt.date) -> int:
-    """Days between ``start`` and ``end`` (inclusive) on which the rep was employed."""
+def active_days(store: Store, rep_id: str, start: dt.date, end: dt.date,
+                within: tuple[str, ...] = ()) -> int:
+    """Days between ``start`` and ``end`` (inclusive) on which the rep was employed (and, with
+    ``within``, in one of those teams)."""
     _, rows = store.rows("SELECT hire_date, end_date FROM reps WHERE rep_id = $r", {"r": rep_id})
     if not rows:
         return 0
     hired, left = (_day(v) for v in rows[0])
     first, last = max(start, hired or start), min(end, left or end)
-    return max((last - first).days + 1, 0)
+    if not within:
+        return max((last - first).days + 1, 0)
+    params: dict[str, object] = {"r": rep_id}
+    _, spans = store.rows(f"SELECT valid_from, valid_to FROM rep_assignments WHERE rep_id = $r "
+                          f"AND {_in('team_id', within, params)}", params)
+    days = 0
+    for valid_from, valid_to in spans:  # valid_to is the first day of the next assignment
+        lo = max(first, _day(valid_from) or first)
+        hi = min(last, (_day(valid_to) - dt.timedelta(days=1)) if valid_to else last)
+        days += max((hi - lo).days + 1, 0)
+    return days
 
 
 def team_of(store: Store, rep_id: str, day: dt.date) -> str | None:

@@ -29,7 +29,7 @@ from kpi.baseline import (
 )
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
-from kpi.people import members, teams, teams_of
+from kpi.people import members, team_of, teams, teams_of
 from kpi.periods import (
     Window,
     period_last_day,
@@ -235,21 +235,23 @@ def lever_targets(engine: Engine, initiative: Initiative | None, lever: str,
 
 
 def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window,
-                  day: dt.date | None = None) -> dict[str, float]:
-    """Each rep's own value of a lever over the baseline window, keyed by rep name.
+                  day: dt.date | None = None, within: tuple[str, ...] = ()) -> dict[str, float]:
+    """Each rep's own value of a lever over the baseline window, keyed by rep name (with
+    ``within``, only from the days each rep was in those teams).
 
-    A rep employed for less than half of the window gets their team's value instead (see
+    A rep active for less than half of the window gets their team's value instead (see
     :func:`kpi.baseline.baseline_basis`): a new hire's ramp-up weeks are not their standard.
     """
     if not rep_ids:
         return {}
     frame = engine.run(MetricRequest.make(lever, grain="total", by=["rep"],
-                                          scope=Scope.reps(*rep_ids),
+                                          scope=Scope("rep", tuple(rep_ids), within),
                                           date_from=window.start, date_to=window.end))
     names = dict(zip(frame["rep"], frame["value"], strict=True))
     result = {}
     for member in members(engine.store, Scope.reps(*rep_ids), window.start, window.end):
-        basis = baseline_basis(engine, window, Scope.reps(member.rep_id), day or window.end)
+        basis = baseline_basis(engine, window, Scope("rep", (member.rep_id,), within),
+                               day or window.end)
         value = names.get(member.name) if basis.own else window_value(
             engine, lever, window.start, window.end, basis.scope)
         if value is not None and pd.notna(value):
@@ -280,7 +282,8 @@ def lever_weeks(engine: Engine, lever: str, scope: Scope, day: dt.date, weeks: i
     if "denominator" in frame:
         frame = frame[frame["denominator"] > 0].copy()
     ids = [m.rep_id for m in members(engine.store, scope, window.start, window.end)]
-    own = own_baselines(engine, lever, ids, baseline_window(initiative, day), day)
+    within = scope.ids if scope.kind == "team" else scope.within
+    own = own_baselines(engine, lever, ids, baseline_window(initiative, day), day, within)
     frame["target"] = lever_targets(engine, initiative, lever,
                                     [period_last_day(p, "week") for p in frame["period"]])
     frame["own_baseline"] = frame["rep"].map(own)
@@ -372,11 +375,20 @@ class Pace:
         return None if self.goal is None else max(0.0, math.ceil(self.goal - self.actual))
 
 
-def pace(engine: Engine, rep_id: str, levers: tuple[str, ...] | list[str], day: dt.date,
+def rep_scope(rep: str | Scope) -> Scope:
+    """One rep as a scope: a bare id reads all of the rep's days; a scope from
+    :func:`kpi.people.narrow` keeps its bounds (a manager's view: the days in their team)."""
+    scope = Scope.reps(rep) if isinstance(rep, str) else rep
+    if scope.kind != "rep" or len(scope.ids) != 1:
+        raise ValueError(f"one rep expected, got {scope}")
+    return scope
+
+
+def pace(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str], day: dt.date,
          initiative: Initiative | None = None, grains: tuple[str, ...] = ("week", "month", "quarter"),
          ) -> list[Pace]:
     """Each count lever this week, month and quarter to date against its goal for the period."""
-    scope = Scope.reps(rep_id)
+    scope = rep_scope(rep)
     result = []
     for lever in levers:
         metric = engine.catalog.get(lever)
@@ -413,13 +425,13 @@ class Streak:
     goal_kind: str
 
 
-def streaks(engine: Engine, rep_id: str, levers: tuple[str, ...] | list[str], day: dt.date,
+def streaks(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str], day: dt.date,
             initiative: Initiative | None = None) -> list[Streak]:
     """How many complete weeks in a row each lever has been at/above (or below) its goal."""
     last_complete = period_start(day, "week") - dt.timedelta(days=1)
     result = []
     for lever in levers:
-        frame = lever_weeks(engine, lever, Scope.reps(rep_id), last_complete, 26, initiative)
+        frame = lever_weeks(engine, lever, rep_scope(rep), last_complete, 26, initiative)
         scored = frame.dropna(subset=["score"]).sort_values("period")
         if scored.empty:
             continue
@@ -430,10 +442,10 @@ def streaks(engine: Engine, rep_id: str, levers: tuple[str, ...] | list[str], da
     return result
 
 
-def rep_trend(engine: Engine, rep_id: str, lever: str, grain: str, window: Window,
+def rep_trend(engine: Engine, rep: str | Scope, lever: str, grain: str, window: Window,
               initiative: Initiative | None = None) -> pd.DataFrame:
     """One rep's lever per period: value, own baseline (and band), and the initiative's target."""
-    scope = Scope.reps(rep_id)
+    scope = rep_scope(rep)
     if initiative is None:
         frame = engine.run(MetricRequest.make(lever, grain=grain, scope=scope,
                                               date_from=window.start, date_to=window.end))
@@ -441,25 +453,49 @@ def rep_trend(engine: Engine, rep_id: str, lever: str, grain: str, window: Windo
         basis = baseline_basis(engine, base, scope, window.end)
         frame["baseline"] = window_value(engine, lever, base.start, base.end, basis.scope)
         frame["baseline_of"] = basis.note or "own"
-        frame["team_average"] = team_average(engine, rep_id, lever, grain, window)
+        frame["team_average"] = team_average(engine, scope, lever, grain, window)
         return frame
     frame = progress_series(engine, initiative, lever, grain, window.end, scope, window.start)
     ends = [min(period_last_day(p, grain), window.end) for p in frame["period"]]
     frame["target"] = lever_targets(engine, initiative, lever, ends)
-    frame["team_average"] = team_average(engine, rep_id, lever, grain, window)
+    frame["team_average"] = team_average(engine, scope, lever, grain, window)
     return frame.drop(columns=["pace"])
 
 
-def team_average(engine: Engine, rep_id: str, lever: str, grain: str,
+MIN_OTHERS_IN_AVERAGE = 3  # an average shown beside one rep stands for at least 3 other reps
+
+
+def team_average(engine: Engine, rep: str | Scope, lever: str, grain: str,
                  window: Window) -> list[float | None] | None:
-    """The rep's current team per period, one aggregate number each (no other rep's rows)."""
-    team = engine.store.scalar("SELECT team_id FROM rep_assignments WHERE rep_id = $r "
-                               "ORDER BY valid_from DESC LIMIT 1", {"r": rep_id})
+    """The team's value per period beside one rep: the rep's current team (a manager's view:
+    the manager's team), one aggregate number each, and only in periods where at least
+    MIN_OTHERS_IN_AVERAGE other reps were active in it (with fewer, the average and the rep's
+    own number would give a colleague's away)."""
+    scope = rep_scope(rep)
+    rep_id = scope.ids[0]
+    team = team_of(engine.store, rep_id, window.end)
+    if scope.within and team not in scope.within:
+        team = scope.within[0]
     if team is None:
         return None
-    frame = engine.run(MetricRequest.make(lever, grain=grain, scope=Scope.teams(team),
-                                          date_from=window.start, date_to=window.end))
-    return [None if pd.isna(v) else float(v) for v in frame["value"]]
+    request = MetricRequest.make(lever, grain=grain, scope=Scope.teams(team),
+                                 date_from=window.start, date_to=window.end)
+    frame = engine.run(request)
+    others = _others_active(engine, team, rep_id, lever, grain, window)
+    return [None if pd.isna(v) or others.get(p, 0) < MIN_OTHERS_IN_AVERAGE else float(v)
+            for p, v in zip(frame["period"], frame["value"], strict=True)]
+
+
+def _others_active(engine: Engine, team: str, rep_id: str, lever: str, grain: str,
+                   window: Window) -> dict[dt.date, int]:
+    """Per period: how many reps other than ``rep_id`` were active in the team."""
+    counted = lever if engine.catalog.get(lever).per_rep_week else "activities"
+    days = engine.run(MetricRequest.make(counted, grain=grain, by=["rep"],
+                                         scope=Scope.teams(team), date_from=window.start,
+                                         date_to=window.end))
+    names = {m.name for m in members(engine.store, Scope.reps(rep_id), window.start, window.end)}
+    active = days[(days["denominator"] > 0) & ~days["rep"].isin(names)]
+    return active.groupby("period")["rep"].nunique().to_dict()
 
 
 def target_history(engine: Engine, initiative: Initiative) -> pd.DataFrame:

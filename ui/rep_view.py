@@ -18,10 +18,11 @@ from ui.frame import Page
 PERIOD_WORD = {"week": "this week", "month": "this month", "quarter": "this quarter"}
 
 
-def show(page: Page, rep_id: str, you: bool) -> None:
-    scope = Scope.reps(rep_id)
+def show(page: Page, scope: Scope, you: bool) -> None:
+    """``scope``: the one rep, as :func:`kpi.people.narrow` bounded it for the viewer."""
+    rep_id = scope.ids[0]
     st.subheader("Pace" if not you else "My pace")
-    paces = data.view("pace", rep_id, LEVERS, page.day, page.initiative)
+    paces = data.view("pace", scope, LEVERS, page.day, page.initiative)
     if not paces:
         widgets.empty("No lever data for this rep yet.")
     grain = st.segmented_control("Period", ["week", "month", "quarter"], default="week",
@@ -30,7 +31,7 @@ def show(page: Page, rep_id: str, you: bool) -> None:
         _pace_row(p, you)
 
     st.subheader("Streaks")
-    streaks = data.view("streaks", rep_id, LEVERS[:3], page.day, page.initiative)
+    streaks = data.view("streaks", scope, LEVERS[:3], page.day, page.initiative)
     cols = st.columns(max(len(streaks), 1))
     for col, s in zip(cols, streaks, strict=False):
         word = "at or above" if s.at_or_above else "below"
@@ -44,7 +45,7 @@ def show(page: Page, rep_id: str, you: bool) -> None:
                            format_func=lambda m: page.metric(m).label)
     grain = widgets.grain(default="week")
     window = widgets.date_range(page.default_window(years=1), page.bounds)
-    trend = data.view("rep_trend", rep_id, lever, grain, window, page.initiative)
+    trend = data.view("rep_trend", scope, lever, grain, window, page.initiative)
     if trend.empty:
         widgets.empty("No activity in this range.")
     else:

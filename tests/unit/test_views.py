@@ -137,7 +137,7 @@ def test_own_baselines_and_segments(team: Tiny) -> None:
 def test_narrowing_never_widens(team: Tiny) -> None:
     team.team("U")
     team.rep("C", "U")
-    assert narrow(team.store, Scope.teams("T"), rep_id="A") == Scope.reps("A")
+    assert narrow(team.store, Scope.teams("T"), rep_id="A") == Scope.rep_in_teams("A", "T")
     with pytest.raises(Exception, match="outside"):
         narrow(team.store, Scope.teams("T"), rep_id="C")
     with pytest.raises(Exception, match="outside"):
@@ -153,7 +153,8 @@ def test_a_reps_trend_carries_the_team_average_only_as_an_aggregate(team: Tiny) 
     frame = rep_trend(team.engine, "A", "meetings", "week", Window(d("2025-03-03"), d("2025-03-16")),
                       initiative)
     assert frame["value"].tolist() == [3, 3]
-    assert frame["team_average"].tolist() == pytest.approx([2, 2])  # (3 + 1) / 2 rep-weeks
+    # a team of two: the average (3 + 1) / 2 with A's own 3 would give B's 1 away, so none
+    assert frame["team_average"].tolist() == [None, None]
     assert frame["target"].tolist() == pytest.approx([2.25, 2.25])
     assert "rep" not in frame.columns and "Rep B" not in frame.to_csv()
 
