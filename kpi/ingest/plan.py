@@ -201,7 +201,9 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
     if fits:
         return fits[0]
     thing = _salesforce_object(raw, header, preset)
-    if thing is not None:
+    meant = next((f for f in preset.files if thing and thing[0] in f.prefixes.get(f.key_column(), [])),
+                 None)  # an Opportunity export that lacks a column the preset needs
+    if thing is not None and meant is None:
         prefix, name = thing
         why = (" (people at customers, not sellers: they never become reps)"
                if name in NOT_SELLERS else "")
@@ -210,7 +212,7 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
                                f"{name} records (ids {prefix}...) hold nothing to load with preset "
                                f"{preset.name!r}{why}", f"the preset reads {kinds}"))
         return None
-    problem = _unmatched(raw.name, header, preset)
+    problem = _unmatched(raw.name, header, preset, meant)
     if problem.fatal:
         report.add(problem)
     else:
@@ -253,16 +255,17 @@ def _salesforce_object(raw: RawFile, header: list[str], preset: Preset) -> tuple
     return None
 
 
-def _unmatched(name: str, header: list[str], preset: Preset) -> Problem:
+def _unmatched(name: str, header: list[str], preset: Preset, meant: FileMap | None = None
+               ) -> Problem:
     """Say which table the file looks like and which columns it lacks (a problem: the user meant
     to import it), or that it matches nothing (skipped, unless nothing else imports)."""
     def found(f: FileMap) -> int:
         return sum(bool(f.source(c, header)) for c in (f.match or REQUIRED[f.table]))
 
-    closest = max(preset.files, key=found)
+    closest = meant or max(preset.files, key=found)
     keys = {header_key(h) for h in header}
     rejected = any(header_key(r) in keys for r in closest.reject)
-    if found(closest) >= 2 and not rejected:
+    if meant is not None or (found(closest) >= 2 and not rejected):
         needed = closest.match or list(REQUIRED[closest.table])
         missing = [" or ".join(closest.columns.get(c, [c])) for c in needed
                    if not closest.source(c, header) and c not in closest.constants]

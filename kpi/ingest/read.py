@@ -50,6 +50,8 @@ def read(name: str, data: bytes) -> RawFile:
         return _excel(name, data)
     if name.lower().endswith(".xls"):
         _fail(name, "old Excel 97-2003 (.xls) files are not read", "save it as .xlsx or CSV (UTF-8)")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16
+        return _csv(name, _decode(name, data, "utf-16"))
     if b"\x00" in data[:65536] or data[:4] in (b"PK\x03\x04", b"%PDF"):
         _fail(name, "this is not a text CSV file (it holds binary data)",
               "export the report as CSV (UTF-8) or .xlsx")
@@ -60,12 +62,13 @@ def _fail(name: str, message: str, fix: str, row: int | None = None) -> None:
     raise Unreadable(Problem(name, row, None, None, message, fix, fatal=True))
 
 
-def _decode(name: str, data: bytes) -> str:
+def _decode(name: str, data: bytes, encoding: str = "utf-8-sig") -> str:
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        _fail(name, f"the file is not UTF-8 (byte {exc.start}, line {line}: "
+        shown = encoding.upper().removesuffix("-SIG")
+        _fail(name, f"the file is not {shown} (byte {exc.start}, line {line}: "
               f"{data[exc.start:exc.start + 1]!r})",
               "re-export as 'CSV UTF-8' (Excel: Save As > CSV UTF-8), or convert it", row=line)
         raise AssertionError from exc  # unreachable
@@ -112,6 +115,10 @@ def _table(name: str, rows: list[list[str]], delimiter: str) -> RawFile:
     header = [h.strip() for h in header]
     _check_header(name, header, delimiter)
     for number, row in body:
+        if len(row) == 1 and len(header) > 1 and any(d in row[0] for d in DELIMITERS):
+            other = next(d for d in DELIMITERS if d in row[0])
+            _fail(name, f"row {number} is separated by {other!r}, the header by {delimiter!r}",
+                  "export the file again with one delimiter", row=number)
         if len(row) != len(header):
             _fail(name, f"row {number} has {len(row)} fields but the header has {len(header)}",
                   "a stray delimiter, an unclosed quote or a truncated file: fix that row or "
