@@ -260,12 +260,20 @@ def _run_import(args: argparse.Namespace) -> int:
     refused = refusal(plan, args.on_error)
     if refused is not None:
         raise refused
+    new_file = "://" not in args.db and not Path(args.db).exists()
     store = _open(args, write=True)
     assert store is not None
     try:
         result = load(store, plan, on_error=args.on_error,
                       progress=lambda share, text: print(f"[{share:4.0%}] {text}", file=sys.stderr,
                                                          flush=True))
+        users = store.scalar("SELECT count(*) FROM users")
+    except BaseException:
+        store.close()
+        if new_file:  # a failed import into a new file leaves no file behind
+            for path in (Path(args.db), Path(f"{args.db}.wal")):
+                path.unlink(missing_ok=True)
+        raise
     finally:
         store.close()
     loaded = ", ".join(f"{n:,} {t}" for t, n in result.rows_loaded.items())
@@ -273,6 +281,10 @@ def _run_import(args: argparse.Namespace) -> int:
           f"{result.rows_skipped:,} left out (import {result.import_id})")
     for line in result.left_out:
         print(f"left out: {line}", file=sys.stderr)
+    if not users:
+        print(f"note: {args.db} has no users yet: create the first admin on the app's first-run "
+              f"screen, or with `python -m kpi user add admin --db {args.db} --role admin`",
+              file=sys.stderr)
     return 0
 
 

@@ -13,6 +13,10 @@ OPP_KINDS = ("new", "expansion")
 STAGE_OUTCOMES = ("open", "won", "lost")
 STAGE_ROLES = ("qualify", "propose")  # what the catalog's stage metrics need (see kpi.stages)
 FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
+# The app's own tables: no import file ever feeds them (users are managed in the app; the import
+# log ``imports`` is written by the import itself, the stages table derived from the data)
+APP_TABLES = ("users", "login_failures", "initiatives", "initiative_teams", "initiative_targets",
+              "reviews", "imports", "demo_truth", "stages")
 
 TABLES: dict[str, str] = {
     "teams": """

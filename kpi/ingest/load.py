@@ -61,7 +61,6 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
         if set(TOUCHING) & set(frames):  # stage names as the pipeline shows them, all data
             tell(0.95, "deriving the pipeline's stages")
             stages.refresh(store, stage_lists(plan.preset, frames))
-        _first_admin(store)
         result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded,
                               max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan))
         _record(store, plan, result, started, loaded_by)
@@ -155,12 +154,6 @@ def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
         store.insert_frame("rep_assignments", pd.DataFrame([row]))
         written += 1
     return written
-
-
-def _first_admin(store: Store) -> None:
-    """A database with no users gets one admin, so the app can be opened."""
-    if not store.scalar("SELECT count(*) FROM users"):
-        store.execute("INSERT INTO users (user_id, name, role) VALUES ('admin', 'Admin', 'admin')")
 
 
 def _record(store: Store, plan: Plan, result: ImportResult, started: dt.datetime,

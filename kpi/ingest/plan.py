@@ -197,6 +197,10 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
 def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
               skipped: list[Problem]) -> FileMap | None:
     """The preset's file kind this file is, or None (with a note or a problem saying why)."""
+    owned = _app_owned(header)
+    if owned is not None:  # a users.csv with a team_id column is not a teams file
+        skipped.append(Problem(raw.name, None, None, None, owned, ""))
+        return None
     fits = [f for f in preset.files if f.matches(header) and _prefix_fits(f, raw, header)]
     if fits:
         return fits[0]
@@ -217,6 +221,19 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
         report.add(problem)
     else:
         skipped.append(problem)
+    return None
+
+
+def _app_owned(header: list[str]) -> str | None:
+    """Why a file that holds the app's own records (its users, its initiatives) is never
+    imported, whatever the preset: an import must not change who may sign in or see what."""
+    keys = {header_key(h) for h in header}
+    if "passwordhash" in keys or {"userid", "role"} <= keys:
+        return ("leverboard's own users (id, role): an import never changes users; admins add "
+                "and change them on the Users page or with `python -m kpi user add`")
+    if "initiativeid" in keys:
+        return ("leverboard's own initiatives: an import never changes them; executives edit "
+                "them on the Strategy rollouts page")
     return None
 
 

@@ -18,8 +18,9 @@ from kpi.errors import InvalidRequest, NotFound
 from kpi.schema import STAGE_ROLES
 
 SHIPPED = Path(__file__).with_name("presets")
+# what a preset may feed; never the app's own tables (schema.APP_TABLES: users are managed in the app)
 TABLES = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
-          "activities", "quotas", "users")
+          "activities", "quotas")
 REQUIRED: dict[str, tuple[str, ...]] = {
     "teams": ("team_id", "name"),
     "reps": ("rep_id", "name"),
@@ -29,7 +30,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "stage_history": ("opp_id", "stage", "entered_at"),
     "activities": ("activity_id", "rep_id", "occurred_at", "type"),
     "quotas": ("quota_id", "period_start", "period_end", "amount"),
-    "users": ("user_id", "name", "role"),
 }
 
 
