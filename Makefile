@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     := data/demo.duckdb
 PORT   ?= 8501
+# the interface `make run` listens on: this machine only, unless ADDRESS=0.0.0.0 (every interface)
+ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help install browser postgres run demo test screenshots check lint bench clean
@@ -25,8 +27,9 @@ $(DB): | $(VENV)/.installed
 demo: $(VENV)/.installed  ## (re)build the demo database
 	$(PY) -m kpi demo --db $(DB) --force
 
-run: $(VENV)/.installed $(DB)  ## start the app on http://localhost:8501
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+run: $(VENV)/.installed $(DB)  ## start the app on http://localhost:8501 (this machine only)
+	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+	  --server.headless true
 
 # $(call need,DEBIAN-PACKAGE,SHELL-TEST,WHAT-FOR): apt-get install it when missing (as root)
 define need

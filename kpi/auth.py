@@ -153,5 +153,9 @@ def _check_binding(store: Store, role: str, rep_id: str | None, team_id: str | N
 
 
 def is_demo(store: Store) -> bool:
-    """The embedded demo company (built by `python -m kpi demo`): one-click demo users allowed."""
-    return "demo_truth" in store.tables() and bool(store.scalar("SELECT count(*) FROM demo_truth"))
+    """The generated demo company (`python -m kpi demo`) as it was built: one-click demo users
+    allowed. A database that has received any import holds real data, so it never is."""
+    tables = store.tables()
+    if "demo_truth" not in tables or not store.scalar("SELECT count(*) FROM demo_truth"):
+        return False
+    return "imports" not in tables or not store.scalar("SELECT count(*) FROM imports")

@@ -125,6 +125,50 @@ def take_destination() -> str | None:
     return st.session_state.pop("auth:next", None)
 
 
+def is_local() -> bool:
+    """The visitor's browser runs on this machine (the demo's password-free users are offered
+    to nobody else): connected over loopback, to a loopback host name, through no proxy."""
+    try:
+        return local_visitor(_peer_address(), dict(st.context.headers))
+    except Exception:  # noqa: BLE001 - no runtime or an unknown Streamlit: not local
+        return False
+
+
+_PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
+
+
+def local_visitor(peer: str | None, headers: dict[str, str]) -> bool:
+    """A loopback peer (the TCP connection, not a header anyone can send), no proxy header, and
+    a loopback Host (a reverse proxy on this machine that adds no header still sends its
+    public name unless told otherwise; DNS rebinding sends the attacker's)."""
+    import ipaddress
+
+    try:
+        if peer is None or not ipaddress.ip_address(peer).is_loopback:
+            return False
+    except ValueError:
+        return False
+    names = {k.lower(): v for k, v in headers.items()}
+    if any(h in names for h in _PROXY_HEADERS):
+        return False
+    host = names.get("host", "").strip().lower()
+    host = host[1:host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
+def _peer_address() -> str | None:
+    """The IP address of the browser's connection as the server sees it (loopback included:
+    ``st.context.ip_address`` reads None both for loopback and for no connection at all)."""
+    from streamlit.runtime import exists, get_instance
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not exists():
+        return None
+    client = get_instance().get_client(ctx.session_id)
+    return getattr(getattr(client, "client_context", None), "remote_ip", None)
+
+
 def sso_configured() -> bool:
     try:
         return "auth" in st.secrets

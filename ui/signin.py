@@ -67,7 +67,7 @@ def show() -> None:
             else:
                 st.button("Sign in with single sign-on", on_click=st.login)
 
-    if is_demo(eng.store):
+    if session.is_local() and is_demo(eng.store):
         with right, st.container(border=True):
             st.subheader("Demo company")
             st.caption("This database is the generated demo company, so its users can be tried "

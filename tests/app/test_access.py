@@ -43,7 +43,10 @@ def names_outside(engine: Engine, scope: Scope, text: str) -> list[str]:
     return sorted(n for n in everyone - inside if n in text)
 
 
-def test_nothing_shows_before_sign_in(open_page: Opener) -> None:
+def test_nothing_shows_before_sign_in(open_page: Opener, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import session
+
+    monkeypatch.setattr(session, "is_local", lambda: True)  # a browser on this machine
     at = signed_out()
     assert at.title[0].value == "leverboard"
     assert not at.metric and not at.dataframe
