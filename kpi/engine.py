@@ -348,7 +348,9 @@ def _final_sql(metric: Metric, request: MetricRequest) -> str:
         on += [f"m{i}.d_{d} IS NOT DISTINCT FROM g.d_{d}" for d in request.by]
         joins.append(f"LEFT JOIN m{i} ON {' AND '.join(on)}")
     dims = [f"g.d_{d} AS {d}" for d in request.by]
-    num = "coalesce(m0.value, 0)" if metric.numerator.additive else "m0.value"
+    # counts (distinct ones too) and sums read 0 when nothing happened; medians stay NULL
+    counts = metric.numerator.additive or metric.numerator.agg == "count_distinct"
+    num = "coalesce(m0.value, 0)" if counts else "m0.value"
     if metric.denominator is None:
         values = [f"{num} AS value"]
     else:
