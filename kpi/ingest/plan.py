@@ -251,7 +251,7 @@ def _prefix_fits(fmap: FileMap, raw: RawFile, header: list[str]) -> bool:
     ids = _ids(raw, fmap.source(key, header))
     if not wanted or ids.empty:
         return True
-    return bool(ids.map(lambda v: v.startswith(tuple(wanted))).mean() >= 0.5)
+    return bool(ids.str.startswith(tuple(wanted)).mean() >= 0.5)
 
 
 def _salesforce_object(raw: RawFile, header: list[str], preset: Preset) -> tuple[str, str] | None:

@@ -99,7 +99,7 @@ def _csv(name: str, text: str) -> RawFile:
 
 def _table(name: str, rows: list[list[str]], delimiter: str) -> RawFile:
     """Rows of cells -> a RawFile: title lines and a report footer dropped, widths checked."""
-    numbered = [(n, r) for n, r in enumerate(rows, start=1) if _filled(r)]
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if "".join(r).strip()]
     notes = []
     numbered, footer = _strip_footer(numbered)
     if footer:

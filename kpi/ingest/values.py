@@ -52,8 +52,15 @@ def blank(value: object) -> bool:
 
 def text_column(values: Iterable[object], index: pd.Index | None = None) -> pd.Series:
     """Stripped text with None for blanks, as an object column pandas will not turn into NaN."""
-    cleaned = [None if blank(v) else str(v).strip() for v in values]
-    return pd.Series(cleaned, index=index, dtype=object)
+    raw = pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy(),
+                    dtype=object)
+    stripped = raw.str.strip()  # anything but text becomes NaN here
+    other = (stripped.isna() & raw.notna()).to_numpy()
+    if other.any():  # numbers or dates from a workbook: as text
+        stripped[other] = [None if blank(v) else str(v).strip() for v in raw[other]]
+    keep = (stripped.notna() & stripped.ne("")).to_numpy()
+    out = np.where(keep, stripped.to_numpy(dtype=object), None)
+    return pd.Series(out, index=index if index is not None else raw.index, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -213,32 +220,61 @@ class NumberColumn:
         self.unique = pd.Series(text.dropna().unique(), dtype=object)
         self.parts = self.unique.astype(str).str.extract(_NUMBER_RE) if len(self.unique) else \
             pd.DataFrame(columns=list(_NUMBER_RE.groupindex))
+        self.digits = self.parts["num"].str.replace(r"[\s'\u00a0\u202f]", "", regex=True)
+        shapes = self.digits.str.replace(r"[1-9]", "9", regex=True)  # the kind depends on it only
+        kinds = {shape: _separator_kind(shape) for shape in shapes.dropna().unique()}
+        self.kinds = pd.Series(shapes.map(kinds).to_numpy(dtype=object), index=shapes.index,
+                               dtype=object)
 
     def evidence(self) -> Evidence:
         found = Evidence()
-        for text, num in zip(self.unique, self.parts["num"], strict=True):
-            if isinstance(num, str):
-                kind = _separator_kind(num)
-                if kind in (COMMA, POINT):
-                    found.proven.setdefault(kind, str(text))
-                elif kind == "ambiguous" and found.ambiguous is None:
-                    found.ambiguous = str(text)
+        for kind in (COMMA, POINT):
+            hits = self.kinds.eq(kind).to_numpy(dtype=bool)
+            if hits.any():
+                found.proven[kind] = str(self.unique[hits].iloc[0])
+        either = self.kinds.eq("ambiguous").to_numpy(dtype=bool)
+        if either.any():
+            found.ambiguous = str(self.unique[either].iloc[0])
         return found
 
     def parse(self, decimal: str | None) -> tuple[pd.Series, list[Bad]]:
-        good: dict[str, float] = {}
-        bad: dict[str, tuple[str, str]] = {}
-        columns = [self.parts[c] for c in ("num", "exp", "sign", "sign2")]
-        for text, num, exp, sign, sign2 in zip(self.unique, *columns, strict=True):
-            value = _to_float(num, exp, decimal)
-            if isinstance(value, str):
-                bad[text] = (value, "use plain numbers like 1234.50 (no text)")
-            else:
-                good[text] = -value if isinstance(sign, str) or isinstance(sign2, str) else value
-        values = self.text.map(good).astype(object)
-        values = values.where(values.notna(), None)
-        problems = [Bad(i, v, *bad[v]) for i, v in enumerate(self.text) if v is not None and v in bad]
-        return values, problems
+        """Numbers, None for blanks, and the bad cells; ``decimal`` (comma or point) reads the
+        ambiguous ones, else the column's own proof decides (its text alone for mixed columns)."""
+        fix = "use plain numbers like 1234.50 (no text)"
+        proven = set(self.kinds.dropna()) & {COMMA, POINT}
+        column = decimal or (proven.pop() if len(proven) == 1 else None)
+        mark = self.kinds.where(self.kinds.isin([COMMA, POINT]), column)
+        if column is not None:
+            mark = mark.where(~self.kinds.isin([COMMA, POINT]) | (len(proven) > 1), column)
+        mark = mark.fillna(POINT).where(self.kinds.ne("ambiguous") | (column is not None), None)
+        values = pd.Series(np.nan, index=self.unique.index)
+        why = pd.Series(None, index=self.unique.index, dtype=object)
+        for kind, point, group in ((POINT, r"\.", ","), (COMMA, ",", r"\.")):
+            rows = mark.eq(kind).to_numpy(dtype=bool) & self.digits.notna().to_numpy(dtype=bool)
+            digits = self.digits[rows]
+            fits = digits.str.fullmatch(rf"(?:\d+|[1-9]\d{{0,2}}(?:{group}\d{{2,3}})*{group}\d{{3}})?"
+                                        rf"(?:{point}\d*)?") & digits.str.contains(r"\d")
+            plain = digits.str.replace(group, "", regex=True).str.replace(point, ".", regex=True)
+            number = pd.to_numeric(plain.where(fits) + self.parts["exp"][rows].fillna(""),
+                                   errors="coerce")
+            values[rows] = number
+            why[rows] = np.where(fits, None, "not a number (its separators do not fit)")
+        values[~np.isfinite(values.to_numpy(dtype=float))] = np.nan
+        negative = (self.parts["sign"].notna() | self.parts["sign2"].notna()).to_numpy()
+        values[negative] = -values[negative]
+        why = why.where(values.isna(), None)
+        why[why.isna() & values.isna()] = "not a number"
+        why[self.kinds.eq("ambiguous").to_numpy() & mark.isna().to_numpy()] = \
+            "decimal mark unknown (1,234 or 1.234 could be either)"
+        where = pd.Index(self.unique).get_indexer(self.text)
+        found = np.where(where >= 0, values.to_numpy(dtype=object)[where] if len(values) else None,
+                         None)
+        out = pd.Series(found, index=self.text.index, dtype=object)
+        out = out.where(out.notna(), None)
+        messages = why.to_numpy(dtype=object)
+        bad = [Bad(int(i), str(self.text.iloc[i]), str(messages[where[i]]), fix)
+               for i in np.flatnonzero(where >= 0) if messages[where[i]] is not None]
+        return out, bad
 
 
 def _separator_kind(num: str) -> str | None:
@@ -258,34 +294,12 @@ def _separator_kind(num: str) -> str | None:
     return COMMA if last == "," else POINT
 
 
-def _to_float(num: object, exp: object, decimal: str | None) -> float | str:
-    if not isinstance(num, str):
-        return "not a number"
-    num = re.sub(r"[\s'\u00a0\u202f]", "", num)
-    kind = _separator_kind(num)
-    if kind == "ambiguous" and decimal is None:
-        return "decimal mark unknown (1,234 or 1.234 could be either)"
-    mark = "," if (decimal or kind) == COMMA else "."
-    thousands = "." if mark == "," else ","
-    head, _, tail = num.partition(mark)
-    groups = head.split(thousands)
-    if mark in tail or thousands in tail or (len(groups) > 1 and (
-            len(groups[-1]) != 3 or not 1 <= len(groups[0]) <= 3 or groups[0].startswith("0")
-            or any(len(g) not in (2, 3) for g in groups[1:]))):
-        return "not a number (its separators do not fit)"
-    try:
-        value = float("".join(groups) + "." + (tail or "0") + (exp if isinstance(exp, str) else ""))
-    except ValueError:
-        return "not a number"
-    return value if math.isfinite(value) else "not a number"
-
-
 def booleans(text: pd.Series) -> tuple[pd.Series, list[Bad]]:
     """true/false, yes/no, 1/0, x; blank is false (Salesforce writes false as an empty cell)."""
-    lowered = [("" if v is None else str(v).strip().lower()) for v in text]
-    bad = [Bad(i, str(v), "not true/false", "use true/false, yes/no or 1/0")
-           for i, (v, low) in enumerate(zip(text, lowered, strict=True)) if low not in TRUE | FALSE]
-    return pd.Series([low in TRUE for low in lowered], index=text.index, dtype=bool), bad
+    lowered = text_column(text, text.index).fillna("").str.lower()
+    bad = [Bad(int(i), str(text.iloc[i]), "not true/false", "use true/false, yes/no or 1/0")
+           for i in np.flatnonzero(~lowered.isin(TRUE | FALSE).to_numpy())]
+    return pd.Series(lowered.isin(TRUE).to_numpy(), index=text.index, dtype=bool), bad
 
 
 def resolve(evidence: dict[tuple[str, str], Evidence], pinned: str | None, names: dict[str, str],
