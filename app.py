@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from kpi.errors import KpiError
@@ -27,17 +29,21 @@ ROLE_PAGES = {
 }
 
 if not session.database_ready():
-    st.title("leverboard")
-    st.error(f"No database at `{session.db_path()}`. Build the demo with `make run` or "
+    setup = (f"No database at `{session.db_path()}`. Build the demo with `make run` or "
              "`python -m kpi demo --db data/demo.duckdb`; import your own CRM export with "
              "`python -m kpi import FILES --db data/mine.duckdb --preset salesforce` and set "
              "KPI_DB to it; or point KPI_DATABASE_URL at your database.")
+    logging.getLogger("leverboard").error(setup)
+    st.title("leverboard")
+    st.error(setup if session.is_local() else signin.UNAVAILABLE)
     st.stop()
 
 try:
     user = session.signed_in(session.engine())
-except KpiError as exc:
-    st.error(str(exc))
+except KpiError:
+    logging.getLogger("leverboard").exception("who is signed in could not be read")
+    st.title("leverboard")
+    st.error(signin.UNAVAILABLE)
     st.stop()
 if user is None:
     session.remember_destination()

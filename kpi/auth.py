@@ -1,14 +1,19 @@
-"""Local accounts: argon2 password hashes, sign-in with lockout, and user administration.
+"""Local accounts: argon2 password hashes, sign-in with throttling, and user administration.
 
-Passwords are hashed with argon2id and never stored or logged in clear. After ``MAX_FAILURES``
-failed sign-ins for one login within ``LOCK_MINUTES``, that login is locked for the rest of the
-window, whatever the password (rate limiting against guessing).
+Passwords are hashed with argon2id and never stored or logged in clear. Failed sign-ins are
+throttled with growing delays, never a hard lock that a stranger could keep a user under: by
+client and login (a login's id and email are one login), by client (one machine trying many
+logins) and, gently, by login alone (many machines trying one). Sign-in only reads the
+database: the failures are kept in this process, so a notebook holding the file, or a flood of
+wrong passwords, never makes sign-in wait for the write lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,14 +23,96 @@ from kpi.errors import InvalidRequest, KpiError, NotFound
 from kpi.people import ROLES, User, get_user
 from kpi.store import Store
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
+WINDOW_MINUTES = 15  # failures older than this are forgotten
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 
 
 class SignInFailed(KpiError):
-    """Wrong login or password (deliberately not saying which), or a locked login."""
+    """Wrong login or password (deliberately not saying which), or too many tries too fast."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Failures past ``free`` within the window delay the next try by 1, 2, 4 ... s, at most
+    ``cap`` s after the latest failure."""
+
+    free: int
+    cap: float
+
+    def delay(self, failures: int) -> float:
+        return 0.0 if failures < self.free else min(self.cap, 2.0 ** (failures - self.free))
+
+
+# (what is counted, its rule): a client's tries at one login; a client's tries at any login;
+# every client's tries at one login, capped low so that no stranger can keep a user out
+RULES = {"client+login": Rule(free=3, cap=15 * 60), "client": Rule(free=20, cap=15 * 60),
+         "login": Rule(free=20, cap=10)}
+MAX_TRACKED = 100_000  # keys kept at most (the oldest go first): memory stays bounded
+
+
+class Throttle:
+    """Failed sign-ins of this process, by key, within the last ``WINDOW_MINUTES``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[tuple[str, ...], list[dt.datetime]] = {}
+        self._purged = dt.datetime.min
+
+    def wait(self, client: str, login: str, now: dt.datetime) -> float:
+        """Seconds before this client may try this login again (0: now)."""
+        with self._lock:
+            waits = [0.0]
+            for key, rule in self._rules(client, login):
+                times = self._recent(key, now)
+                if times:
+                    ready = times[-1] + dt.timedelta(seconds=rule.delay(len(times)))
+                    waits.append((ready - now).total_seconds())
+            return max(waits)
+
+    def failed(self, client: str, login: str, now: dt.datetime) -> None:
+        with self._lock:
+            for key, _ in self._rules(client, login):
+                self._failures[key] = [*self._recent(key, now), now]
+                self._failures[key] = self._failures.pop(key)  # newest last, for the purge
+            self._purge(now)
+
+    def succeeded(self, client: str, login: str) -> None:
+        with self._lock:
+            self._failures.pop(("client+login", client, login), None)
+
+    def clear(self, login: str | None = None) -> None:
+        """Forget every failure (``login=None``) or those at one login (a password was reset)."""
+        with self._lock:
+            for key in list(self._failures):
+                if login is None or key[-1] == login:
+                    del self._failures[key]
+
+    def tracked(self) -> int:
+        return len(self._failures)
+
+    @staticmethod
+    def _rules(client: str, login: str) -> list[tuple[tuple[str, ...], Rule]]:
+        return [(("client+login", client, login), RULES["client+login"]),
+                (("client", client), RULES["client"]), (("login", login), RULES["login"])]
+
+    def _recent(self, key: tuple[str, ...], now: dt.datetime) -> list[dt.datetime]:
+        since = now - dt.timedelta(minutes=WINDOW_MINUTES)
+        return [t for t in self._failures.get(key, ()) if t > since]
+
+    def _purge(self, now: dt.datetime) -> None:
+        """Forget keys with no failure in the window (once a minute), then the oldest keys
+        beyond ``MAX_TRACKED``."""
+        if now - self._purged > dt.timedelta(minutes=1):
+            self._purged = now
+            since = now - dt.timedelta(minutes=WINDOW_MINUTES)
+            for key in [k for k, v in self._failures.items() if not v or v[-1] <= since]:
+                del self._failures[key]
+        while len(self._failures) > MAX_TRACKED:
+            del self._failures[next(iter(self._failures))]
+
+
+THROTTLE = Throttle()
 
 
 def hash_password(password: str) -> str:
@@ -35,22 +122,36 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def authenticate(store: Store, login: str, password: str,
-                 now: dt.datetime | None = None) -> User:
-    """The user for a login (user id or email) and password; raises :class:`SignInFailed`."""
+def authenticate(store: Store, login: str, password: str, now: dt.datetime | None = None,
+                 client: str | None = None, throttle: Throttle = THROTTLE) -> User:
+    """The user for a login (user id or email) and password; raises :class:`SignInFailed`.
+
+    Only reads the database. ``client`` names where the attempt comes from (an IP address).
+    """
     now = now or dt.datetime.now()
+    client = client or "unknown"
     login = login.strip().lower()[:200]
-    if _locked(store, login, now):
-        raise SignInFailed(f"too many failed sign-ins: try again in {LOCK_MINUTES} minutes",
-                           "or ask an admin to reset your password")
     _, rows = store.rows("SELECT user_id, password_hash FROM users WHERE lower(user_id) = $l "
-                         "OR lower(email) = $l", {"l": login})
+                         "OR lower(email) = $l ORDER BY lower(user_id) = $l DESC LIMIT 1",
+                         {"l": login})
+    counted = rows[0][0].lower() if rows else login  # an id and its email are one login
+    wait = throttle.wait(client, counted, now)
+    if wait > 0:
+        raise SignInFailed(f"too many failed sign-ins: wait {_seconds(wait)}, then try again",
+                           "or ask an admin to reset your password")
     stored = rows[0][1] if rows else None
     if not _verify(stored, password):
-        _record_failure(store, login, now)
+        throttle.failed(client, counted, now)
         raise SignInFailed("wrong login or password", "check both, or ask an admin to reset it")
-    _clear_failures(store, login)
+    throttle.succeeded(client, counted)
     return get_user(store, rows[0][0])
+
+
+def _seconds(wait: float) -> str:
+    whole = max(int(wait + 0.999), 1)
+    if whole >= 120:
+        return f"{(whole + 59) // 60} minutes"
+    return f"{whole} second" + ("s" if whole > 1 else "")
 
 
 def user_for_email(store: Store, email: str) -> User:
@@ -71,27 +172,6 @@ def _verify(stored: str | None, password: str) -> bool:
         return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _locked(store: Store, login: str, now: dt.datetime) -> bool:
-    if "login_failures" not in store.tables():
-        return False
-    since = now - dt.timedelta(minutes=LOCK_MINUTES)
-    failures = store.scalar("SELECT count(*) FROM login_failures WHERE login = $l AND "
-                            "failed_at > $since", {"l": login, "since": since})
-    return failures >= MAX_FAILURES
-
-
-def _record_failure(store: Store, login: str, now: dt.datetime) -> None:
-    with store.transaction():
-        store.execute(schema.ddl_for("login_failures"))
-        store.execute("INSERT INTO login_failures VALUES ($l, $t)", {"l": login, "t": now})
-
-
-def _clear_failures(store: Store, login: str) -> None:
-    if "login_failures" in store.tables():
-        with store.transaction():
-            store.execute("DELETE FROM login_failures WHERE login = $l", {"l": login})
 
 
 def add_user(store: Store, user_id: str, name: str, role: str, password: str | None = None,
@@ -135,8 +215,16 @@ def set_password(store: Store, user_id: str, password: str) -> None:
     with store.transaction():
         store.execute("UPDATE users SET password_hash = $h WHERE user_id = $u",
                       {"h": hashed, "u": user_id})
-        store.execute(schema.ddl_for("login_failures"))
-        store.execute("DELETE FROM login_failures WHERE login = lower($u)", {"u": user_id})
+        purge_failures(store, dt.datetime.now(), user_id)
+    THROTTLE.clear(user_id.lower())
+
+
+def purge_failures(store: Store, now: dt.datetime, user_id: str) -> None:
+    """Delete the old rows of ``login_failures`` and those of ``user_id``, inside the caller's
+    transaction (earlier versions wrote them; sign-in now keeps its failures in memory)."""
+    store.execute(schema.ddl_for("login_failures"))
+    store.execute("DELETE FROM login_failures WHERE failed_at <= $since OR login = lower($u)",
+                  {"since": now - dt.timedelta(minutes=WINDOW_MINUTES), "u": user_id})
 
 
 def _check_binding(store: Store, role: str, rep_id: str | None, team_id: str | None) -> None:

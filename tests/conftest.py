@@ -21,6 +21,14 @@ def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KPI_EXTRA_METRICS", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_failed_sign_ins() -> None:
+    """Failed sign-ins are throttled per process: one test's failures never delay another's."""
+    from kpi.auth import THROTTLE
+
+    THROTTLE.clear()
+
+
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from kpi.engine import Engine
-from kpi.errors import KpiError
+from kpi.errors import NotFound
 from kpi.people import User, get_user
 from kpi.store import SqlStore, Store
 
@@ -109,7 +109,7 @@ def signed_in(eng: Engine) -> User | None:
     st.session_state[SEEN_KEY] = dt.datetime.now()
     try:
         return get_user(eng.store, user_id)
-    except KpiError:
+    except NotFound:  # a busy database is not a reason to sign anyone out
         sign_out()
         return None
 
@@ -156,6 +156,19 @@ def local_visitor(peer: str | None, headers: dict[str, str]) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
+def client_address() -> str:
+    """Where this session's browser connects from, for throttling failed sign-ins: the
+    connection's address, or the address a trusted reverse proxy (``KPI_TRUSTED_PROXIES``,
+    addresses separated by commas) puts last in X-Forwarded-For."""
+    try:
+        peer = _peer_address()
+        trusted = {a.strip() for a in os.environ.get("KPI_TRUSTED_PROXIES", "").split(",")}
+        forwarded = st.context.headers.get("X-Forwarded-For", "") if peer in trusted else ""
+    except Exception:  # noqa: BLE001 - no runtime (tests, scripts)
+        return "unknown"
+    return forwarded.split(",")[-1].strip() or peer or "unknown"
+
+
 def _peer_address() -> str | None:
     """The IP address of the browser's connection as the server sees it (loopback included:
     ``st.context.ip_address`` reads None both for loopback and for no connection at all)."""
@@ -166,7 +179,8 @@ def _peer_address() -> str | None:
     if ctx is None or not exists():
         return None
     client = get_instance().get_client(ctx.session_id)
-    return getattr(getattr(client, "client_context", None), "remote_ip", None)
+    peer = getattr(getattr(client, "client_context", None), "remote_ip", None)
+    return peer if isinstance(peer, str) else None  # AppTest's runtime is a mock
 
 
 def sso_configured() -> bool:
@@ -184,7 +198,7 @@ def _sso_user() -> str | None:
 
     try:
         found = user_for_email(engine().store, str(st.user.email))
-    except KpiError as exc:
+    except NotFound as exc:
         st.session_state["auth:sso_error"] = str(exc)
         return None
     sign_in(found.user_id)

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from kpi.auth import (
-    LOCK_MINUTES,
-    MAX_FAILURES,
     SignInFailed,
+    Throttle,
     add_user,
     authenticate,
     set_password,
@@ -59,16 +58,16 @@ def test_a_user_without_a_password_cannot_sign_in(org: Tiny) -> None:
         authenticate(org.store, "boss", "")
 
 
-def test_repeated_failures_lock_the_login(org: Tiny) -> None:
-    now = dt.datetime(2026, 1, 5, 9, 0)
-    for _ in range(MAX_FAILURES):
+def test_repeated_failures_delay_the_next_try(org: Tiny) -> None:
+    now, throttle = dt.datetime(2026, 1, 5, 9, 0), Throttle()
+    for _ in range(3):
         with pytest.raises(SignInFailed, match="wrong"):
-            authenticate(org.store, "ann", "guess", now)
-    with pytest.raises(SignInFailed, match="too many failed sign-ins"):
-        authenticate(org.store, "ann", PASSWORD, now)  # even the right password
-    later = now + dt.timedelta(minutes=LOCK_MINUTES + 1)
-    assert authenticate(org.store, "ann", PASSWORD, later).user_id == "ann"
-    assert org.store.scalar("SELECT count(*) FROM login_failures") == 0  # cleared on success
+            authenticate(org.store, "ann", "guess", now, throttle=throttle)
+    with pytest.raises(SignInFailed, match="too many failed sign-ins: wait 1 second,"):
+        authenticate(org.store, "ann", PASSWORD, now, throttle=throttle)  # even the right one
+    later = now + dt.timedelta(seconds=throttle.wait("unknown", "ann", now))
+    assert authenticate(org.store, "ann", PASSWORD, later, throttle=throttle).user_id == "ann"
+    assert throttle.wait("unknown", "ann", later) == 0  # cleared on success
 
 
 def test_bindings_and_input_are_checked(org: Tiny) -> None:
