@@ -207,6 +207,9 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
     thing = _salesforce_object(raw, header, preset)
     meant = next((f for f in preset.files if thing and thing[0] in f.prefixes.get(f.key_column(), [])),
                  None)  # an Opportunity export that lacks a column the preset needs
+    if meant is not None and all(meant.source(c, header) or c in meant.constants
+                                 for c in REQUIRED[meant.table]):
+        return meant  # its ids say what it is; a column the preset matches by (Industry) is optional
     if thing is not None and meant is None:
         prefix, name = thing
         why = (" (people at customers, not sellers: they never become reps)"
@@ -530,12 +533,12 @@ def _derive(tables: dict[str, pd.DataFrame], preset: Preset, store: Store | None
         by_name = frame["_by_name"].astype(bool)
         names = frame.loc[by_name, "rep_id"]
         frame.loc[by_name, "rep_id"] = [known.get(r, r) if r is not None else None for r in names]
+    if "opportunities" in tables:  # before hire dates: a rep is active from a deal's true start
+        _loaded_later(tables, preset, report)
     reps = tables.get("reps")
     if reps is not None:
         _hire_dates(tables, reps, report)
         _assignments(tables, tables["reps"], report)
-    if "opportunities" in tables:
-        _loaded_later(tables, preset, report)
 
 
 def _known_reps(tables: dict[str, pd.DataFrame], store: Store | None) -> dict[str, str]:

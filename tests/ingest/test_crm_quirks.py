@@ -325,3 +325,27 @@ def test_hubspot_blank_owners_and_booleans(db: Store) -> None:
     assert not plan.report.problems
     assert db.query("SELECT name FROM reps ORDER BY 1")["name"].tolist() == ["Dana Lee", "Unassigned"]
     assert db.scalar("SELECT count(*) FROM activities WHERE new_prospect") == 1
+
+
+def test_a_report_export_names_owners(db: Store) -> None:
+    """A Salesforce report gives the owner's name and the stage, not ids and IsClosed/IsWon."""
+    report = csv("report.csv", "Opportunity ID,Opportunity Name,Opportunity Owner,Account Name,"
+                  "Stage,Amount,Close Date,Created Date",
+                  '006A,Big deal,Ada Lovelace,Acme,Closed Won,"1,200.00",3/15/2024,2/1/2024',
+                  "006B,Small deal,Ada Lovelace,Acme,Proposal/Price Quote,300.00,6/30/2024,2/2/2024",
+                  "006C,Lost deal,,Acme,Closed Lost,50.00,3/20/2024,2/3/2024")
+    plan, _ = run_import(db, "salesforce", [report])
+    assert not plan.report.problems
+    rows = db.query("SELECT opp_id, rep_id, is_closed, is_won FROM opportunities ORDER BY 1")
+    assert rows.values.tolist() == [["006A", "Ada Lovelace", True, True],
+                                    ["006B", "Ada Lovelace", False, False],
+                                    ["006C", "Unassigned", True, False]]
+
+
+def test_objects_known_by_their_ids_need_only_the_table_s_columns(db: Store) -> None:
+    """An Account export without Industry, a User export without Email: still what they are."""
+    accounts = csv("Account.csv", "Id,Name,BillingCountry", "001A,Acme,US")
+    users = csv("User.csv", "Id,Name,UserRole.Name", "005X,Ada Lovelace,Enterprise")
+    run_import(db, "salesforce", [accounts, users])
+    assert db.query("SELECT account_id, name FROM accounts").values.tolist() == [["001A", "Acme"]]
+    assert db.query("SELECT rep_id, name FROM reps").values.tolist() == [["005X", "Ada Lovelace"]]

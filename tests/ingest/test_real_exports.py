@@ -83,6 +83,9 @@ def test_the_report_says_what_was_skipped_and_adjusted(tmp_path: Path,
     assert f"Opportunity.csv: {late} of 34 closed deals were created after they closed" in err
     assert "58 of 58 deals were created on 2024-07-11 (a data load?)" in err
     assert "problem:" not in err
+    # the rep counts as active from the earliest deal start, not from the day of the data load
+    assert store.scalar("SELECT hire_date FROM reps") == store.scalar(
+        "SELECT min(created_at) FROM opportunities")
     store.close()
 
 
