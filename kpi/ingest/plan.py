@@ -49,6 +49,8 @@ UNASSIGNED = "Unassigned"  # the rep (and team) of records whose owner is blank
 ORDER_NAMES = {DAY_FIRST: "day first (D/M/Y)", MONTH_FIRST: "month first (M/D/Y)"}
 DECIMAL_NAMES = {COMMA: "decimal comma (1.234,50)", POINT: "decimal point (1,234.50)"}
 NOT_SELLERS = {"Contact", "Lead"}
+IDS = {"opp_id", "rep_id", "account_id", "activity_id"}  # record ids (Salesforce: 15 or 18 chars)
+_CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ def plan_import(sources: list[Source], preset: Preset, store: Store | None = Non
             report.notes.extend(raw.notes)
             found = _map_file(raw, preset, report, skipped)
         except Unreadable as exc:
-            report.add(exc.problem)
+            if not _not_needed(source, preset, exc.problem, skipped):
+                report.add(exc.problem)
             continue
         except Exception as exc:  # noqa: BLE001 - a file must end in a report line, never a traceback
             report.add(Problem(source.name, None, None, None,
@@ -158,6 +161,29 @@ def _nothing_to_import(tables: dict[str, pd.DataFrame], skipped: list[Problem],
 
 # --- which kind of file ------------------------------------------------------------------------
 
+def _not_needed(source: Source, preset: Preset, problem: Problem, skipped: list[Problem]) -> bool:
+    """An unreadable file the preset would skip anyway (a Case export in another encoding, a
+    broken ContentVersion.csv in an org export) is a note, not a reason to refuse the rest."""
+    loadable = {preset.objects.get(p) for f in preset.files for p in f.prefixes.get(f.key_column(), [])}
+    skippable = {o.casefold(): o for o in preset.objects.values() if o not in loadable}
+    thing = skippable.get(Path(source.name).stem.casefold())
+    if thing is None and "UTF" in problem.message:
+        try:  # read it as Windows-1252 only to see what it holds
+            raw = read(source.name, source.data, encoding="cp1252")
+            header = [c for c in raw.frame.columns if c != "_row"]
+            found = None if any(f.matches(header) for f in preset.files) else \
+                _salesforce_object(raw, header, preset)
+            thing = found[1] if found and found[1] in skippable.values() else None
+        except Unreadable:
+            thing = None
+    if thing is None:
+        return False
+    skipped.append(Problem(source.name, None, None, None,
+                           f"{thing} records hold nothing to load with preset {preset.name!r} "
+                           f"(and the file cannot be read: {problem.message})", ""))
+    return True
+
+
 def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Problem]
               ) -> Mapped | None:
     header = [c for c in raw.frame.columns if c != "_row"]
@@ -182,6 +208,10 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
         used[canonical] = " / ".join(columns)
     for canonical, value in fmap.constants.items():
         out[canonical] = value
+    if preset.salesforce_ids:
+        for canonical in IDS - ({"rep_id"} if fmap.rep_by == "name" else set()):
+            if canonical in out.columns:
+                out[canonical] = salesforce_18(out[canonical])
     missing = [c for c in REQUIRED[fmap.table] if c not in out.columns and not
                (c == "stage" and "is_closed" in out.columns)]
     if missing:
@@ -307,16 +337,17 @@ def _skip_rows(raw: RawFile, fmap: FileMap, header: list[str], report: Report) -
     """Leave out rows the preset says hold nothing yet (a Task that is 'Not Started')."""
     rows = raw.frame
     keys = {header_key(h): h for h in reversed(header)}
-    for column, values in fmap.skip_rows.items():
+    for column, rule in fmap.skip_rows.items():
         source = keys.get(header_key(column))
         if source is None:
             continue
+        values, why = (rule["values"], rule["why"]) if isinstance(rule, dict) else (rule, "")
         text = text_column(rows[source], rows.index).fillna("").str.casefold()
-        drop = text.isin([v.casefold() for v in values]).to_numpy()
+        drop = text.isin([str(v).casefold() for v in values]).to_numpy()
         if drop.any():
-            shown = ", ".join(sorted(set(rows.loc[drop, source]))[:4])
+            shown = ", ".join(repr(v) for v in sorted(set(rows.loc[drop, source]))[:4])
             report.notes.append(f"{raw.name}: {int(drop.sum()):,} rows with {source} {shown} "
-                                "were not imported (not done yet)")
+                                f"were not imported{f' ({why})' if why else ''}")
             rows = rows[~drop]
     return rows
 
@@ -340,6 +371,23 @@ def _column(rows: pd.DataFrame, columns: list[str], fmap: FileMap, canonical: st
                 text = text.where(~other, None)
         result = pd.Series(np.where(result.isna(), text, result), index=index, dtype=object)
     return result
+
+
+def salesforce_18(ids: pd.Series) -> pd.Series:
+    """15-character Salesforce ids (report exports) -> the 18-character form (API exports), so
+    that both name the same record: 3 checksum letters, one per 5 characters, from which of
+    them are upper case."""
+    def long(value: object) -> object:
+        if not isinstance(value, str) or len(value) != 15 or not value.isalnum():
+            return value
+        return value + "".join(_CHECKSUM[sum(1 << i for i, c in enumerate(value[k:k + 5])
+                                             if "A" <= c <= "Z")] for k in (0, 5, 10))
+    short = ids.str.len().eq(15).fillna(False).to_numpy(dtype=bool)
+    if not short.any():
+        return ids
+    out = ids.copy()
+    out[short] = [long(v) for v in ids[short]]
+    return out
 
 
 def _normalise(out: pd.DataFrame, fmap: FileMap, name: str, used: dict[str, str],
@@ -494,8 +542,8 @@ def _deal_status(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) ->
                                "stages (won, lost or open)"))
         out["is_closed"] = status.isin(["won", "lost"])
         out["is_won"] = status == "won"
-    if "is_won" not in out.columns:
-        out["is_won"] = False
+    if "is_won" not in out.columns:  # IsClosed without IsWon: the stage says which were won
+        out["is_won"] = _won_by_stage(out, fmap, name, report)
     if "stage" not in out.columns:
         out["stage"] = out["is_won"].map({True: "Closed Won", False: None}).astype(object)
         out.loc[out["is_closed"] & ~out["is_won"], "stage"] = "Closed Lost"
@@ -514,6 +562,24 @@ def _deal_status(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) ->
         out["amount"] = out.get("amount", pd.Series(None, out.index)).where(~blank_, 0.0)
     out["kind"] = out["kind"].fillna("new") if "kind" in out.columns else "new"
     return out
+
+
+def _won_by_stage(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) -> pd.Series:
+    closed = out["is_closed"].astype(bool)
+    if "stage" not in out.columns:
+        if closed.any():
+            report.notes.append(f"{name}: no IsWon and no stage column: its {int(closed.sum()):,} "
+                                "closed deals count as lost")
+        return pd.Series(False, index=out.index)
+    stages = {**STAGE_DEFAULTS, **{k.lower(): v for k, v in fmap.stages.items()}}
+    status = out["stage"].map(lambda s: stages.get(str(s).lower()) if s is not None else None)
+    unknown = closed & ~status.isin(["won", "lost"])
+    for i in out.index[unknown]:
+        report.add(Problem(name, int(out.at[i, "_row"]), "stage", out.at[i, "stage"],
+                           "closed, but the stage does not say whether it was won",
+                           "add the IsWon column to the export, or the stage to the preset's "
+                           "stages (won or lost)"))
+    return closed & status.eq("won")
 
 
 # --- what the export leaves out ----------------------------------------------------------------

@@ -62,7 +62,8 @@ class FileMap:
     # canonical columns read per row from the first of their export columns that is not blank
     coalesce: list[str] = field(default_factory=list)
     # export column -> values whose rows are left out, e.g. a Task's Status 'Not Started'
-    skip_rows: dict[str, list[str]] = field(default_factory=dict)
+    # ({values: [...], why: ...} to say why in the report)
+    skip_rows: dict[str, Any] = field(default_factory=dict)
     fill: dict[str, Any] = field(default_factory=dict)  # canonical column -> value for blanks
 
     def sources(self, canonical: str, header: list[str]) -> list[str]:
@@ -96,6 +97,7 @@ class Preset:
     name: str
     description: str
     files: list[FileMap]
+    salesforce_ids: bool = False  # 15-character record ids (reports) are stored as 18 (exports)
     # how to read 03/04/2025 when nothing in the export tells: MDY (US), DMY, or auto (refuse)
     date_order: str = "auto"
     decimal: str = "auto"  # how to read 1,234 when nothing tells: point, comma, or auto (refuse)
@@ -157,6 +159,7 @@ def _parse(text: str, origin: str) -> Preset:
                       create_reps=bool(raw.get("create_reps", False)),
                       ignore=list(raw.get("ignore", [])),
                       objects={str(k): str(v) for k, v in raw.get("objects", {}).items()},
+                      salesforce_ids=bool(raw.get("salesforce_ids", False)),
                       created_after_close=_choice(raw, "created_after_close",
                                                   ("problem", "earliest")))
     except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
@@ -177,8 +180,14 @@ def _file_map(raw: dict[str, Any]) -> FileMap:
                    prefixes={k: [str(p) for p in ([v] if isinstance(v, str) else v)]
                              for k, v in raw.get("prefixes", {}).items()},
                    coalesce=list(raw.get("coalesce", [])),
-                   skip_rows={k: [str(x) for x in v] for k, v in raw.get("skip_rows", {}).items()},
+                   skip_rows={k: _skip(v) for k, v in raw.get("skip_rows", {}).items()},
                    fill=dict(raw.get("fill", {})))
+
+
+def _skip(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return {"values": [str(x) for x in raw["values"]], "why": str(raw.get("why", ""))}
+    return {"values": [str(x) for x in raw], "why": ""}
 
 
 def _choice(raw: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:

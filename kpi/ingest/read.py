@@ -41,7 +41,7 @@ class Unreadable(Exception):
         self.problem = problem
 
 
-def read(name: str, data: bytes) -> RawFile:
+def read(name: str, data: bytes, encoding: str = "utf-8-sig") -> RawFile:
     """Parse one file's bytes; raises :class:`Unreadable` with the reason and the fix."""
     if not data.strip():
         _fail(name, "the file is empty (0 bytes of data)", "export it again; the download may "
@@ -55,7 +55,7 @@ def read(name: str, data: bytes) -> RawFile:
     if b"\x00" in data[:65536] or data[:4] in (b"PK\x03\x04", b"%PDF"):
         _fail(name, "this is not a text CSV file (it holds binary data)",
               "export the report as CSV (UTF-8) or .xlsx")
-    return _csv(name, _decode(name, data))
+    return _csv(name, _decode(name, data, encoding))
 
 
 def _fail(name: str, message: str, fix: str, row: int | None = None) -> None:
@@ -70,7 +70,8 @@ def _decode(name: str, data: bytes, encoding: str = "utf-8-sig") -> str:
         shown = encoding.upper().removesuffix("-SIG")
         _fail(name, f"the file is not {shown} (byte {exc.start}, line {line}: "
               f"{data[exc.start:exc.start + 1]!r})",
-              "re-export as 'CSV UTF-8' (Excel: Save As > CSV UTF-8), or convert it", row=line)
+              "export it again as UTF-8 (Excel: Save As > CSV UTF-8; Salesforce: choose the UTF-8 "
+              "encoding when exporting), or convert it", row=line)
         raise AssertionError from exc  # unreachable
 
 

@@ -349,3 +349,51 @@ def test_objects_known_by_their_ids_need_only_the_table_s_columns(db: Store) -> 
     run_import(db, "salesforce", [accounts, users])
     assert db.query("SELECT account_id, name FROM accounts").values.tolist() == [["001A", "Acme"]]
     assert db.query("SELECT rep_id, name FROM reps").values.tolist() == [["005X", "Ada Lovelace"]]
+
+
+def test_deleted_rows_are_left_out(db: Store) -> None:
+    deals = opportunity("006A,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1,",
+                        "006B,005X,,Closed Won,999,2024-03-01,2024-02-01,1,1,1",
+                        header=OPP + ",IsDeleted")
+    plan, _ = run_import(db, "salesforce", [deals])
+    assert db.query("SELECT opp_id FROM opportunities")["opp_id"].tolist() == ["006A"]
+    assert any("1 rows with IsDeleted '1' were not imported (deleted in Salesforce)" in n
+               for n in plan.report.notes)
+
+
+def test_a_report_s_short_ids_are_the_export_s_long_ones(db: Store) -> None:
+    """Reports give 15-character ids, Data Loader 18: the same deal must not count twice."""
+    report = csv("report.csv", "Opportunity ID,Owner ID,Stage,Amount,Close Date,Created Date",
+                 "006Nq00000BGi8P,005Nq00000AU6zt,Closed Won,100,2024-03-01,2024-02-01")
+    export = opportunity("006Nq00000BGi8PIAT,005Nq00000AU6ztIAD,,Closed Won,100,2024-03-01,"
+                         "2024-02-01,1,1")
+    run_import(db, "salesforce", [report])
+    run_import(db, "salesforce", [export])
+    assert db.query("SELECT opp_id, rep_id FROM opportunities").values.tolist() == \
+        [["006Nq00000BGi8PIAT", "005Nq00000AU6ztIAD"]]
+
+
+def test_closed_without_is_won_is_read_from_the_stage() -> None:
+    header = "Id,OwnerId,StageName,Amount,CloseDate,CreatedDate,IsClosed"
+    plan = plan_import([opportunity("006A,005X,Closed Won,1,2024-03-01,2024-02-01,1",
+                                    "006B,005X,Closed Lost,1,2024-03-01,2024-02-01,1",
+                                    "006C,005X,Signed,1,2024-03-01,2024-02-01,1", header=header)],
+                       load_preset("salesforce"))
+    assert plan.tables["opportunities"]["is_won"].tolist() == [True, False, False]
+    assert [str(p) for p in plan.report.problems] == [
+        "Opportunity.csv, row 4, column 'StageName': closed, but the stage does not say whether "
+        "it was won (value 'Signed') — add the IsWon column to the export, or the stage to the "
+        "preset's stages (won or lost)"]
+
+
+def test_an_unreadable_file_the_preset_skips_anyway_does_not_block(db: Store) -> None:
+    latin = Source("Case.csv", "Id,Subject\n500A,Caf\u00e9 machine\n".encode("latin-1"))
+    broken = Source("ContentVersion.csv", b'Id,Title\n068A,"unclosed\n')
+    deals = opportunity("006A,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1")
+    plan, _ = run_import(db, "salesforce", [latin, broken, deals])
+    notes = "\n".join(plan.report.notes)
+    assert "Case.csv: Case records hold nothing to load" in notes and "not UTF-8" in notes
+    assert "ContentVersion.csv: ContentVersion records hold nothing to load" in notes
+    latin_deals = Source("Opportunity.csv", (OPP + "\n006A,005X,,Clôturé,1,2024-03-01,2024-02-01,,"
+                                             ).encode("latin-1"))
+    assert "not UTF-8" in problems([latin_deals])[0]  # a file it needs is still refused
