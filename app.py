@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from kpi.errors import KpiError
-from ui import session, signin
+from ui import session, signin, widgets
 
 st.set_page_config(page_title="leverboard", page_icon="📈", layout="wide")
 
@@ -50,7 +50,7 @@ if user is None:
     signin.show()
     st.stop()
 st.session_state["user"] = user
-st.sidebar.caption(f"Signed in as **{user.name}** ({user.role})")
+st.sidebar.caption(f"Signed in as **{widgets.md(user.name)}** ({user.role})")
 if st.sidebar.button("Sign out", key="sign_out"):
     session.sign_out()
     if session.sso_configured() and getattr(st.user, "is_logged_in", False):

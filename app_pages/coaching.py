@@ -16,7 +16,7 @@ names = {m.rep_id: m.name for m in reps}
 rep_id = widgets.choice("Rep", list(names), "rep", reps[0].rep_id, format_func=names.__getitem__,
                         where=st.sidebar)
 scope = narrow(eng.store, user.scope, rep_id=rep_id)
-st.header(names[rep_id])
+st.header(widgets.md(names[rep_id]))
 if scope.within:
     st.caption("Only the days this rep spent in your team.")
 rep_view.show(page, scope, you=False)

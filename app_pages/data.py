@@ -30,8 +30,9 @@ cols[1].metric("Activities", f"{state['rows'].get('activities', 0):,}")
 cols[2].metric("Reps", f"{state['rows'].get('reps', 0):,}")
 cols[3].metric("Data through", str(state["data_through"] or "—"))
 last = state["last_import"]
-st.caption("Last import: " + (f"{last['finished_at']:%d %b %Y %H:%M} by {last['loaded_by']} "
-                              f"({last['preset']}: {last['files']})" if last else "none yet"))
+st.caption("Last import: " + (f"{last['finished_at']:%d %b %Y %H:%M} by "
+                              f"{widgets.md(last['loaded_by'])} ({widgets.md(last['preset'])}: "
+                              f"{widgets.md(last['files'])})" if last else "none yet"))
 
 st.subheader("Import")
 presets = {p.name: p for p in list_presets()}
@@ -53,10 +54,10 @@ else:
 plan = st.session_state.get("import_plan")
 if plan is not None and files:
     report = plan.report
-    st.markdown(f"**{plan.rows_read:,} rows read** from {', '.join(plan.files)} with preset "
-                f"`{plan.preset.name}`.")
+    st.markdown(f"**{plan.rows_read:,} rows read** from {widgets.md(', '.join(plan.files))} "
+                f"with preset {widgets.md(plan.preset.name)}.")
     for note in report.notes:
-        st.caption(f"• {note}")
+        st.caption(f"• {widgets.md(note)}")
     if report.problems:
         st.error(f"{len(report.problems):,} problems" + (" — the files cannot be imported as they "
                  "are." if report.fatal else "."))
@@ -76,9 +77,9 @@ if plan is not None and files:
             result = load(session.writer(), plan, on_error=on_error, loaded_by=session.user().name,
                           progress=lambda share, text: bar.progress(share, text))
         except ImportRefused as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         except KpiError as exc:
-            st.error(f"Nothing was imported: {exc}")
+            st.error(f"Nothing was imported: {widgets.md(exc)}")
         else:
             st.session_state.pop("import_plan", None)
             widgets.saved(f"Imported {result.total_loaded:,} rows ({result.rows_skipped:,} left out).",
@@ -94,7 +95,7 @@ with st.expander("Map columns yourself and save the mapping as a preset"):
         try:
             raw = read(chosen, next(f for f in files if f.name == chosen).getvalue())
         except Unreadable as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
             header = [c for c in raw.frame.columns if c != "_row"]
             table = st.selectbox("It holds", list(REQUIRED), index=list(REQUIRED).index("opportunities"),
@@ -110,7 +111,7 @@ with st.expander("Map columns yourself and save the mapping as a preset"):
                     path = save_preset(Preset(name=name, description=f"custom mapping of {chosen}",
                                               files=[FileMap(table=table, columns=mapping)]))
                 except KpiError as exc:
-                    st.error(str(exc))
+                    st.error(widgets.md(exc))
                 else:
                     st.success(f"Saved {path}; pick it as the preset above.")
 

@@ -25,7 +25,7 @@ request = MetricRequest.make(metric_id, grain=grain, by=[] if by == "none" else 
 try:
     table = data.view("run", request)
 except KpiError as exc:
-    st.warning(str(exc))
+    st.warning(widgets.md(exc))
     st.stop()
 if table.empty:
     widgets.empty("No data for this metric in this range: widen the range or import data.")

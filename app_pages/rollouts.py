@@ -24,7 +24,8 @@ if initiative is not None:
     grain = widgets.grain(default="month")
     window = Window(initiative.baseline_start, page.day)
     metric_ids = initiative.metric_ids()
-    covered = ", ".join(team_names.get(t, t) for t in initiative.team_ids) or "the whole company"
+    covered = (", ".join(widgets.md(team_names.get(t, t)) for t in initiative.team_ids)
+               or "the whole company")
     st.caption(f"The initiative's teams ({covered}), within what you may see; the baseline and "
                "the targets are those of the same teams.")
     cols = st.columns(2)
@@ -82,12 +83,12 @@ with tabs[0], st.container(border=True, key="create"):
                 rollout_date=rollout, baseline_weeks=int(weeks), target_date=target_date,
                 teams={t: rollout for t in chosen}, targets=changes, catalog=catalog)
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
             st.query_params["initiative"] = created.initiative_id
             st.session_state["pref:initiative"] = created.initiative_id
             st.session_state.pop("w:initiative", None)
-            _saved(f"Created “{created.name}”.")
+            _saved(f"Created “{widgets.md(created.name)}”.")
 
 if initiative is None:
     st.stop()
@@ -110,7 +111,7 @@ with tabs[1], st.form("edit"):
                               baseline_weeks=int(weeks), target_date=target_date,
                               teams={t: adopted.get(t, rollout) for t in chosen})
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
             _saved("Saved the initiative card.")
 
@@ -128,7 +129,7 @@ with tabs[2], st.form("recalibrate"):
             recalibrate(session.writer(), initiative.initiative_id, metric_id, change / 100,
                         effective, note, catalog)
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
             _saved(f"{labels[metric_id]}: target {change / 100:+.0%} from {effective:%d %b %Y}.")
 
@@ -139,6 +140,6 @@ with tabs[3], st.form("review"):
         try:
             add_review(session.writer(), initiative.initiative_id, review_date, learned, user.name)
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
             _saved("Review recorded.")

@@ -19,7 +19,7 @@ names = dict(allowed)
 team_id = widgets.choice("Team", list(names), "team", allowed[0][0],
                          format_func=names.__getitem__, where=st.sidebar)
 scope = narrow(eng.store, user.scope, team_id=team_id)
-page = frame.start(f"Team levers — {names[team_id]}",
+page = frame.start(f"Team levers — {widgets.md(names[team_id])}",
                    "The levers that move first. Act on these before the outputs show it.", scope)
 
 left, mid, right = st.columns([2, 1, 1])
@@ -50,8 +50,7 @@ else:
         "own_baseline": st.column_config.NumberColumn("Own baseline", format="%.1f"),
         "shortfall": st.column_config.ProgressColumn("Shortfall", format="percent", min_value=0,
                                                      max_value=1)})
-    st.download_button("Download CSV", off.to_csv(index=False).encode(), f"off_track_{team_id}.csv",
-                       "text/csv", key="csv:off_track")
+    widgets.download_csv(off, f"off_track_{team_id}")
 
 st.subheader("Team outputs — the consequence")
 cards = data.view("cards", CONSEQUENCES, "quarter",

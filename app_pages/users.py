@@ -50,9 +50,9 @@ with add:
             add_user(session.writer(), user_id, name, role, password or None, email or None, rep,
                      team)
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
-            widgets.saved(f"Added {user_id}.")
+            widgets.saved(f"Added {widgets.md(user_id)}.")
 
 if not users:
     widgets.empty("No users yet.")
@@ -69,9 +69,9 @@ with edit:
             update_user(session.writer(), chosen, name=current.name, role=role, email=None,
                         rep_id=rep, team_id=team)
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
-            widgets.saved(f"Saved {chosen}.")
+            widgets.saved(f"Saved {widgets.md(chosen)}.")
 with reset:
     chosen = st.selectbox("User", list(by_id), key="reset_user",
                           format_func=lambda i: f"{by_id[i].name} ({i})")
@@ -80,6 +80,6 @@ with reset:
         try:
             set_password(session.writer(), chosen, password)
         except KpiError as exc:
-            st.error(str(exc))
+            st.error(widgets.md(exc))
         else:
-            widgets.saved(f"Password set for {chosen}; their failed sign-ins are cleared.")
+            widgets.saved(f"Password set for {widgets.md(chosen)}; their failed sign-ins are cleared.")

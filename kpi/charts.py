@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,6 +15,12 @@ LEVER_COLOUR = "#d9822b"
 PALETTE = ("#1f4e79", "#d9822b", "#3a9d5d", "#8e44ad", "#c0392b", "#16a085", "#7f8c8d", "#b7950b")
 
 
+def text(value: object) -> str:
+    """A name from the data as Plotly shows it: as written (Plotly reads <a>, <b>, <br> ... in
+    labels, legends and hover text as markup; escaped, they are shown as text)."""
+    return html.escape(str(value), quote=False)
+
+
 def trend(frame: pd.DataFrame, metric: Metric, by: str | None = None) -> go.Figure:
     """A line per group over periods; partial periods are drawn as hollow markers."""
     fig = go.Figure()
@@ -21,11 +28,12 @@ def trend(frame: pd.DataFrame, metric: Metric, by: str | None = None) -> go.Figu
     for i, (name, part) in enumerate(groups):
         colour = _colour(metric) if by is None else PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Scatter(
-            x=part["period"], y=part["value"], name=str(name), mode="lines+markers",
+            x=part["period"], y=part["value"], name=text(name), mode="lines+markers",
             line={"color": colour, "width": 2},
             marker={"symbol": ["circle-open" if p else "circle" for p in part["is_partial"]],
                     "size": 7, "color": colour},
-            hovertemplate=f"%{{x}}<br>{metric.label}: %{{y:{_hover(metric)}}}<extra>{name}</extra>",
+            hovertemplate=f"%{{x}}<br>{metric.label}: %{{y:{_hover(metric)}}}"
+                          "<extra>%{fullData.name}</extra>",
         ))
     fig.update_layout(
         margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=360, template="plotly_white",
@@ -107,13 +115,13 @@ def heatmap(frame: pd.DataFrame, metric: Metric) -> go.Figure:
     values = frame.pivot_table(index="rep", columns="period", values="value", aggfunc="first")
     grid = grid.sort_index(ascending=False)
     values = values.reindex(index=grid.index, columns=grid.columns)
-    text = values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}" if v >= 10 or v == int(v)
-                      else f"{v:.1f}")
+    written = values.map(lambda v: "" if pd.isna(v) else f"{v:.0f}" if v >= 10 or v == int(v)
+                         else f"{v:.1f}")
     partial = set(frame.loc[frame["is_partial"], "period"]) if "is_partial" in frame else set()
     columns = [f"{p.isoformat()} (to date)" if p in partial else p.isoformat() for p in grid.columns]
     fig = go.Figure(go.Heatmap(
-        z=grid.to_numpy(), x=columns, y=list(grid.index),
-        text=text.to_numpy(), texttemplate="%{text}", zmin=0.0, zmid=1.0, zmax=2.0,
+        z=grid.to_numpy(), x=columns, y=[text(r) for r in grid.index],
+        text=written.to_numpy(), texttemplate="%{text}", zmin=0.0, zmid=1.0, zmax=2.0,
         colorscale=[[0.0, "#c0392b"], [0.5, "#f7f7f7"], [1.0, "#2e7d4f"]],
         colorbar={"title": {"text": "vs goal"}, "tickformat": ".0%"}, xgap=2, ygap=2,
         hovertemplate="%{y}, week of %{x}<br>" + metric.label + ": %{text}<br>"
@@ -136,11 +144,11 @@ def segment_bars(frame: pd.DataFrame, dimension: str) -> go.Figure:
               ("pipeline_share", "Share of open pipeline", LEVER_COLOUR, "%{x:.0%}")]
     fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.03,
                         subplot_titles=[p[1] for p in panels])
-    labels = order[dimension].astype(str)
-    for col, (column, title, colour, text) in enumerate(panels, start=1):
+    labels = order[dimension].map(text)
+    for col, (column, title, colour, shown) in enumerate(panels, start=1):
         fig.add_trace(go.Bar(x=order[column], y=labels, orientation="h", marker_color=colour,
-                             texttemplate=text, textposition="auto", textangle=0, name=title,
-                             hovertemplate=f"%{{y}}: {text}<extra>{title}</extra>"),
+                             texttemplate=shown, textposition="auto", textangle=0, name=title,
+                             hovertemplate=f"%{{y}}: {shown}<extra>{title}</extra>"),
                       1, col)
     fig.update_layout(**_LAYOUT, height=max(260, 30 * len(order) + 100), showlegend=False)
     fig.update_xaxes(showticklabels=False, rangemode="tozero")
@@ -186,7 +194,7 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
                              showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(
         x=order["closed"], y=order["win_rate"], mode="markers", name="Rep",
-        marker={"color": OUTPUT_COLOUR, "size": 9, "opacity": 0.8}, text=order["rep"],
+        marker={"color": OUTPUT_COLOUR, "size": 9, "opacity": 0.8}, text=order["rep"].map(text),
         customdata=order[["won", "shrunk"]],
         hovertemplate="%{text}: %{customdata[0]} of %{x} won (%{y:.0%}); "
                       "shrunk %{customdata[1]:.0%}<extra></extra>"))

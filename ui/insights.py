@@ -32,7 +32,7 @@ def rollout(page: Page) -> None:
     with st.spinner("Estimating the rollout's effect on each lever and on win rate..."):
         results = data.view("rollout_effects", initiative, levers)
         outputs = data.view("rollout_output_effects", initiative, ROLLOUT_OUTPUTS)
-    st.subheader(f"Did the rollout work? {initiative.name}")
+    st.subheader(f"Did the rollout work? {widgets.md(initiative.name)}")
     if not results and not outputs:
         widgets.empty("No lever of this initiative can be estimated yet.")
         return

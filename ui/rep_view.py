@@ -52,7 +52,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
         rollout = page.initiative.rollout_date if page.initiative else None
         basis = str(trend["baseline_of"].iloc[0])
         if basis != "own":
-            st.caption(widgets.sentence(basis))
+            st.caption(widgets.sentence(widgets.md(basis)))
         widgets.chart(charts.progress(trend, page.metric(lever), rollout,
                                       baseline_name="Own baseline" if basis == "own"
                                       else "Team baseline"),

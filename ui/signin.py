@@ -15,7 +15,7 @@ import streamlit as st
 from kpi.auth import SignInFailed, authenticate, is_demo
 from kpi.errors import InvalidRequest
 from kpi.people import list_users
-from ui import session
+from ui import session, widgets
 
 LOG = logging.getLogger("leverboard.signin")
 UNAVAILABLE = ("leverboard is not available right now. Try again in a moment; if it lasts, the "
@@ -51,7 +51,7 @@ def _screen() -> None:
             try:
                 user = authenticate(eng.store, login, password, client=session.client_address())
             except SignInFailed as exc:
-                st.error(str(exc))
+                st.error(widgets.md(exc))
             else:
                 session.sign_in(user.user_id)
                 st.rerun()
@@ -59,7 +59,7 @@ def _screen() -> None:
     if session.sso_configured():
         with left:
             if "auth:sso_error" in st.session_state:
-                st.error(st.session_state.pop("auth:sso_error"))
+                st.error(widgets.md(st.session_state.pop("auth:sso_error")))
                 st.button("Sign out of single sign-on", on_click=st.logout)
             else:
                 st.button("Sign in with single sign-on", on_click=st.login)
@@ -101,7 +101,7 @@ def _first_admin() -> None:
                     raise InvalidRequest("the two passwords differ", "type the same password twice")
                 created = add_user(session.writer(), user_id, name or user_id, "admin", first)
             except InvalidRequest as exc:
-                st.error(str(exc))
+                st.error(widgets.md(exc))
             else:
                 session.sign_in(created.user_id)
                 st.rerun()

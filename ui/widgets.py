@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,10 +13,23 @@ import streamlit as st
 
 from kpi.baseline import Progress
 from kpi.catalog import Metric
+from kpi.export import csv_bytes
 from kpi.initiatives import Initiative
 from kpi.periods import PERIOD_GRAINS, Window
 from kpi.summary import format_change, format_value
 from kpi.views import Card
+
+
+def md(text: object) -> str:
+    """Text from data (a rep's or a team's name, an initiative's words, an import note) for a
+    Markdown element, shown as written: no image loads, no link, no icon, colour or formula.
+
+    Every ASCII punctuation mark is escaped; a word joiner after ':' and '@' and in 'www.'
+    keeps Streamlit from turning addresses into links; line breaks stay line breaks.
+    """
+    text = re.sub(r"(?i)(www)(?=\.)", "\\1\u2060", str(text))
+    text = text.replace(":", ":\u2060").replace("@", "@\u2060")
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text).replace("\n", "  \n")
 
 
 def _remembered(key: str, default: Any, parse: Callable[[str], Any]) -> Any:
@@ -104,11 +118,11 @@ def initiative_card(initiative: Initiative | None, progress: list[Progress],
                 "its output goal, its lever goals, the teams and the rollout date.")
         return
     with st.container(border=True, key="initiative_card"):
-        st.markdown(f"#### :material/flag: {initiative.name}")
+        st.markdown(f"#### :material/flag: {md(initiative.name)}")
         what, how = st.columns(2)
-        what.markdown(f"**What (strategy)** — {initiative.strategy}")
-        how.markdown(f"**How (tactics)** — {initiative.tactics}")
-        adoption = ", ".join(f"{team_names.get(t, t)} {d:%d %b}" for t, d in initiative.teams)
+        what.markdown(f"**What (strategy)** — {md(initiative.strategy)}")
+        how.markdown(f"**How (tactics)** — {md(initiative.tactics)}")
+        adoption = ", ".join(f"{md(team_names.get(t, t))} {d:%d %b}" for t, d in initiative.teams)
         st.caption(f"Rollout {initiative.rollout_date:%d %b %Y} · baseline: the "
                    f"{initiative.baseline_weeks} weeks before · target by "
                    f"{initiative.target_date:%d %b %Y}" + (f" · teams adopting: {adoption}"
@@ -123,11 +137,11 @@ def initiative_card(initiative: Initiative | None, progress: list[Progress],
 def _progress_windows(p: Progress) -> str:
     """Which days the card's numbers compare (so no one reads them against another window)."""
     if p.window is None or p.baseline_window is None:
-        return sentence(p.note or "too early to tell")
+        return sentence(md(p.note) if p.note else "too early to tell")
     weeks = f"{p.window.days / 7:.1f}".rstrip("0").rstrip(".")
     return (f"Latest {weeks} weeks after the rollout ({_span(p.window)}) against the baseline "
             f"({_span(p.baseline_window)})" + (", as weekly rates" if p.per_week else "") + "."
-            + (f" {sentence(p.note)}" if p.note else ""))
+            + (f" {sentence(md(p.note))}" if p.note else ""))
 
 
 def sentence(text: str) -> str:
@@ -151,7 +165,7 @@ def _progress_metric(col: Any, p: Progress, metric: Metric) -> None:
             "normal" if metric.direction == "up" else "inverse"),
         delta_arrow="auto" if p.change_pct is not None else "off",
         help=f"{metric.definition} Baseline {format_value(p.baseline, metric.unit)}{unit}; {pace}."
-             + (f" {sentence(p.note)}" if p.note and p.window is not None else ""),
+             + (f" {sentence(md(p.note))}" if p.note and p.window is not None else ""),
     )
 
 
@@ -178,7 +192,7 @@ def _card(col: Any, card: Card) -> None:
             f"same days last year {format_value(card.last_year, card.unit)} "
             f"({format_change(card.vs_last_year)})"]
     if card.note:
-        bits.append(card.note)
+        bits.append(md(card.note))
     if card.target_change is not None:
         bits.append(f"target {card.target_change:+.0%}")
     col.caption(" · ".join(bits))
@@ -191,8 +205,14 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, metric: Metric | None 
         st.caption(f"**{metric.label}** = {metric.formula}. {metric.definition}")
     with st.expander("Table and CSV"):
         st.dataframe(table, hide_index=True, width="stretch")
-        st.download_button("Download CSV", table.to_csv(index=False).encode(), f"{name}.csv",
-                           "text/csv", key=f"csv:{name}")
+        download_csv(table, name)
+
+
+def download_csv(table: pd.DataFrame, name: str) -> None:
+    """The one way a table leaves the app (the tables' own export is off in config.toml): CSV
+    whose text cells a spreadsheet shows as text, never runs as formulas."""
+    st.download_button("Download CSV", csv_bytes(table), f"{name}.csv", "text/csv",
+                       key=f"csv:{name}")
 
 
 def saved(message: str, clear_cache: bool = False) -> None:

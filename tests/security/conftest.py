@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,3 +80,25 @@ def shared(company_db: Path) -> Iterator[Store]:
     held = store_module._SHARED.pop(str(company_db.resolve()), None)
     if held is not None and held.con is not None:
         held.con.close()
+
+
+EVIL = ("![b](http://127.0.0.1:9/beacon.png) [x](http://evil.example/) "
+        "<a href='http://evil.example/'>a</a> :red[r] :material/flag: www.evil.example $x$")
+
+
+@pytest.fixture
+def hostile(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The demo with hostile names: a rep, a team, an industry, the initiative, a manager."""
+    db = tmp_path / "hostile.duckdb"
+    shutil.copy(demo_db, db)
+    with Store.open(db, read_only=False) as store, store.transaction():
+        store.execute("UPDATE reps SET name = 'Yara ' || $e WHERE rep_id = 'R001'", {"e": EVIL})
+        store.execute("UPDATE teams SET name = 'Atlas ' || $e WHERE team_id = 'T1'", {"e": EVIL})
+        store.execute("UPDATE accounts SET industry = 'Retail ' || $e WHERE industry = 'Retail'",
+                      {"e": EVIL})
+        store.execute("UPDATE users SET name = 'Boss ' || $e WHERE user_id = 'mgr-t1'",
+                      {"e": EVIL})
+        store.execute("UPDATE initiatives SET name = name || $e, strategy = strategy || $e, "
+                      "tactics = $e || '\n# not a heading\n- nor a list'", {"e": EVIL})
+    monkeypatch.setenv("KPI_DB", str(db))
+    return db
