@@ -113,7 +113,7 @@ class DateColumn:
         """
         stamps, why = self._read(order)
         if keep_time:
-            out = np.array(stamps.dt.to_pydatetime(), dtype=object)
+            out = np.array(stamps.astype(object), dtype=object)  # Timestamps are datetimes
         else:
             out = np.array(stamps.dt.date, dtype=object)
         out[stamps.isna().to_numpy()] = None
