@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
-from kpi.people import active_days, team_name, team_of
+from kpi.people import active_days, members, team_name, team_of
 from kpi.periods import Window, last_complete_day, period_last_day
 
 MIN_OWN_BASELINE_SHARE = 0.5  # a rep's own baseline needs this share of its days employed
@@ -98,7 +99,7 @@ def initiative_scope(initiative: Initiative, scope: Scope | None = None) -> Scop
 class Basis:
     """Whose baseline a scope is compared with: its own, or (a new rep) their team's."""
 
-    scope: Scope
+    scope: Scope | None  # None: no baseline to compare with (said in ``note``)
     note: str | None = None  # said next to the number when it is not the scope's own
 
     @property
@@ -120,8 +121,10 @@ def baseline_basis(engine: Engine, window: Window, scope: Scope, day: dt.date) -
     team = team_of(engine.store, rep_id, day)
     if scope.within and team not in scope.within:  # a manager compares with their own team
         team = scope.within[0]
-    if team is None:
-        return Basis(scope, f"not enough baseline: {short}")
+    behind = 0 if team is None else len(members(engine.store, Scope.teams(team), window.start,
+                                                window.end))
+    if team is None or behind < AGGREGATES["team_baseline"].min_group:
+        return Basis(None, f"not enough baseline: {short}")  # a small team's would be a colleague's
     return Basis(Scope.teams(team), f"team baseline ({team_name(engine.store, team)}): {short}")
 
 
@@ -144,11 +147,20 @@ def current_window(initiative: Initiative, as_of: dt.date) -> Window | None:
 def standard_baseline(engine: Engine, initiative: Initiative, metric_id: str,
                       own: float | None) -> float | None:
     """What a target raises: the initiative-wide baseline for per-rep-week levers (one standard
-    for everyone), the compared scope's own baseline for anything else."""
-    if not engine.catalog.get(metric_id).per_rep_week:
+    for everyone), the compared scope's own baseline for anything else — and for levers too when
+    the initiative's teams held too few reps in its baseline weeks for one standard (it would be
+    the mean of a viewer's few colleagues)."""
+    if not engine.catalog.get(metric_id).per_rep_week or not has_standard(engine, initiative):
         return own
     return window_value(engine, metric_id, initiative.baseline_start, initiative.baseline_end,
                         initiative_scope(initiative))
+
+
+def has_standard(engine: Engine, initiative: Initiative) -> bool:
+    """Whether the initiative's teams held enough reps in its baseline weeks for one standard."""
+    behind = members(engine.store, initiative_scope(initiative), initiative.baseline_start,
+                     initiative.baseline_end)
+    return len(behind) >= AGGREGATES["lever_standard"].min_group
 
 
 def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.date,
@@ -160,7 +172,7 @@ def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.d
     base = Window(initiative.baseline_start, initiative.baseline_end)
     basis = baseline_basis(engine, base, scope, as_of)
     baseline = None
-    if basis.own or not per_week:  # a team's total is no baseline for one rep's total
+    if basis.scope is not None and (basis.own or not per_week):  # a team's total is no rep's
         baseline = rate(window_value(engine, metric_id, base.start, base.end, basis.scope),
                         base.days, per_week)
     window = current_window(initiative, as_of)
@@ -274,9 +286,11 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
                                           date_to=as_of))
     base = Window(initiative.baseline_start, initiative.baseline_end)
     basis = baseline_basis(engine, base, scope, as_of)
-    stats = baseline_stats(engine, initiative, metric_id, basis.scope)
-    if not basis.own and stats.additive:  # a team's total is no baseline for one rep's total
-        stats = BaselineStats(None, None, None, True)
+    additive = engine.catalog.get(metric_id).grows_with_period
+    if basis.scope is None or (not basis.own and additive):  # a team's total is no rep's
+        stats = BaselineStats(None, None, None, additive)
+    else:
+        stats = baseline_stats(engine, initiative, metric_id, basis.scope)
     ends = [_period_last_day(p, grain, as_of) for p in frame["period"]]
     days = [(e - max(p, start)).days + 1 for p, e in zip(frame["period"], ends, strict=True)]
     bands = [stats.for_days(n) for n in days]
@@ -285,7 +299,7 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     frame["band_hi"] = [b[2] for b in bands]
     after = [e >= initiative.rollout_date for e in ends]
     targets = [initiative.target_on(metric_id, e) if a else None for e, a in zip(ends, after, strict=True)]
-    standard = engine.catalog.get(metric_id).per_rep_week
+    standard = engine.catalog.get(metric_id).per_rep_week and has_standard(engine, initiative)
     level = standard_baseline(engine, initiative, metric_id, None) if standard else None
     refs = [level if standard else b[0] for b in bands]
     frame["target"] = [target_value(r, t.change_pct) if t else None

@@ -27,6 +27,7 @@ from kpi.baseline import (
     standard_baseline,
     window_value,
 )
+from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
 from kpi.people import members, team_of, teams, teams_of
@@ -160,7 +161,7 @@ def _card(engine: Engine, metric_id: str, window: Window, period_days: int, last
     expected = target = note = None
     if initiative is not None and basis is not None:
         note = basis.note
-        if basis.own or not per_week:  # a team's total is no baseline for one rep's total
+        if basis.scope is not None and (basis.own or not per_week):  # no team total for a rep
             expected = baseline_for_days(engine, metric_id, _baseline_of(initiative), basis.scope,
                                          window)
         version = initiative.target_on(metric_id, window.end)
@@ -252,6 +253,8 @@ def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window
     for member in members(engine.store, Scope.reps(*rep_ids), window.start, window.end):
         basis = baseline_basis(engine, window, Scope("rep", (member.rep_id,), within),
                                day or window.end)
+        if basis.scope is None:
+            continue
         value = names.get(member.name) if basis.own else window_value(
             engine, lever, window.start, window.end, basis.scope)
         if value is not None and pd.notna(value):
@@ -412,6 +415,8 @@ def _own_baseline(engine: Engine, lever: str, window: Window, scope: Scope,
                   day: dt.date) -> tuple[float | None, str]:
     """The scope's baseline of a lever and what to call it ('own baseline' or 'team baseline')."""
     basis = baseline_basis(engine, window, scope, day)
+    if basis.scope is None:
+        return None, "own baseline"
     kind = "own baseline" if basis.own else "team baseline"
     return window_value(engine, lever, window.start, window.end, basis.scope), kind
 
@@ -451,7 +456,8 @@ def rep_trend(engine: Engine, rep: str | Scope, lever: str, grain: str, window: 
                                               date_from=window.start, date_to=window.end))
         base = baseline_window(None, window.end)
         basis = baseline_basis(engine, base, scope, window.end)
-        frame["baseline"] = window_value(engine, lever, base.start, base.end, basis.scope)
+        frame["baseline"] = None if basis.scope is None else window_value(
+            engine, lever, base.start, base.end, basis.scope)
         frame["baseline_of"] = basis.note or "own"
         frame["team_average"] = team_average(engine, scope, lever, grain, window)
         return frame
@@ -462,15 +468,12 @@ def rep_trend(engine: Engine, rep: str | Scope, lever: str, grain: str, window: 
     return frame.drop(columns=["pace"])
 
 
-MIN_OTHERS_IN_AVERAGE = 3  # an average shown beside one rep stands for at least 3 other reps
-
-
 def team_average(engine: Engine, rep: str | Scope, lever: str, grain: str,
                  window: Window) -> list[float | None] | None:
     """The team's value per period beside one rep: the rep's current team (a manager's view:
     the manager's team), one aggregate number each, and only in periods where at least
-    MIN_OTHERS_IN_AVERAGE other reps were active in it (with fewer, the average and the rep's
-    own number would give a colleague's away)."""
+    3 other reps were active in it (with fewer, the average and the rep's
+    own number would give a colleague's away; see :mod:`kpi.disclosure`)."""
     scope = rep_scope(rep)
     rep_id = scope.ids[0]
     team = team_of(engine.store, rep_id, window.end)
@@ -482,7 +485,8 @@ def team_average(engine: Engine, rep: str | Scope, lever: str, grain: str,
                                  date_from=window.start, date_to=window.end)
     frame = engine.run(request)
     others = _others_active(engine, team, rep_id, lever, grain, window)
-    return [None if pd.isna(v) or others.get(p, 0) < MIN_OTHERS_IN_AVERAGE else float(v)
+    fewest = AGGREGATES["team_average"].min_group - 1  # the others behind the average
+    return [None if pd.isna(v) or others.get(p, 0) < fewest else float(v)
             for p, v in zip(frame["period"], frame["value"], strict=True)]
 
 

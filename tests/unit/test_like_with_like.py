@@ -19,7 +19,7 @@ SUNDAY = d("2025-03-16")
 
 
 @pytest.fixture
-def company(tiny: Tiny) -> Tiny:
+def company(tiny: Tiny, small_groups: None) -> Tiny:
     tiny.team("TA", "Alpha")
     tiny.team("TB", "Beta")
     tiny.rep("A1", "TA")
@@ -159,3 +159,21 @@ def test_an_initiative_for_every_team_is_company_wide(company: Tiny) -> None:
     everyone = initiatives_for(company.engine, Scope.everyone())
     assert _ids(everyone) == ["all-teams", "company-focus", "alpha-push"]
     assert default_initiative(company.engine, Scope.everyone(), everyone).initiative_id == "all-teams"
+
+
+def test_too_small_a_team_is_no_baseline_and_too_small_an_initiative_no_standard(
+        company: Tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the real minimum groups (kpi.disclosure): Alpha's three reps are too few for the new
+    hire's team baseline and for one standard, which would be a colleague's mean."""
+    from kpi.disclosure import AGGREGATES
+
+    monkeypatch.undo()  # the minimums as shipped
+    assert AGGREGATES["team_baseline"].min_group == 4
+    alpha = get_initiative(company.store, "alpha-push")
+    p = progress(company.engine, alpha, "meetings", SUNDAY, Scope.reps("N"))
+    assert (p.baseline, p.change_pct) == (None, None)
+    assert p.note == "not enough baseline: active 1 of the 4 baseline weeks"
+    # no standard: a lever's target raises the compared scope's own baseline
+    assert lever_target(company.engine, alpha, "meetings", SUNDAY) is None
+    a1 = progress(company.engine, alpha, "meetings", SUNDAY, Scope.reps("A1"))
+    assert a1.target_value == pytest.approx(2.0 * 1.5)
