@@ -434,6 +434,8 @@ def streaks(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str
             initiative: Initiative | None = None) -> list[Streak]:
     """How many complete weeks in a row each lever has been at/above (or below) its goal."""
     last_complete = period_start(day, "week") - dt.timedelta(days=1)
+    basis = baseline_basis(engine, baseline_window(initiative, day), rep_scope(rep), day)
+    baseline_kind = "own baseline" if basis.own else "team baseline"
     result = []
     for lever in levers:
         frame = lever_weeks(engine, lever, rep_scope(rep), last_complete, 26, initiative)
@@ -442,7 +444,7 @@ def streaks(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str
             continue
         above = (scored["score"] >= 1.0).tolist()
         run = next((i for i, a in enumerate(reversed(above)) if a != above[-1]), len(above))
-        kind = "target" if scored["target"].notna().iloc[-1] else "own baseline"
+        kind = "target" if scored["target"].notna().iloc[-1] else baseline_kind
         result.append(Streak(lever, engine.catalog.get(lever).label, run, above[-1], kind))
     return result
 

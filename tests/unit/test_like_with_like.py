@@ -12,7 +12,7 @@ from kpi.baseline import progress, progress_series
 from kpi.engine import Scope
 from kpi.initiatives import create_initiative, get_initiative
 from kpi.periods import Window
-from kpi.views import cards, default_initiative, initiatives_for, lever_target, trend
+from kpi.views import cards, default_initiative, initiatives_for, lever_target, streaks, trend
 from tests.conftest import Tiny, d
 
 SUNDAY = d("2025-03-16")
@@ -131,6 +131,9 @@ def test_a_new_hire_is_compared_with_the_team_baseline_and_told_so(company: Tiny
                              d("2025-03-03"))
     assert series["target"].tolist() == pytest.approx([13 / 9 * 1.5] * 2)
     assert series["baseline_of"].iloc[0] == p.note
+    # a lever without a target is scored against the same team baseline, and says so
+    (streak,) = streaks(company.engine, "N", ["activities"], SUNDAY, alpha)
+    assert (streak.weeks, streak.at_or_above, streak.goal_kind) == (2, False, "team baseline")
     # a total (revenue) has no team stand-in for one rep: said, not invented
     revenue = progress(company.engine, alpha, "revenue", SUNDAY, Scope.reps("N"))
     assert revenue.baseline is None and revenue.change_pct is None
