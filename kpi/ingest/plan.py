@@ -191,7 +191,7 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
     if fmap is None:
         return None
     if raw.frame.empty:
-        skipped.append(Problem(raw.name, 1, None, None,
+        skipped.append(Problem(raw.name, raw.header_row, None, None,
                                f"the file has a header but no rows (a {fmap.table} export)",
                                "export it again: the export or its filters returned no records"))
         return None
@@ -216,7 +216,8 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
                (c == "stage" and "is_closed" in out.columns)]
     if missing:
         names = "; ".join(f"{c} (from {' or '.join(fmap.columns.get(c, [c]))})" for c in missing)
-        report.add(Problem(raw.name, 1, None, None, f"required columns missing: {names}",
+        report.add(Problem(raw.name, raw.header_row, None, None,
+                           f"required columns missing: {names}",
                            "add them to the export, or map them in a custom preset", fatal=True))
         return None
     out = _normalise(out, fmap, raw.name, used, report)
@@ -249,7 +250,7 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
                                f"{name} records (ids {prefix}...) hold nothing to load with preset "
                                f"{preset.name!r}{why}", f"the preset reads {kinds}"))
         return None
-    problem = _unmatched(raw.name, header, preset, meant)
+    problem = _unmatched(raw.name, header, preset, meant, raw.header_row)
     if problem.fatal:
         report.add(problem)
     else:
@@ -305,8 +306,8 @@ def _salesforce_object(raw: RawFile, header: list[str], preset: Preset) -> tuple
     return None
 
 
-def _unmatched(name: str, header: list[str], preset: Preset, meant: FileMap | None = None
-               ) -> Problem:
+def _unmatched(name: str, header: list[str], preset: Preset, meant: FileMap | None = None,
+               row: int = 1) -> Problem:
     """Say which table the file looks like and which columns it lacks (a problem: the user meant
     to import it), or that it matches nothing (skipped, unless nothing else imports)."""
     def found(f: FileMap) -> int:
@@ -320,13 +321,13 @@ def _unmatched(name: str, header: list[str], preset: Preset, meant: FileMap | No
         missing = [" or ".join(closest.columns.get(c, [c])) for c in needed
                    if not closest.source(c, header) and c not in closest.constants]
         if missing:
-            return Problem(name, 1, None, None,
+            return Problem(name, row, None, None,
                            f"looks like {closest.table} but required columns are missing: "
                            f"{'; '.join(missing)}",
                            "add them to the export, or map them in a custom preset", fatal=True)
     expected = "; ".join(f"{f.table}: {f.expected()}" for f in preset.files)
     shown = ", ".join(header[:12]) + (" ..." if len(header) > 12 else "")
-    return Problem(name, 1, None, None,
+    return Problem(name, row, None, None,
                    f"no file kind of preset {preset.name!r} matches these columns ({shown})",
                    f"expected columns — {expected}; or pick another preset")
 

@@ -397,3 +397,21 @@ def test_an_unreadable_file_the_preset_skips_anyway_does_not_block(db: Store) ->
     latin_deals = Source("Opportunity.csv", (OPP + "\n006A,005X,,Clôturé,1,2024-03-01,2024-02-01,,"
                                              ).encode("latin-1"))
     assert "not UTF-8" in problems([latin_deals])[0]  # a file it needs is still refused
+
+
+def test_report_filters_and_a_totals_row_with_sums_are_stripped(db: Store) -> None:
+    report = csv("report.csv", "sep=,", '"Opportunities"', '"Filtered By:","Owner ID equals 005X"',
+                 '"Opportunity ID","Owner ID","Account Name","Stage","Amount","Close Date","Created"',
+                 '"006A","005X","Acme","Closed Won","1,500.00","3/15/2024","2/1/2024"',
+                 '"006B","005X","Total Wine","Closed Lost","200.00","3/16/2024","2/1/2024"',
+                 '"Grand Totals (2 records)","","","","1,700.00","",""', '""',
+                 '"Confidential Information - Do Not Distribute"')
+    plan = plan_import([report], load_preset("salesforce"))
+    assert [str(p) for p in plan.report.problems] == [
+        "report.csv, row 4: required columns missing: created_at (from CreatedDate or Created "
+        "Date) — add them to the export, or map them in a custom preset"]  # the header's row
+    plan = plan_import([Source(report.name, report.data.replace(b'"Created"', b'"Created Date"'))],
+                       load_preset("salesforce"))
+    assert plan.tables["opportunities"]["opp_id"].tolist() == ["006A", "006B"]
+    assert any("3 title line(s)" in n for n in plan.report.notes)
+    assert any("2 report footer line(s)" in n for n in plan.report.notes)
