@@ -82,8 +82,9 @@ if plan is not None and files:
             st.error(f"Nothing was imported: {widgets.md(exc)}")
         else:
             st.session_state.pop("import_plan", None)
-            widgets.saved(f"Imported {result.total_loaded:,} rows ({result.rows_skipped:,} left out).",
-                          clear_cache=True)
+            left = "".join(f" Left out: {line}." for line in result.left_out)
+            widgets.saved(f"Imported {result.total_loaded:,} rows ({result.rows_skipped:,} left out)."
+                          + left, clear_cache=True)
 
 widgets.confirmation()
 
