@@ -367,12 +367,12 @@ class Oracle:
         answers = [self._totals(m, request, windows) for m in definition.measures]
         groups = sorted(set().union(*(g for g, _ in answers)))
         totals = [t for _, t in answers]
+        empty = [combine(m.combine, []) for m in definition.measures]  # nothing happened
         rows = []
         for window in windows:
             for group in groups if request.by else [()]:
                 key = (window.period, *group)
-                parts = [t.get(key, combine(m.combine, [])) for m, t in
-                         zip(definition.measures, totals, strict=True)]
+                parts = [t.get(key, e) for t, e in zip(totals, empty, strict=True)]
                 if definition.denominator is None:
                     rows.append((*key, parts[0], window.is_partial))
                 else:
