@@ -51,7 +51,7 @@ def _screen() -> None:
             try:
                 user = authenticate(eng.store, login, password, client=session.client_address())
             except SignInFailed as exc:
-                st.error(widgets.md(exc))
+                st.error(str(exc))  # the app's own words, nothing from the data
             else:
                 session.sign_in(user.user_id)
                 st.rerun()
