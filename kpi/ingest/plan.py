@@ -505,6 +505,8 @@ def _undecided(m: Mapped, column: str, found: Evidence, picked: str | None,
 
 def _typed(m: Mapped, formats: dict[Key, str | None], report: Report) -> pd.DataFrame:
     out = m.frame
+    if m.fmap.table == "stage_history" and "entered_at" in m.dates:  # the order within a day
+        out["_at"], _ = m.dates["entered_at"].parse(formats.get((m.name, "entered_at")), True)
     for column in list(out.columns):
         bad = []
         if column in m.dates:
@@ -600,12 +602,36 @@ def _derive(tables: dict[str, pd.DataFrame], preset: Preset, store: Store | None
         by_name = frame["_by_name"].astype(bool)
         names = frame.loc[by_name, "rep_id"]
         frame.loc[by_name, "rep_id"] = [known.get(r, r) if r is not None else None for r in names]
+    if "stage_history" in tables:
+        tables["stage_history"] = _stage_entries(tables["stage_history"], report)
     if "opportunities" in tables:  # before hire dates: a rep is active from a deal's true start
         _loaded_later(tables, preset, report)
     reps = tables.get("reps")
     if reps is not None:
         _hire_dates(tables, reps, report)
         _assignments(tables, tables["reps"], report)
+
+
+def _stage_entries(history: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """A stage history export (OpportunityHistory) logs every change of amount or close date
+    too; a deal *enters* a stage only when the stage differs from its previous row."""
+    if "_at" not in history or history.empty:
+        return history
+    ordered = history.assign(_key=pd.to_datetime(history["_at"], errors="coerce")).sort_values(
+        ["opp_id", "_key", "_row"], kind="stable")
+    previous = ordered.groupby("opp_id", sort=False)["stage"].shift()
+    entry = ordered["stage"].ne(previous) | ordered["_key"].isna()
+    entries = ordered[entry]
+    again = entries.duplicated(subset=["opp_id", "stage", "entered_at"], keep="first") & \
+        entries[["opp_id", "stage", "entered_at"]].notna().all(axis=1)
+    kept = entries[~again].drop(columns=["_key"])
+    dropped = len(history) - len(kept)
+    if dropped:
+        files = ", ".join(sorted(set(history["_file"])))
+        report.notes.append(f"{files}: {len(kept):,} stage entries from {len(history):,} history "
+                            f"rows (the other {dropped:,} record changes within a stage, or a "
+                            "return to a stage on the same day)")
+    return kept.sort_index()
 
 
 def _known_reps(tables: dict[str, pd.DataFrame], store: Store | None) -> dict[str, str]:

@@ -415,3 +415,52 @@ def test_report_filters_and_a_totals_row_with_sums_are_stripped(db: Store) -> No
     assert plan.tables["opportunities"]["opp_id"].tolist() == ["006A", "006B"]
     assert any("3 title line(s)" in n for n in plan.report.notes)
     assert any("2 report footer line(s)" in n for n in plan.report.notes)
+
+
+def test_a_whole_org_export_with_users_history_tasks_and_events(db: Store) -> None:
+    """Data Loader layouts with their system columns: history rows that are not stage entries,
+    group-event copies, recurring series, tasks without a date, a user with a role id only."""
+    users = csv("User.csv", "Id,Username,LastName,FirstName,Name,CompanyName,Division,Department,"
+                "Email,IsActive,UserRoleId,ProfileId,ManagerId,CreatedDate,ContactId,AccountId",
+                "005000000000001AAA,ada@x.com,Lovelace,Ada,Ada Lovelace,Acme,East,Sales,"
+                "ada@x.com,1,00E000000000001AAA,00e000000000001AAA,,2023-01-05T09:00:00.000+0000,,")
+    deals = opportunity("006000000000001AAA,005000000000001AAA,,Closed Won,100,2024-03-01,"
+                        "2024-01-02T10:00:00.000+0000,1,1")
+    history = csv("OpportunityHistory.csv", "Id,OpportunityId,CreatedById,CreatedDate,StageName,"
+                  "Amount,CloseDate,Probability,ForecastCategory,IsDeleted",
+                  "008A,006000000000001AAA,005X,2024-01-02T10:00:00.000+0000,Prospecting,50,"
+                  "2024-03-31,10,Pipeline,",
+                  "008B,006000000000001AAA,005X,2024-01-02T15:00:00.000+0000,Prospecting,80,"
+                  "2024-03-31,10,Pipeline,",
+                  "008C,006000000000001AAA,005X,2024-02-01T10:00:00.000+0000,Proposal/Price Quote,"
+                  "100,2024-03-31,75,Pipeline,",
+                  "008D,006000000000001AAA,005X,2024-02-03T10:00:00.000+0000,Proposal/Price Quote,"
+                  "100,2024-03-15,75,Pipeline,",
+                  "008E,006000000000001AAA,005X,2024-03-01T10:00:00.000+0000,Closed Won,100,"
+                  "2024-03-01,100,Closed,")
+    tasks = csv("Task.csv", "Id,WhoId,WhatId,Subject,ActivityDate,Status,OwnerId,Type,IsDeleted,"
+                "AccountId,IsClosed,CreatedDate,IsArchived,IsRecurrence,TaskSubtype,"
+                "CompletedDateTime",
+                "00T000000000001AAA,,006000000000001AAA,Call,2024-01-10,Completed,"
+                "005000000000001AAA,Call,,001000000000001AAA,1,2024-01-09T10:00:00.000+0000,,,Call,",
+                "00T000000000002AAA,,,Note,,Completed,005000000000001AAA,,,,1,"
+                "2024-01-11T10:00:00.000+0000,,,Task,",
+                "00T000000000003AAA,,,Weekly,2024-01-12,Completed,005000000000001AAA,,,,1,"
+                "2024-01-11T10:00:00.000+0000,,1,Task,")
+    events = csv("Event.csv", "Id,WhatId,Subject,ActivityDateTime,StartDateTime,OwnerId,Type,"
+                 "IsChild,IsGroupEvent,EventSubtype,IsDeleted",
+                 "00U000000000001AAA,006000000000001AAA,Demo,2024-02-01T15:00:00.000+0000,"
+                 "2024-02-01T15:00:00.000+0000,005000000000001AAA,,,1,Event,",
+                 "00U000000000002AAA,006000000000001AAA,Demo,2024-02-01T15:00:00.000+0000,"
+                 "2024-02-01T15:00:00.000+0000,005000000000001AAA,,1,1,Event,")
+    plan, _ = run_import(db, "salesforce", [users, deals, history, tasks, events])
+    assert not plan.report.problems
+    entries = db.query("SELECT stage, entered_at FROM stage_history ORDER BY entered_at")
+    assert entries["stage"].tolist() == ["Prospecting", "Proposal/Price Quote", "Closed Won"]
+    assert any("3 stage entries from 5 history rows" in n for n in plan.report.notes)
+    acts = db.query("SELECT activity_id, type, occurred_at FROM activities ORDER BY 1")
+    assert acts["activity_id"].tolist() == ["00T000000000001AAA", "00T000000000002AAA",
+                                            "00U000000000001AAA"]
+    assert acts["type"].tolist() == ["call", "task", "meeting"]
+    assert str(acts["occurred_at"].iloc[1]) == "2024-01-11 10:00:00"  # no due date: created
+    assert db.query("SELECT team_id FROM rep_assignments")["team_id"].tolist() == ["Sales"]
