@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kpi.errors import KpiError
 from kpi.ingest import rules
-from kpi.ingest.presets import REQUIRED, FileMap, Preset, header_key
+from kpi.ingest.presets import REQUIRED, FileMap, Preset, header_key, list_presets
 from kpi.ingest.read import RawFile, Unreadable, read
 from kpi.ingest.report import Problem, Report
 from kpi.ingest.stages import stage_notes
@@ -251,6 +252,8 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
                                f"{preset.name!r}{why}", f"the preset reads {kinds}"))
         return None
     problem = _unmatched(raw.name, header, preset, meant, raw.header_row)
+    if not problem.fatal:
+        problem = _other_preset(raw, header, preset) or problem
     if problem.fatal:
         report.add(problem)
     else:
@@ -269,6 +272,26 @@ def _app_owned(header: list[str]) -> str | None:
         return ("leverboard's own initiatives: an import never changes them; executives edit "
                 "them on the Strategy rollouts page")
     return None
+
+
+def _other_preset(raw: RawFile, header: list[str], preset: Preset) -> Problem | None:
+    """A file another preset reads (a HubSpot deals export under 'salesforce') is not skipped:
+    the wrong preset was picked, and the user must hear which one fits."""
+    try:
+        others = [p for p in list_presets() if p.name != preset.name]
+    except KpiError:  # a broken user preset says so where presets are listed
+        return None
+    def reads(f: FileMap) -> bool:  # by two columns at least: 'Name' alone proves nothing
+        needed = f.match or list(REQUIRED[f.table])
+        used = {f.source(c, header) for c in needed} - {None}
+        return f.matches(header) and len(used) >= 2 and _prefix_fits(f, raw, header)
+
+    fits = next((p for p in others if any(reads(f) for f in p.files)), None)
+    if fits is None:
+        return None
+    return Problem(raw.name, raw.header_row, None, None,
+                   f"this is not a {preset.name} export: its columns are those of a {fits.name} "
+                   "export", f"import it with the preset {fits.name!r}", fatal=True)
 
 
 def _ids(raw: RawFile, column: str | None) -> pd.Series:

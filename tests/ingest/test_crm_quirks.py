@@ -464,3 +464,13 @@ def test_a_whole_org_export_with_users_history_tasks_and_events(db: Store) -> No
     assert acts["type"].tolist() == ["call", "task", "meeting"]
     assert str(acts["occurred_at"].iloc[1]) == "2024-01-11 10:00:00"  # no due date: created
     assert db.query("SELECT team_id FROM rep_assignments")["team_id"].tolist() == ["Sales"]
+
+
+def test_a_file_of_another_crm_names_the_preset_to_use() -> None:
+    hubspot = csv("deals.csv", "Record ID,Deal owner,Deal Stage,Amount,Create Date,Close Date",
+                  "1,Dana Lee,Closed won,100,2024-01-02,2024-02-01")
+    assert problems([hubspot]) == [
+        "deals.csv, row 1: this is not a salesforce export: its columns are those of a hubspot "
+        "export — import it with the preset 'hubspot'"]
+    names = csv("notes.csv", "Name,Note", "Ada,likes tea")  # matches nothing in particular
+    assert "nothing to import: no file kind of preset 'salesforce'" in problems([names])[0]
