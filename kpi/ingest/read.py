@@ -18,7 +18,7 @@ import pandas as pd
 
 from kpi.ingest.report import Problem
 
-MAX_COLUMNS = 300
+MAX_COLUMNS = 900  # a Salesforce object has up to 800 custom fields beside its standard ones
 DELIMITERS = ",;\t|"
 EXCEL = (".xlsx", ".xlsm")
 TOTALS = re.compile(r"(grand\s+)?(sub)?totals?(\s*\(\d[\d,.]*\s+records?\))?:?", re.IGNORECASE)
