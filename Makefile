@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres run demo test screenshots check lint bench clean
+.PHONY: help install browser postgres run demo test screenshots check lint bench validate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -65,6 +65,12 @@ BENCH_SIZES ?= 1,10
 
 bench: $(VENV)/.installed browser $(DB)  ## engine vs pandas at 1M and 10M activities, pages in Chromium -> benchmarks/RESULTS.md
 	CHROMIUM=$(CHROMIUM) $(PY) benchmarks/bench.py --sizes $(BENCH_SIZES) --pages $(DB) scale
+
+VALIDATE_SEEDS ?= 1-10
+
+validate: $(VENV)/.installed  ## rollout effects against the demo's answer key, seeds 1-10 -> benchmarks/out/
+	$(PY) benchmarks/validate_rollout.py --seeds $(VALIDATE_SEEDS) --dir benchmarks/out/validate \
+	  --out benchmarks/out/validate_rollout.md
 
 clean:  ## remove the venv and generated data
 	rm -rf $(VENV) $(DB) .pytest_cache .ruff_cache
