@@ -36,13 +36,14 @@ def rollout(page: Page) -> None:
     if not results and not outputs:
         widgets.empty("No lever of this initiative can be estimated yet.")
         return
-    st.caption("Levers: teams that had adopted against teams that had not yet, week by week (a "
-               "Poisson event study with rep and week effects). Win rate moves later, once every "
-               "team has adopted: each rep against their own level before adoption, net of "
-               "seasonality (an interrupted time series). The placebo moves every adoption half "
-               "a year back: it should find nothing.")
+    st.caption("Each rep (for win rate, each team) against its own weeks before the team "
+               "adopted, month by month against the same months of the year before (a Poisson "
+               "model with unit and calendar-month effects). The effect is the change from week "
+               "8 after adoption to today (win rate, which moves later: from week 16). The "
+               "placebo moves every adoption half a year back, within the weeks before the "
+               "rollout: it should find nothing.")
     rows = []
-    method = {"staggered": "teams not yet adopted", "time series": "time series"}
+    method = {"staggered": "teams not yet adopted", "time series": "own weeks before adoption"}
     for effect, placebo in [*results, *outputs]:
         target = initiative.target_on(effect.metric_id, page.day)
         rows.append({"metric": page.metric(effect.metric_id).label, "effect": effect.effect,
@@ -60,27 +61,27 @@ def rollout(page: Page) -> None:
     if effect.event_study.empty:
         widgets.empty(effect.message)
     else:
-        axis = ("weeks since adoption (week 8 = 8 and after)" if effect.design == "staggered"
-                else "weeks since adoption: windows 0-7, 8-15 and 16 on")
+        last = int(effect.event_study["week_since_adoption"].iloc[-1])
+        axis = f"weeks since adoption, 4-week windows ({last} = {last} and after)"
         widgets.chart(charts.event_study(effect.event_study, page.metric(chosen), axis),
                       effect.event_study, f"event_study_{chosen}")
         st.caption(f"{effect.reps} {effect.unit}s over {effect.weeks} weeks. Weeks before adoption should "
-                   "hover around zero (parallel trends); if they do not, read the effect with care.")
+                   "hover around zero (no trend before adoption); if not, read the effect with care.")
     with st.expander("Method and caveats: rollout effect"):
         st.markdown(
-            "- **Comparison**: in each week, teams that have adopted against teams that have not "
-            "yet; rep effects take out each rep's level, week effects take out seasonality and "
-            "anything that hit everyone at once (such as the reorganisation).\n"
-            "- **Effect**: the change from week 8 after adoption on, when a ramp-up should be "
-            "over; 90% intervals clustered by rep.\n"
-            "- **Assumes** teams would otherwise have moved in parallel, and adoption dates were "
-            "not picked because of a coming change.\n"
-            "- **Too little data** when fewer than two teams adopt, or too close together.\n"
-            "- **Win rate** moves later than the last adoption, where no team is left to compare "
-            "with: each rep's weekly win rate against their own level before adoption, with "
-            "month-of-year effects for seasonality, in windows 0-7, 8-15 and 16+ weeks after the "
-            "team adopted (16+ is the effect). This assumes nothing else changed the win rate "
-            "at the same time; the placebo checks the year before.\n\n"
+            "- **Comparison**: each rep (for win rate, each team) against its own weeks before "
+            "the team adopted; calendar-month effects, measured on the year before as well, take "
+            "out seasonality. No other lever is used as a control.\n"
+            "- **Effect**: the change from week 8 after adoption on (win rate: week 16), when a "
+            "ramp-up should be over, averaged over every week since; 90% intervals from errors "
+            "clustered by team (never below the rep-clustered ones), t with teams - 1 degrees of "
+            "freedom.\n"
+            "- **Assumes** nothing else would have moved the lever from the adoption on (no "
+            "trend, no other programme), and adoption dates were not picked because of a coming "
+            "change. The placebo and the weeks before adoption in the event study are the "
+            "checks.\n"
+            "- **Too little data** without half a year before adoption and 16 weeks after it "
+            "(win rate: 24).\n\n"
             "The full method: `docs/insights.md` in the repository.")
 
 
