@@ -209,6 +209,8 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
         used[canonical] = " / ".join(columns)
     for canonical, value in fmap.constants.items():
         out[canonical] = value
+    if _repeated(raw, used, report):
+        return None
     if preset.salesforce_ids:
         for canonical in IDS - ({"rep_id"} if fmap.rep_by == "name" else set()):
             if canonical in out.columns:
@@ -356,6 +358,22 @@ def _unmatched(name: str, header: list[str], preset: Preset, meant: FileMap | No
 
 
 # --- columns as text ---------------------------------------------------------------------------
+
+def _repeated(raw: RawFile, used: dict[str, str], report: Report) -> bool:
+    """A column the preset reads that the header has twice: which one holds the data?"""
+    if not raw.repeated:
+        return False
+    read_ = {c for sources in used.values() for c in sources.split(" / ")}
+    clash = [h for h in raw.repeated if h in read_]
+    if clash:
+        report.add(Problem(raw.name, raw.header_row, None, None,
+                           f"the header repeats column(s) {', '.join(clash)}",
+                           "rename or remove the duplicate columns", fatal=True))
+        return True
+    report.notes.append(f"{raw.name}: the header repeats {', '.join(raw.repeated)}, which the "
+                        "preset does not read")
+    return False
+
 
 def _skip_rows(raw: RawFile, fmap: FileMap, header: list[str], report: Report) -> pd.DataFrame:
     """Leave out rows the preset says hold nothing yet (a Task that is 'Not Started')."""

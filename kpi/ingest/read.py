@@ -35,6 +35,7 @@ class RawFile:
     delimiter: str = ","
     notes: list[str] = field(default_factory=list)
     header_row: int = 1  # below a report's title lines, the header is further down
+    repeated: list[str] = field(default_factory=list)  # column names the header has twice
 
 
 class Unreadable(Exception):
@@ -115,7 +116,7 @@ def _table(name: str, rows: list[list[str]], delimiter: str) -> RawFile:
     if not numbered:
         _fail(name, "the file has no header row", "export it again with column headers")
     (header_row, header), body = numbered[0], numbered[1:]
-    header = [h.strip() for h in header]
+    header, repeated = _unique([h.strip() for h in header])
     _check_header(name, header, delimiter)
     for number, row in body:
         if len(row) == 1 and len(header) > 1 and any(d in row[0] for d in DELIMITERS):
@@ -129,7 +130,18 @@ def _table(name: str, rows: list[list[str]], delimiter: str) -> RawFile:
     frame = pd.DataFrame([r for _, r in body], columns=header, dtype=object) if body else \
         pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
     frame.insert(0, "_row", [n for n, _ in body])
-    return RawFile(name, frame, delimiter, notes, header_row)
+    return RawFile(name, frame, delimiter, notes, header_row, repeated)
+
+
+def _unique(header: list[str]) -> tuple[list[str], list[str]]:
+    """A repeated column name gets ' (2)', ' (3)' ...; whether that matters (it does when the
+    preset reads that column) is for the plan to say."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in header:
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    return out, sorted(h for h, n in seen.items() if n > 1)
 
 
 def _filled(row: list[str]) -> int:
@@ -176,10 +188,6 @@ def _check_header(name: str, header: list[str], delimiter: str) -> None:
         _fail(name, f"the file has {len(header):,} columns (at most {MAX_COLUMNS} expected)",
               "this does not look like a CRM object export: check the file, or export only the "
               "fields you map", row=1)
-    if len(set(header)) != len(header):
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        _fail(name, f"the header repeats column(s) {', '.join(dupes)}",
-              "rename or remove the duplicate columns", row=1)
     if len(header) == 1 and any(d in header[0] for d in ";\t|" if d != delimiter):
         _fail(name, "only one column was found", "check the delimiter (comma, semicolon, tab)",
               row=1)

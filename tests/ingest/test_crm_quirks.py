@@ -474,3 +474,12 @@ def test_a_file_of_another_crm_names_the_preset_to_use() -> None:
         "export — import it with the preset 'hubspot'"]
     names = csv("notes.csv", "Name,Note", "Ada,likes tea")  # matches nothing in particular
     assert "nothing to import: no file kind of preset 'salesforce'" in problems([names])[0]
+
+
+def test_a_repeated_column_the_preset_does_not_read_is_a_note() -> None:
+    deal = opportunity("006A,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1,a,b",
+                       header=OPP + ",Notes,Notes")
+    plan = plan_import([deal], load_preset("salesforce"))
+    assert not plan.report.problems
+    assert "Opportunity.csv: the header repeats Notes, which the preset does not read" in \
+        plan.report.notes
