@@ -112,41 +112,54 @@ def plan_import(sources: list[Source], preset: Preset, store: Store | None = Non
     """Read, map and check every file; nothing is written."""
     report = Report()
     skipped: list[Problem] = []
-    mapped: list[Mapped] = []
-    for source in sources:
-        if source.name in preset.ignore:
-            report.notes.append(f"{source.name}: nothing to load from it with preset "
-                                f"{preset.name!r}; skipped")
-            continue
-        try:
-            raw = read(source.name, source.data)
-            report.notes.extend(raw.notes)
-            found = _map_file(raw, preset, report, skipped)
-        except Unreadable as exc:
-            if not _not_needed(source, preset, exc.problem, skipped):
-                report.add(exc.problem)
-            continue
-        except Exception as exc:  # noqa: BLE001 - a file must end in a report line, never a traceback
-            report.add(Problem(source.name, None, None, None,
-                               f"could not be read ({type(exc).__name__}: {exc})",
-                               "this is a bug in leverboard: please report it with the file",
-                               fatal=True))
-            continue
-        if found is not None:
-            mapped.append(found)
+    mapped = [m for m in (_read_one(s, preset, report, skipped) for s in sources) if m is not None]
+    try:
+        tables = _tables(mapped, preset, report, skipped)
+        if not report.fatal:
+            _derive(tables, preset, store, report)
+            _check(tables, store, report)
+            report.notes.extend(stage_notes(preset, tables, store))
+    except Exception as exc:  # noqa: BLE001 - an import ends in a report line, never a traceback
+        tables = {}
+        report.add(Problem(", ".join(s.name for s in sources), None, None, None,
+                           f"could not be checked ({type(exc).__name__}: {exc})",
+                           "this is a bug in leverboard: please report it with the files",
+                           fatal=True))
+    _name_export_columns(report, mapped)
+    return Plan(preset, tables, report, [s.name for s in sources])
+
+
+def _read_one(source: Source, preset: Preset, report: Report, skipped: list[Problem]
+              ) -> Mapped | None:
+    if source.name in preset.ignore:
+        report.notes.append(f"{source.name}: nothing to load from it with preset "
+                            f"{preset.name!r}; skipped")
+        return None
+    try:
+        raw = read(source.name, source.data)
+        report.notes.extend(raw.notes)
+        return _map_file(raw, preset, report, skipped)
+    except Unreadable as exc:
+        if not _not_needed(source, preset, exc.problem, skipped):
+            report.add(exc.problem)
+    except Exception as exc:  # noqa: BLE001 - a file must end in a report line, never a traceback
+        report.add(Problem(source.name, None, None, None,
+                           f"could not be read ({type(exc).__name__}: {exc})",
+                           "this is a bug in leverboard: please report it with the file",
+                           fatal=True))
+    return None
+
+
+def _tables(mapped: list[Mapped], preset: Preset, report: Report, skipped: list[Problem]
+            ) -> dict[str, pd.DataFrame]:
+    """The typed rows of every file, by canonical table."""
     formats = _formats(mapped, preset, report)
     parts: dict[str, list[pd.DataFrame]] = {}
     for m in mapped:
-        frame = _typed(m, formats, report)
-        parts.setdefault(m.fmap.table, []).append(frame)
+        parts.setdefault(m.fmap.table, []).append(_typed(m, formats, report))
     tables = {t: pd.concat(f, ignore_index=True) for t, f in parts.items()}
     _nothing_to_import(tables, skipped, report)
-    if not report.fatal:
-        _derive(tables, preset, store, report)
-        _check(tables, store, report)
-        report.notes.extend(stage_notes(preset, tables, store))
-    _name_export_columns(report, mapped)
-    return Plan(preset, tables, report, [s.name for s in sources])
+    return tables
 
 
 def _nothing_to_import(tables: dict[str, pd.DataFrame], skipped: list[Problem],
