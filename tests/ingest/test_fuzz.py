@@ -21,7 +21,7 @@ from kpi.cli import main
 from kpi.ingest.presets import TABLES
 from kpi.ingest.rules import RULES, schema_checks
 from kpi.store import Store
-from tests.ingest.conftest import FIXTURES, run_import, same, snapshot, sources
+from tests.ingest.conftest import FIXTURES, REAL, run_import, same, snapshot, sources
 
 SF = "Id,OwnerId,AccountId,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon"
 GOOD = "006Q,005A,001A,Closed Won,100,2024-03-01,2024-02-01,1,1"
@@ -210,3 +210,42 @@ def test_every_rule_the_database_enforces_is_checked_in_the_plan() -> None:
     """A CHECK added to the schema without a rule here would fail a load on rows nobody named."""
     for table in TABLES:
         assert sorted(schema_checks(table)) == sorted(r.check for r in RULES if r.table == table)
+
+
+WEIRD = ["", " ", "nan", "None", "#N/A", "=1+1", "-0", "1e5", "2024-13-01", "31/02/2024", "9999-12-31",
+         "1/1/1", "12:00", "TRUE", "∞", "1,2,3", " 2024-03-01 ", "3017-01-01", "2024-03-01T25:61:00Z",
+         "(", "-", "1.2.3", "006", "a" * 300, "\u00a0", "2,5", "1 000", "02/23/26 08:55 PM", "'", '"',
+         "1;2", "\n"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_damage_never_ends_in_a_traceback(seed: int) -> None:
+    """A real export with random cells, bytes or lines damaged: a plan (and a load of what it
+    allows) always, with every problem naming its file and a fix."""
+    import csv
+    import random
+
+    from kpi.ingest import load, load_preset, plan_import
+    from kpi.ingest.load import refusal
+    from kpi.ingest.plan import Source
+
+    rng = random.Random(seed)
+    text = (REAL / "salesforce_genai_demo" / "Opportunity.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    for _ in range(rng.randint(1, 8)):
+        rows[rng.randrange(1, len(rows))][rng.randrange(len(rows[0]))] = rng.choice(WEIRD)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    data = out.getvalue().encode()
+    if seed % 4 == 1:
+        data = data[:rng.randrange(len(data))]
+    elif seed % 4 == 2:
+        damaged = bytearray(data)
+        damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        data = bytes(damaged)
+    preset = load_preset(rng.choice(["salesforce", "canonical", "hubspot"]))
+    plan = plan_import([Source("Opportunity.csv", data)], preset)
+    assert all(p.file and p.fix and "bug in leverboard" not in p.fix for p in plan.report.problems)
+    if refusal(plan, "skip") is None:
+        with Store.create() as store:
+            load(store, plan, on_error="skip")
