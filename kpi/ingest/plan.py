@@ -209,25 +209,37 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
                                f"the file has a header but no rows (a {fmap.table} export)",
                                "export it again: the export or its filters returned no records"))
         return None
-    rows = _skip_rows(raw, fmap, header, report)
     report.rows_read[raw.name] = len(raw.frame)
-    out = pd.DataFrame({"_file": raw.name, "_row": rows["_row"].to_numpy()})
-    used: dict[str, str] = {}
-    for canonical in fmap.columns:
-        columns = fmap.sources(canonical, header)
-        if not columns:
-            continue
-        columns = columns if canonical in fmap.coalesce else columns[:1]
-        out[canonical] = _column(rows, columns, fmap, canonical, raw.name, report)
-        used[canonical] = " / ".join(columns)
-    for canonical, value in fmap.constants.items():
-        out[canonical] = value
-    if _repeated(raw, used, report):
+    out, used = _text_columns(raw, _skip_rows(raw, fmap, header, report), fmap, report)
+    if _repeated(raw, used, report) or _lacks_columns(raw, fmap, out, report):
         return None
     if preset.salesforce_ids:
         for canonical in IDS - ({"rep_id"} if fmap.rep_by == "name" else set()):
             if canonical in out.columns:
                 out[canonical] = salesforce_18(out[canonical])
+    out = _normalise(out, fmap, raw.name, used, report)
+    out["_by_name"] = fmap.rep_by == "name"
+    return Mapped(raw.name, fmap, out, used)
+
+
+def _text_columns(raw: RawFile, rows: pd.DataFrame, fmap: FileMap, report: Report
+                  ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The canonical columns as text, and the export column(s) each one came from."""
+    header = [c for c in raw.frame.columns if c != "_row"]
+    out = pd.DataFrame({"_file": raw.name, "_row": rows["_row"].to_numpy()})
+    used: dict[str, str] = {}
+    for canonical in fmap.columns:
+        columns = fmap.sources(canonical, header)
+        if columns:
+            columns = columns if canonical in fmap.coalesce else columns[:1]
+            out[canonical] = _column(rows, columns, fmap, canonical, raw.name, report)
+            used[canonical] = " / ".join(columns)
+    for canonical, value in fmap.constants.items():
+        out[canonical] = value
+    return out, used
+
+
+def _lacks_columns(raw: RawFile, fmap: FileMap, out: pd.DataFrame, report: Report) -> bool:
     missing = [c for c in REQUIRED[fmap.table] if c not in out.columns and not
                (c == "stage" and "is_closed" in out.columns)]
     if missing:
@@ -235,10 +247,7 @@ def _map_file(raw: RawFile, preset: Preset, report: Report, skipped: list[Proble
         report.add(Problem(raw.name, raw.header_row, None, None,
                            f"required columns missing: {names}",
                            "add them to the export, or map them in a custom preset", fatal=True))
-        return None
-    out = _normalise(out, fmap, raw.name, used, report)
-    out["_by_name"] = fmap.rep_by == "name"
-    return Mapped(raw.name, fmap, out, used)
+    return bool(missing)
 
 
 def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
