@@ -8,10 +8,10 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres run demo test screenshots check lint bench validate clean
+.PHONY: help install browser postgres run demo test test-fast mutate screenshots check lint bench validate clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ postgres:  ## PostgreSQL server binaries for the database tests (apt-get when ro
 
 test: $(VENV)/.installed browser postgres lint  ## lint, then every test (unit, app, browser, PostgreSQL)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+
+test-fast: $(VENV)/.installed  ## the developer's loop: unit tests of kpi/ and import rules (not slow)
+	$(PY) -m pytest -q -m "not slow" tests/unit tests/ingest
+
+mutate: $(VENV)/.installed  ## mutation testing of engine, views, people, baseline, plan -> docs/testing.md
+	nice $(PY) scripts/mutate.py $(MUTATE_ARGS)
 
 screenshots: $(VENV)/.installed browser  ## refresh the page screenshots in docs/
 	LEVERBOARD_SCREENSHOTS=docs CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/e2e

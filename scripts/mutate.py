@@ -1,0 +1,179 @@
+"""`make mutate`: mutation testing of the modules that decide the numbers, against the fast tests.
+
+mutmut 3 (configured in pyproject's [tool.mutmut]) changes one small thing at a time in
+kpi/engine.py, kpi/views.py, kpi/people.py, kpi/baseline.py and kpi/ingest/plan.py (a `<` for a
+`<=`, a dropped argument, a changed string) and runs the fast tests that execute the changed
+function; a mutant that no test notices "survives". The run happens in a copy of the tree under
+build/mutate/ (mutmut writes its mutants/ folder there), so the working tree is never mutated and
+edits made meanwhile do not disturb it. The score and the survivors go into docs/testing.md
+between the generated-section markers; survivors explained as equivalent in
+scripts/equivalent_mutants.txt are marked so.
+
+    python scripts/mutate.py                     # copy the working tree, run everything
+    python scripts/mutate.py --ref HEAD          # copy a commit instead
+    python scripts/mutate.py --only kpi/people.py --only kpi/baseline.py   # some modules
+    python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
+    python scripts/mutate.py --report-only       # rewrite docs/testing.md from the last run
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "build" / "mutate"
+DOC = ROOT / "docs" / "testing.md"
+EQUIVALENT = ROOT / "scripts" / "equivalent_mutants.txt"
+BEGIN, END = "<!-- mutate:begin -->", "<!-- mutate:end -->"
+
+
+def modules() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return list(config["only_mutate"])
+
+
+def copy_tree(ref: str | None, target: Path = WORK) -> None:
+    """``target`` holds the files git knows of (tracked and new), from the tree or a commit."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    if ref:
+        archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(target, filter="data")
+        return
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, check=True, capture_output=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def run_mutmut(only: list[str], children: int) -> float:
+    """One `mutmut run` in the copy (only the mutants of ``only``, when given); its seconds."""
+    names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in only]
+    mutmut = Path(sys.executable).with_name("mutmut")
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run([str(mutmut), "run", "--max-children", str(children), *names], cwd=WORK,
+                   env=env, check=True)
+    return time.monotonic() - started
+
+
+def results() -> dict[str, dict[str, str]]:
+    """module -> mutant name -> status, from mutmut's .meta files in the copy."""
+    from mutmut.stats import status_by_exit_code
+
+    out: dict[str, dict[str, str]] = {}
+    for module in modules():
+        meta = WORK / "mutants" / (module + ".meta")
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            out[module] = {k: status_by_exit_code[v] for k, v in codes.items()}
+    return out
+
+
+def diff(name: str) -> str:
+    shown = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "show", name],
+                           cwd=WORK, capture_output=True, text=True).stdout
+    lines = [line for line in shown.splitlines()
+             if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))]
+    return "\n".join(lines)
+
+
+def equivalent() -> dict[str, str]:
+    """mutant name -> why it cannot change any result (scripts/equivalent_mutants.txt)."""
+    if not EQUIVALENT.exists():
+        return {}
+    found = {}
+    for line in EQUIVALENT.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, why = line.partition(" ")
+            found[name] = why.strip()
+    return found
+
+
+KILLED = ("killed", "timeout", "caught by type check")
+
+
+def section(found: dict[str, dict[str, str]], seconds: float | None) -> str:
+    explained = equivalent()
+    lines = [BEGIN, "", "| module | mutants | run | killed | survived | equivalent | no test runs it "
+             "| score | score where a test runs it |", "|---|---|---|---|---|---|---|---|---|"]
+    totals: Counter[str] = Counter()
+    survivors: list[str] = []
+    for module, statuses in found.items():
+        alive = [n for n, s in statuses.items() if s == "survived"]
+        row = Counter(mutants=len(statuses),
+                      run=sum(1 for s in statuses.values() if s != "not checked"),
+                      killed=sum(1 for s in statuses.values() if s in KILLED),
+                      survived=len(alive), equivalent=sum(1 for n in alive if n in explained),
+                      untested=sum(1 for s in statuses.values() if s == "no tests"))
+        totals.update(row)
+        lines.append(_row(module, row))
+        survivors += sorted(alive)
+    lines.append(_row("**all**", totals))
+    lines += ["", "score: killed / (run - equivalent), a mutant no fast test runs counting as "
+              "alive; the last column leaves those out. A timeout counts as killed. Run "
+              + time.strftime("%Y-%m-%d") + (f" in {seconds / 60:.0f} min" if seconds else "")
+              + " (the last `mutmut run`), with `nice` on 2 shared cores.", ""]
+    if survivors:
+        lines += ["### Surviving mutants", ""]
+        for name in survivors:
+            why = explained.get(name)
+            lines += [f"- `{name}`" + (f" — equivalent: {why}" if why else " — **not explained**"),
+                      "", "  ```diff", *("  " + d for d in diff(name).splitlines()), "  ```", ""]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def _row(module: str, row: Counter[str]) -> str:
+    judged = row["run"] - row["equivalent"]
+    tested = judged - row["untested"]
+    score = f"{100 * row['killed'] / judged:.1f}%" if judged else "-"
+    where = f"{100 * row['killed'] / tested:.1f}%" if tested else "-"
+    return (f"| {module} | {row['mutants']} | {row['run']} | {row['killed']} | {row['survived']} "
+            f"| {row['equivalent']} | {row['untested']} | {score} | {where} |")
+
+
+def write_doc(text: str) -> None:
+    doc = DOC.read_text() if DOC.exists() else f"# Testing\n\n## Mutation testing\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in doc:
+        doc += f"\n## Mutation testing\n\n{BEGIN}\n{END}\n"
+    doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: text, doc, flags=re.S)
+    DOC.write_text(doc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ref", help="mutate this commit instead of the working tree")
+    parser.add_argument("--only", action="append", default=[], help="one module (repeatable)")
+    parser.add_argument("--resume", action="store_true", help="keep the last copy and results")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite docs/testing.md")
+    parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    args = parser.parse_args()
+    seconds = None
+    if not args.report_only:
+        if not args.resume:
+            copy_tree(args.ref)
+        seconds = run_mutmut(args.only, args.children)
+    write_doc(section(results(), seconds))
+    print(f"wrote the mutation section of {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
