@@ -428,11 +428,11 @@ def _column(rows: pd.DataFrame, columns: list[str], fmap: FileMap, canonical: st
         text = text_column(rows[column], index)
         if wanted:
             other = text.notna() & ~text.fillna("").str.startswith(wanted)
-            if other.any():
+            if other.any() and column == columns[0]:  # a fallback column's others are expected
                 report.notes.append(f"{name}: {int(other.sum()):,} {column} values are not "
                                     f"{canonical} ids (no {'/'.join(wanted)} prefix, e.g. "
                                     f"{text[other].iloc[0]!r}); not used as {canonical}")
-                text = text.where(~other, None)
+            text = text.where(~other, None)
         result = pd.Series(np.where(result.isna(), text, result), index=index, dtype=object)
     return result
 
@@ -667,12 +667,29 @@ def _derive(tables: dict[str, pd.DataFrame], preset: Preset, store: Store | None
         frame.loc[by_name, "rep_id"] = [known.get(r, r) if r is not None else None for r in names]
     if "stage_history" in tables:
         tables["stage_history"] = _stage_entries(tables["stage_history"], report)
+    _accounts_of_activities(tables, report)
     if "opportunities" in tables:  # before hire dates: a rep is active from a deal's true start
         _loaded_later(tables, preset, report)
     reps = tables.get("reps")
     if reps is not None:
         _hire_dates(tables, reps, report)
         _assignments(tables, tables["reps"], report)
+
+
+def _accounts_of_activities(tables: dict[str, pd.DataFrame], report: Report) -> None:
+    """An activity on a deal, with no account of its own, is with the deal's account."""
+    acts, deals = tables.get("activities"), tables.get("opportunities")
+    if acts is None or deals is None or "opp_id" not in acts or "account_id" not in deals:
+        return
+    if "account_id" not in acts:
+        acts["account_id"] = None
+    gap = acts["account_id"].isna() & acts["opp_id"].notna()
+    found = acts.loc[gap, "opp_id"].map(deals.dropna(subset=["opp_id"]).drop_duplicates("opp_id")
+                                        .set_index("opp_id")["account_id"])
+    found = found[found.notna()]
+    if len(found):
+        acts.loc[found.index, "account_id"] = found
+        report.notes.append(f"{len(found):,} activities on a deal take the deal's account")
 
 
 def _stage_entries(history: pd.DataFrame, report: Report) -> pd.DataFrame:

@@ -306,10 +306,10 @@ def test_tasks_are_typed_by_type_and_only_done_ones_count(db: Store) -> None:
     deals = opportunity("006A,005X,001A,Closed Won,1,2024-03-01,2024-01-01,1,1")
     plan, _ = run_import(db, "salesforce", [tasks, deals])
     rows = db.query("SELECT activity_id, type, opp_id, account_id FROM activities ORDER BY 1")
-    assert rows.astype(object).where(rows.notna(), None).values.tolist() == [["00T1", "email", "006A", None],
-                                    ["00T2", "call", None, "001A"],
-                                    ["00T3", "task", "006A", None],
-                                    ["00T5", "email", "006A", None]]
+    assert rows.astype(object).where(rows.notna(), None).values.tolist() == [
+        ["00T1", "email", "006A", "001A"],  # the deal's account
+        ["00T2", "call", None, "001A"],  # WhatId is the account
+        ["00T3", "task", "006A", "001A"], ["00T5", "email", "006A", "001A"]]
     notes = "\n".join(plan.report.notes)
     assert "Task.csv: 1 rows with IsClosed" in notes
     assert "1 WhatId values are not opp_id ids" in notes
