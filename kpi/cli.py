@@ -340,7 +340,7 @@ def _presets(args: argparse.Namespace) -> None:
     from kpi.ingest import list_presets
 
     for preset in list_presets():
-        kinds = ", ".join(f.table for f in preset.files)
+        kinds = ", ".join(dict.fromkeys(f.table for f in preset.files))
         print(f"{preset.name:12} {kinds}\n             {preset.description}")
 
 
