@@ -1,0 +1,128 @@
+"""The small pieces of kpi.baseline, each worked out by hand: rates per week, relative change,
+targets, pacing, the baseline band for a period of any length, and the weekly statistics it is
+drawn from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from kpi.baseline import (
+    BaselineStats,
+    attainment,
+    baseline_stats,
+    current_window,
+    rate,
+    relative_change,
+    share_of_path,
+    target_value,
+)
+from kpi.engine import Scope
+from kpi.initiatives import create_initiative, get_initiative
+from kpi.periods import Window
+from tests.conftest import Tiny, d
+
+
+def test_rate_per_week() -> None:
+    assert rate(14.0, 14, True) == 7.0     # 14 in two weeks: 7 a week
+    assert rate(3.0, 3, True) == 7.0       # 3 in three days: 7 a week
+    assert rate(14.0, 14, False) == 14.0   # a ratio is no rate
+    assert rate(None, 14, True) is None
+    assert rate(5.0, 0, True) == 5.0       # no days: left as it is, never divided by 0
+    assert rate(5.0, -1, True) == 5.0
+
+
+def test_relative_change() -> None:
+    assert relative_change(2.0, 3.0) == 0.5
+    assert relative_change(4.0, 3.0) == -0.25
+    assert relative_change(0.0, 3.0) is None  # from nothing: no percentage
+    assert relative_change(None, 3.0) is None
+    assert relative_change(2.0, None) is None
+
+
+def test_target_and_attainment() -> None:
+    assert target_value(2.0, 0.25) == 2.5
+    assert target_value(None, 0.25) is None
+    assert target_value(2.0, None) is None
+    assert attainment(2.0, 3.0, 2.5) == 2.0
+    assert attainment(None, 3.0, 2.5) is None
+    assert attainment(2.0, None, 2.5) is None
+    assert attainment(2.0, 3.0, None) is None
+
+
+def test_share_of_path_on_a_path_of_no_length() -> None:
+    assert share_of_path(d("2025-01-11"), d("2025-01-11"), d("2025-01-01")) == 1.0
+    assert share_of_path(d("2025-01-11"), d("2025-01-01"), d("2025-01-05")) == 1.0
+    assert share_of_path(d("2025-01-01"), d("2025-01-05"), d("2025-01-02")) == 0.25
+
+
+def test_the_band_of_a_count_grows_with_the_period() -> None:
+    stats = BaselineStats(level=8.0, weekly_mean=2.0, weekly_sd=0.5, additive=True)
+    centre, low, high = stats.for_days(14)  # two weeks: 4 expected, sd 0.5 x sqrt(2)
+    assert (centre, low, high) == pytest.approx((4.0, 4.0 - 0.5 * math.sqrt(2),
+                                                 4.0 + 0.5 * math.sqrt(2)))
+    assert stats.for_days(7) == pytest.approx((2.0, 1.5, 2.5))
+    assert stats.for_days(0) == pytest.approx(stats.for_days(1))  # at least a day
+    assert stats.for_days(1) == pytest.approx((2 / 7, 2 / 7 - 0.5 / math.sqrt(7),
+                                               2 / 7 + 0.5 / math.sqrt(7)))
+    flat = BaselineStats(level=8.0, weekly_mean=2.0, weekly_sd=None, additive=True)
+    assert flat.for_days(21) == pytest.approx((6.0, 6.0, 6.0))  # one week only: no spread
+    assert BaselineStats(8.0, None, None, True).for_days(7) == (None, None, None)
+
+
+def test_the_band_of_a_ratio_narrows_with_the_period() -> None:
+    stats = BaselineStats(level=0.5, weekly_mean=0.45, weekly_sd=0.2, additive=False)
+    assert stats.for_days(28) == pytest.approx((0.5, 0.4, 0.6))  # sd 0.2 / sqrt(4 weeks)
+    assert stats.for_days(7) == pytest.approx((0.5, 0.3, 0.7))
+    assert BaselineStats(0.5, 0.45, None, False).for_days(28) == pytest.approx((0.5, 0.5, 0.5))
+    assert BaselineStats(None, 0.45, 0.2, False).for_days(7) == (None, None, None)
+
+
+@pytest.fixture
+def uneven(tiny: Tiny) -> Tiny:
+    """One rep who won 100, 300, 200 and 200 in the four baseline weeks (deals closed on the
+    Mondays from 3 Feb 2025), rollout Monday 3 March 2025."""
+    tiny.team("T", "Alpha")
+    tiny.rep("r", "T", hired="2024-01-01")
+    for week, amount in enumerate((100, 300, 200, 200)):
+        tiny.deal("r", "2025-01-02", str(d("2025-02-03") + dt.timedelta(weeks=week)), won=True,
+                  amount=amount)
+    tiny.deal("r", "2025-01-02", "2025-03-04", won=True, amount=900)  # after the rollout
+    create_initiative(tiny.store, name="Busy", strategy="s", tactics="t",
+                      rollout_date=d("2025-03-03"), baseline_weeks=4, target_date=d("2025-06-30"),
+                      teams={"T": d("2025-03-03")}, targets={"revenue": 0.5})
+    return tiny
+
+
+def test_baseline_stats_of_a_sum(uneven: Tiny) -> None:
+    initiative = get_initiative(uneven.store, "busy")
+    stats = baseline_stats(uneven.engine, initiative, "revenue", Scope.reps("r"))
+    assert stats.additive is True
+    assert stats.level == 800.0            # 100 + 300 + 200 + 200 over the whole window
+    assert stats.weekly_mean == 200.0
+    assert stats.weekly_sd == pytest.approx(100 * math.sqrt(2 / 3))  # (1 + 1 + 0 + 0) / (4 - 1)
+
+
+def test_baseline_stats_of_a_ratio_with_a_single_week(tiny: Tiny) -> None:
+    tiny.team("T", "Alpha")
+    tiny.rep("r", "T", hired="2024-01-01")
+    tiny.deal("r", "2025-02-01", "2025-02-25", won=True, amount=100)
+    tiny.deal("r", "2025-02-01", "2025-02-26", won=False, amount=100)
+    create_initiative(tiny.store, name="Win", strategy="s", tactics="t",
+                      rollout_date=d("2025-03-03"), baseline_weeks=1, target_date=d("2025-06-30"),
+                      teams={"T": d("2025-03-03")}, targets={"win_rate": 0.1})
+    stats = baseline_stats(tiny.engine, get_initiative(tiny.store, "win"), "win_rate",
+                           Scope.everyone())
+    assert (stats.level, stats.weekly_mean, stats.weekly_sd, stats.additive) == (0.5, 0.5, None,
+                                                                                 False)
+
+
+def test_the_current_window_is_as_long_as_the_baseline(uneven: Tiny) -> None:
+    initiative = get_initiative(uneven.store, "busy")  # rollout Mon 3 Mar, 4 baseline weeks
+    assert current_window(initiative, d("2025-03-08")) is None  # Saturday: no complete week yet
+    assert current_window(initiative, d("2025-03-09")) == Window(d("2025-03-03"), d("2025-03-09"))
+    assert current_window(initiative, d("2025-04-02")) == Window(d("2025-03-03"), d("2025-03-30"))
+    # later on, the latest four complete weeks
+    assert current_window(initiative, d("2025-04-13")) == Window(d("2025-03-17"), d("2025-04-13"))
