@@ -198,7 +198,7 @@ def test_import_the_maven_export_into_an_empty_database(empty_server: AppServer,
     idle(page)
     expect(page.get_by_text("8,920 rows read")).to_be_visible()
     expect(page.get_by_text("No problems found.")).to_be_visible()
-    expect(page.get_by_text("'GTXPro' read as 'GTX Pro'")).to_be_visible()
+    expect(page.get_by_text("product read as 'GTXPro' → 'GTX Pro'")).to_be_visible()
     page.get_by_role("button", name="Load", exact=True).click()
     idle(page)
     expect(page.get_by_text("Imported 8,461 rows (500 left out).")).to_be_visible()
