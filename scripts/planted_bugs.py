@@ -76,7 +76,7 @@ def failing(tree: Path, tests: list[str]) -> set[str]:
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "-W", "ignore", "-rfE", "--tb=no", *tests], cwd=tree,
                           capture_output=True, text=True)
-    return set(re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, flags=re.M))
+    return set(re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, flags=re.M))
 
 
 def plant(tree: Path, name: str) -> None:
