@@ -5,6 +5,8 @@
 - Activities join their deal's product only when a request needs it (split or filter by product,
   or a measure that reads product); when it does, the product is the deal's.
 - Several filters each keep their own values.
+- Catalog fragments are read as DuckDB SQL and bound to the fact row, even where a joined table
+  has a column of the same name; every aggregate the catalog allows works.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ EXTRA = """metrics:
     formula: count of activities on Core deals
     measure: {source: activities, agg: count, filter: "product = 'Core'"}
     leads: [revenue]
+  - id: tens
+    label: Won tens
+    kind: output
+    unit: count
+    direction: up
+    roles: [executive]
+    definition: Whole tens of each won amount.
+    formula: sum(amount // 10) of won deals
+    measure: {source: opps_closed, agg: sum, expr: "amount // 10", filter: is_won}
+  - id: mean_won
+    label: Mean won amount
+    kind: output
+    unit: currency
+    direction: up
+    roles: [executive]
+    definition: The mean amount of the deals won.
+    formula: avg(amount) of won deals
+    measure: {source: opps_closed, agg: avg, expr: amount, filter: is_won}
 """
 
 
@@ -49,8 +69,13 @@ def company(tiny: Tiny) -> Tiny:
     tiny.team("TB", "Beta")
     tiny.rep("a1", "TA")
     tiny.rep("b1", "TB", region="West")
-    core = tiny.deal("a1", "2025-01-02", "2025-01-10", won=True, amount=100, product="Core")
-    plus = tiny.deal("b1", "2025-01-02", "2025-01-12", won=True, amount=10, product="Plus")
+    tiny.account("acme", "Retail")
+    tiny.account("globex", "Technology")
+    core = tiny.deal("a1", "2025-01-02", "2025-01-10", won=True, amount=100, product="Core",
+                     account="acme")
+    plus = tiny.deal("b1", "2025-01-02", "2025-01-12", won=True, amount=10, product="Plus",
+                     account="globex")
+    tiny.deal("b1", "2025-01-02", "2025-01-13", won=False, amount=7, account="acme")
     for opp, rep in ((core, "a1"), (core, "a1"), (plus, "b1"), (None, "b1")):
         tiny.activity(rep, "2025-01-06")
         if opp:
@@ -101,3 +126,14 @@ def test_two_filters_keep_their_own_values(company: Tiny) -> None:
     either = engine.run(MetricRequest.make("revenue", grain="total", filters={
         "team": ["Alpha", "Beta"], "product": ["Plus"]}, **JAN))
     assert either["value"].tolist() == [10.0]
+
+
+def test_fragments_are_duckdb_sql_bound_to_the_fact_row(company: Tiny, tmp_path: Path) -> None:
+    engine = extra_engine(company, tmp_path)
+    # 100 // 10 + 10 // 10: DuckDB's integer division, which other dialects do not read
+    assert engine.run(MetricRequest.make("tens", grain="total", **JAN))["value"].tolist() == [11]
+    assert engine.run(MetricRequest.make("mean_won", grain="total", **JAN))["value"].tolist() \
+        == [55.0]
+    # accounts also have an account_id: the fragment's is the deal's
+    logos = engine.run(MetricRequest.make("new_logos", grain="total", by=["industry"], **JAN))
+    assert logos[["industry", "value"]].values.tolist() == [["Retail", 1], ["Technology", 1]]
