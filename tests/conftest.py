@@ -208,3 +208,11 @@ def pg_url() -> Iterator[str]:
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One Chromium for every browser test of the session (tests/e2e, tests/security)."""
+    from tests.e2e.conftest import open_browser
+
+    yield from open_browser()

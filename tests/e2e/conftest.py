@@ -100,8 +100,9 @@ def empty_server(tmp_path: Path) -> Iterator[AppServer]:
     app.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def open_browser() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright; tests/conftest.py's ``browser`` fixture holds the one
+    of the session (Playwright's sync API cannot run twice at once in one process)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (it installs Debian's "
                     "chromium as root) or `sudo apt-get install chromium`")

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api as playwright
+from playwright.sync_api import Browser
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer
+from tests.e2e.conftest import AppServer
 
-playwright = pytest.importorskip("playwright.sync_api")
 # links out of the page (a heading's own #anchor, made from its text, is not one)
 LINKS = "a[href*='evil']:not([href^='#']), a[href*='127.0.0.1:9']:not([href^='#'])"
 
@@ -47,12 +48,11 @@ def enter_as(page: object, name: str) -> None:
     idle(page)
 
 
-def test_hostile_names_fire_no_beacon_and_make_no_link(hostile_server: AppServer) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+def test_hostile_names_fire_no_beacon_and_make_no_link(hostile_server: AppServer,
+                                                        browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
         page.set_default_timeout(90_000)
         fetched: list[str] = []
         page.on("request", lambda r: fetched.append(r.url))
@@ -72,5 +72,6 @@ def test_hostile_names_fire_no_beacon_and_make_no_link(hostile_server: AppServer
         assert page.locator(".js-plotly-plot a").count() == 0
         assert "Yara" in page.locator(".js-plotly-plot").first.text_content()
         assert main.locator(LINKS).count() == 0
-        browser.close()
+    finally:
+        context.close()
     assert not [u for u in fetched if "127.0.0.1:9" in u or "evil.example" in u]
