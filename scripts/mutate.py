@@ -13,6 +13,7 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --ref HEAD          # copy a commit instead
     python scripts/mutate.py --only kpi/people.py --only kpi/baseline.py   # some modules
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
+    python scripts/mutate.py --retest            # new tests: run the last run's survivors again
     python scripts/mutate.py --report-only       # rewrite docs/testing.md from the last run
 """
 
@@ -63,9 +64,8 @@ def copy_tree(ref: str | None, target: Path = WORK) -> None:
             shutil.copy2(source, target / name)
 
 
-def run_mutmut(only: list[str], children: int) -> float:
-    """One `mutmut run` in the copy (only the mutants of ``only``, when given); its seconds."""
-    names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in only]
+def run_mutmut(names: list[str], children: int) -> float:
+    """One `mutmut run` in the copy (only the mutants ``names`` match, when given); its seconds."""
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -163,14 +163,22 @@ def main() -> None:
     parser.add_argument("--ref", help="mutate this commit instead of the working tree")
     parser.add_argument("--only", action="append", default=[], help="one module (repeatable)")
     parser.add_argument("--resume", action="store_true", help="keep the last copy and results")
+    parser.add_argument("--retest", action="store_true",
+                        help="copy the tests again and run the last run's survivors")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/testing.md")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     args = parser.parse_args()
     seconds = None
-    if not args.report_only:
-        if not args.resume:
+    names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in args.only]
+    if args.retest:
+        shutil.rmtree(WORK / "tests")
+        shutil.copytree(ROOT / "tests", WORK / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        names = [n for statuses in results().values() for n, s in statuses.items()
+                 if s == "survived"]
+    if not args.report_only and (names or not args.retest):
+        if not (args.resume or args.retest):
             copy_tree(args.ref)
-        seconds = run_mutmut(args.only, args.children)
+        seconds = run_mutmut(names, args.children)
     write_doc(section(results(), seconds))
     print(f"wrote the mutation section of {DOC.relative_to(ROOT)}")
 
