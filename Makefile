@@ -52,7 +52,7 @@ postgres:  ## PostgreSQL server binaries for the database tests (apt-get when ro
 test: $(VENV)/.installed browser postgres lint  ## lint, then every test (unit, app, browser, PostgreSQL)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
-test-fast: $(VENV)/.installed  ## the developer's loop: unit tests of kpi/ and import rules (not slow)
+test-fast: $(VENV)/.installed  ## the developer's loop (under a minute): unit tests of kpi/, import rules
 	$(PY) -m pytest -q -m "not slow" tests/unit tests/ingest
 
 mutate: $(VENV)/.installed  ## mutation testing of engine, views, people, baseline, plan -> docs/testing.md
