@@ -42,15 +42,24 @@ EXTRA = """metrics:
     formula: count of activities on Core deals
     measure: {source: activities, agg: count, filter: "product = 'Core'"}
     leads: [revenue]
-  - id: tens
-    label: Won tens
+  - id: squares
+    label: Won squares
     kind: output
     unit: count
     direction: up
     roles: [executive]
-    definition: Whole tens of each won amount.
-    formula: sum(amount // 10) of won deals
-    measure: {source: opps_closed, agg: sum, expr: "amount // 10", filter: is_won}
+    definition: The square of each won amount.
+    formula: sum(amount ** 2) of won deals
+    measure: {source: opps_closed, agg: sum, expr: "amount ** 2", filter: is_won}
+  - id: closed_won_stage
+    label: Deals closed in a Closed Won stage
+    kind: output
+    unit: count
+    direction: up
+    roles: [executive]
+    definition: Closed deals whose stage name starts with Closed W.
+    formula: count of closed deals whose stage matches ^Closed W
+    measure: {source: opps_closed, agg: count, filter: "regexp_matches(stage, '^Closed W')"}
   - id: mean_won
     label: Mean won amount
     kind: output
@@ -130,8 +139,13 @@ def test_two_filters_keep_their_own_values(company: Tiny) -> None:
 
 def test_fragments_are_duckdb_sql_bound_to_the_fact_row(company: Tiny, tmp_path: Path) -> None:
     engine = extra_engine(company, tmp_path)
-    # 100 // 10 + 10 // 10: DuckDB's integer division, which other dialects do not read
-    assert engine.run(MetricRequest.make("tens", grain="total", **JAN))["value"].tolist() == [11]
+    # 100 ** 2 + 10 ** 2: DuckDB's power operator, which the generic SQL reader refuses
+    assert engine.run(MetricRequest.make("squares", grain="total", **JAN))["value"].tolist() \
+        == [10100.0]
+    # the two won deals of January, not the lost one: written back as DuckDB SQL (the generic
+    # writer would say REGEXP_LIKE, which DuckDB does not know)
+    assert engine.run(MetricRequest.make("closed_won_stage", grain="total", **JAN))[
+        "value"].tolist() == [2]
     assert engine.run(MetricRequest.make("mean_won", grain="total", **JAN))["value"].tolist() \
         == [55.0]
     # accounts also have an account_id: the fragment's is the deal's
