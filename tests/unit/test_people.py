@@ -6,6 +6,8 @@ Teams T (Alpha) and U (Beta). A joined T on 1 Jan 2025. B joined U on 1 Feb 2025
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kpi.engine import Scope
@@ -131,3 +133,38 @@ def test_an_unknown_user(org: Tiny) -> None:
     with pytest.raises(NotFound) as caught:
         get_user(org.store, "zed")
     assert str(caught.value) == "no user 'zed' — pick a user from the list, or add one"
+
+
+class StrictBinds:
+    """A store that, like SQLAlchemy on other databases, needs each ``$name`` of a query to be a
+    parameter of exactly that spelling (DuckDB alone would forgive ``$R`` for ``r``)."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+
+    def _check(self, sql: str, params: dict | None) -> None:
+        assert set(re.findall(r"\$(\w+)", sql)) == set(params or {}), sql
+
+    def rows(self, sql: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+        self._check(sql, params)
+        return self.store.rows(sql, params)  # type: ignore[attr-defined]
+
+    def scalar(self, sql: str, params: dict | None = None) -> object:
+        self._check(sql, params)
+        return self.store.scalar(sql, params)  # type: ignore[attr-defined]
+
+
+def test_every_query_binds_its_parameters_by_their_exact_names(org: Tiny) -> None:
+    store = StrictBinds(org.store)
+    day, end = d("2025-01-01"), d("2025-03-31")
+    for scope in (Scope.everyone(), Scope.teams("T", "U"), Scope.reps("A", "C")):
+        members(store, scope, day, end)  # type: ignore[arg-type]
+        teams(store, scope)  # type: ignore[arg-type]
+    assert active_days(store, "C", day, end, within=("T",)) == 40  # type: ignore[arg-type]
+    assert team_of(store, "C", end) == "U"  # type: ignore[arg-type]
+    assert teams_of(store, "C", day) == {"T", "U"}  # type: ignore[arg-type]
+    assert team_name(store, "T") == "Alpha"  # type: ignore[arg-type]
+    assert narrow(store, Scope.teams("T"), rep_id="C") == Scope.rep_in_teams("C", "T")  # type: ignore[arg-type]
+    assert narrow(store, Scope.everyone(), rep_id="C") == Scope.reps("C")  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        get_user(store, "zed")  # type: ignore[arg-type]
