@@ -13,7 +13,7 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --ref HEAD          # copy a commit instead
     python scripts/mutate.py --only kpi/people.py --only kpi/baseline.py   # some modules
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
-    python scripts/mutate.py --retest            # new tests: run the last run's survivors again
+    python scripts/mutate.py --retest            # new test files: the unexplained survivors again
     python scripts/mutate.py --report-only       # rewrite docs/testing.md from the last run
 """
 
@@ -164,17 +164,20 @@ def main() -> None:
     parser.add_argument("--only", action="append", default=[], help="one module (repeatable)")
     parser.add_argument("--resume", action="store_true", help="keep the last copy and results")
     parser.add_argument("--retest", action="store_true",
-                        help="copy the tests again and run the last run's survivors")
+                        help="copy new test files and run the unexplained survivors")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/testing.md")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     args = parser.parse_args()
     seconds = None
     names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in args.only]
     if args.retest:
-        shutil.rmtree(WORK / "tests")
-        shutil.copytree(ROOT / "tests", WORK / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        for path in (ROOT / "tests").rglob("test_*.py"):  # new test files (the copy's code is
+            target = WORK / path.relative_to(ROOT)      # as old as the copy: so are its tests)
+            if target.parent.exists() and not target.exists():
+                shutil.copy2(path, target)
+        explained = equivalent()
         names = [n for statuses in results().values() for n, s in statuses.items()
-                 if s == "survived"]
+                 if s == "survived" and n not in explained]
     if not args.report_only and (names or not args.retest):
         if not (args.resume or args.retest):
             copy_tree(args.ref)

@@ -158,3 +158,16 @@ def test_a_single_measure_names_its_source(company: Tiny, tmp_path: Path) -> Non
     assert said(engine, UnknownDimension, metric="quota", by=["product"], **JAN) == (
         "quota cannot be split by product — its source has no product; "
         "use one of motion, region, rep, segment, team")
+
+
+def test_a_missing_end_of_the_range_is_filled_from_the_data(company: Tiny) -> None:
+    """10 won on 10 January 2025 and 5 on 20 February: either missing end comes from the data."""
+    company.deal("r1", "2025-01-02", "2025-02-20", won=True, amount=5)
+    engine = company.engine
+    frame = engine.run(MetricRequest.make("revenue", grain="month", date_from=d("2025-02-01")))
+    assert frame[["period", "value"]].values.tolist() == [[d("2025-02-01"), 5.0]]
+    frame = engine.run(MetricRequest.make("revenue", grain="month", date_to=d("2025-01-31")))
+    assert frame[["period", "value"]].values.tolist() == [[d("2025-01-01"), 10.0]]
+    frame = engine.run(MetricRequest.make("revenue", grain="month"))
+    assert frame[["period", "value"]].values.tolist() == [[d("2025-01-01"), 10.0],
+                                                          [d("2025-02-01"), 5.0]]
