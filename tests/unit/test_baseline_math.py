@@ -16,11 +16,12 @@ from kpi.baseline import (
     current_window,
     rate,
     relative_change,
+    report,
     share_of_path,
     target_value,
 )
 from kpi.engine import Scope
-from kpi.initiatives import create_initiative, get_initiative
+from kpi.initiatives import add_review, create_initiative, get_initiative
 from kpi.periods import Window
 from tests.conftest import Tiny, d
 
@@ -126,3 +127,36 @@ def test_the_current_window_is_as_long_as_the_baseline(uneven: Tiny) -> None:
     assert current_window(initiative, d("2025-04-02")) == Window(d("2025-03-03"), d("2025-03-30"))
     # later on, the latest four complete weeks
     assert current_window(initiative, d("2025-04-13")) == Window(d("2025-03-17"), d("2025-04-13"))
+
+
+def test_the_report_of_an_initiative(tiny: Tiny) -> None:
+    """One rep: 2 meetings a week in the 4 baseline weeks (Mondays from 3 Feb 2025), 3 a week in
+    the 4 weeks after the rollout on Monday 3 March; target +25% by 28 April."""
+    tiny.team("T", "Alpha")
+    tiny.rep("r", "T", hired="2024-01-01")
+    for week in range(8):
+        tiny.activity("r", str(d("2025-02-03") + dt.timedelta(weeks=week)), n=2 if week < 4 else 3)
+    create_initiative(tiny.store, name="More meetings", strategy="win more", tactics="meet more",
+                      rollout_date=d("2025-03-03"), baseline_weeks=4, target_date=d("2025-04-28"),
+                      teams={"T": d("2025-03-03")}, targets={"meetings": 0.25})
+    initiative = get_initiative(tiny.store, "more-meetings")
+    add_review(tiny.store, initiative.initiative_id, d("2025-03-17"), "Meetings up.", author="Max")
+    initiative = get_initiative(tiny.store, "more-meetings")
+    card = report(tiny.engine, initiative, d("2025-03-30"))
+    assert {k: v for k, v in card.items() if k != "metrics"} == {
+        "initiative": "More meetings", "strategy": "win more", "tactics": "meet more",
+        "rollout_date": "2025-03-03", "baseline": ["2025-02-03", "2025-03-02"],
+        "target_date": "2025-04-28", "as_of": "2025-03-30",
+        "teams": [{"team_id": "T", "adopted_on": "2025-03-03"}],
+        "target_history": [{"metric_id": "meetings", "change_pct": 0.25,
+                            "effective_from": "2025-03-03", "note": "launch target"}],
+        "reviews": [{"date": "2025-03-17", "learned": "Meetings up.", "author": "Max"}]}
+    (meetings,) = card["metrics"]
+    expected = 2 * (1 + 0.25 * 27 / 56)  # 27 of the 56 days from rollout to target date
+    assert meetings.pop("expected_value") == pytest.approx(expected)
+    assert meetings == {
+        "metric_id": "meetings", "baseline": 2.0, "current": 3.0, "since_rollout": 3.0,
+        "change_pct": 0.5, "target_change_pct": 0.25, "target_value": 2.5, "attainment": 2.0,
+        "on_pace": True, "window": {"start": d("2025-03-03"), "end": d("2025-03-30")},
+        "baseline_window": {"start": d("2025-02-03"), "end": d("2025-03-02")},
+        "per_week": False, "note": None}
