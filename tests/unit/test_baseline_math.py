@@ -12,6 +12,7 @@ import pytest
 from kpi.baseline import (
     BaselineStats,
     attainment,
+    baseline_for_days,
     baseline_stats,
     current_window,
     rate,
@@ -160,3 +161,36 @@ def test_the_report_of_an_initiative(tiny: Tiny) -> None:
         "on_pace": True, "window": {"start": d("2025-03-03"), "end": d("2025-03-30")},
         "baseline_window": {"start": d("2025-02-03"), "end": d("2025-03-02")},
         "per_week": False, "note": None}
+
+
+@pytest.fixture
+def closes(tiny: Tiny) -> Tiny:
+    """Team T, reps A and B. In the two baseline weeks (3-16 Feb 2025): A wins 100 on Monday
+    3 Feb (created 24 Jan: 10 days) and loses 50 on Monday 10 Feb; B wins 1000 on Tuesday 4 Feb
+    (created 15 Jan: 20 days)."""
+    tiny.team("T", "Alpha")
+    tiny.rep("A", "T", hired="2024-01-01")
+    tiny.rep("B", "T", hired="2024-01-01")
+    tiny.deal("A", "2025-01-24", "2025-02-03", won=True, amount=100)
+    tiny.deal("A", "2025-02-01", "2025-02-10", won=False, amount=50)
+    tiny.deal("B", "2025-01-15", "2025-02-04", won=True, amount=1000)
+    return tiny
+
+
+def test_baseline_for_the_same_weekdays(closes: Tiny) -> None:
+    engine, base = closes.engine, Window(d("2025-02-03"), d("2025-02-16"))
+    a, everyone = Scope.reps("A"), Scope.everyone()
+    monday, mon_tue = Window(d("2025-03-03"), d("2025-03-03")), Window(d("2025-03-03"),
+                                                                        d("2025-03-04"))
+    mon_wed, tuesday = Window(d("2025-03-03"), d("2025-03-05")), Window(d("2025-03-04"),
+                                                                         d("2025-03-04"))
+    # revenue: A's Mondays averaged 50 (100 and 0), Tuesdays 0; everyone's Tuesdays 500
+    assert baseline_for_days(engine, "revenue", base, a, mon_wed) == 50.0
+    assert baseline_for_days(engine, "revenue", base, everyone, mon_wed) == 550.0
+    # win rate: Mondays won 1 of 2 closed (0.5 and 1 a Monday); Tuesdays 1 of 1 (0.5 and 0.5)
+    assert baseline_for_days(engine, "win_rate", base, a, monday) == 0.5
+    assert baseline_for_days(engine, "win_rate", base, everyone, mon_tue) == pytest.approx(2 / 3)
+    assert baseline_for_days(engine, "win_rate", base, a, tuesday) is None  # A closed none
+    # a median is the baseline's level, whatever the days: 10 days for A, of 10 and 20 for all
+    assert baseline_for_days(engine, "sales_cycle_days", base, a, monday) == 10.0
+    assert baseline_for_days(engine, "sales_cycle_days", base, everyone, tuesday) == 15.0
