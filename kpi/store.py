@@ -282,13 +282,35 @@ class Store:
         return len(frame)
 
     def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
-        """Upsert by the table's key: rows with the same key are replaced, others appended."""
+        """Upsert by the table's key: rows with the same key are replaced, others appended.
+
+        Rows equal to the stored ones are left alone, so importing the same file again writes
+        nothing (and does not grow the file)."""
         self._require_writable()
         keys = schema.PRIMARY_KEYS[table]
-        match = " AND ".join(f"{table}.{k} = _incoming.{k}" for k in keys)
-        self._with_frame(table, frame,
-                         f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _incoming WHERE {match})")
-        return self.insert_frame(table, frame)
+        columns = ", ".join(frame.columns)
+        match = " AND ".join(f"{table}.{k} = _stage.{k}" for k in keys)
+        with self._using() as db:
+            types = [row[:2] for row in db.execute(f"DESCRIBE {table}").fetchall()]
+        differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM _stage.{c}" for c, _ in types
+                              if c not in keys) or "false"
+        spec = ", ".join(f"{c} {t}" for c, t in types)
+        with self._using() as db:
+            try:
+                db.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({spec})")
+                db.register("_incoming", frame)
+                db.execute(f"INSERT INTO _stage ({columns}) SELECT {columns} FROM _incoming")
+                db.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _stage WHERE "
+                           f"{match} AND ({differs}))")
+                db.execute(f"INSERT INTO {table} SELECT * FROM _stage WHERE NOT EXISTS "
+                           f"(SELECT 1 FROM {table} WHERE {match})")
+            except duckdb.Error as exc:
+                raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
+            finally:
+                _unregister(db)
+                with suppress(duckdb.Error):
+                    db.execute("DROP TABLE IF EXISTS _stage")
+        return len(frame)
 
     def _with_frame(self, table: str, frame: pd.DataFrame, sql: str) -> None:
         """Run one statement that reads ``frame`` as the view ``_incoming``."""

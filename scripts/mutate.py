@@ -14,7 +14,10 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --only kpi/people.py --only kpi/baseline.py   # some modules
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
     python scripts/mutate.py --retest            # new test files: the unexplained survivors again
-    python scripts/mutate.py --report-only       # rewrite docs/testing.md from the last run
+    python scripts/mutate.py --report-only       # rewrite docs/testing.md from the kept results
+
+Each module's last result (statuses, the survivors' diffs, the commit and date it ran on) is kept in
+docs/mutation/<module>.json, so the report adds up runs of different modules on different days.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "mutate"
 DOC = ROOT / "docs" / "testing.md"
+KEPT = ROOT / "docs" / "mutation"  # each module's last result, so runs of some modules add up
 EQUIVALENT = ROOT / "scripts" / "equivalent_mutants.txt"
 BEGIN, END = "<!-- mutate:begin -->", "<!-- mutate:end -->"
 
@@ -110,13 +114,39 @@ def equivalent() -> dict[str, str]:
 KILLED = ("killed", "timeout", "caught by type check")
 
 
-def section(found: dict[str, dict[str, str]], seconds: float | None) -> str:
+def keep(found: dict[str, dict[str, str]], only: list[str], seconds: float | None) -> None:
+    """Store the result of the modules this run covered in docs/mutation/."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    KEPT.mkdir(exist_ok=True)
+    for module, statuses in found.items():
+        if only and module not in only:
+            continue
+        survivors = {n: diff(n) for n, st in statuses.items() if st == "survived"}
+        (KEPT / (module.replace("/", ".") + ".json")).write_text(json.dumps(
+            {"module": module, "commit": commit, "date": time.strftime("%Y-%m-%d"),
+             "minutes": round(seconds / 60) if seconds else None, "statuses": statuses,
+             "survivors": survivors}, indent=1, sort_keys=True) + "\n")
+
+
+def kept() -> dict[str, dict]:
+    out = {}
+    for module in modules():
+        path = KEPT / (module.replace("/", ".") + ".json")
+        if path.exists():
+            out[module] = json.loads(path.read_text())
+    return out
+
+
+def section(found: dict[str, dict]) -> str:
     explained = equivalent()
     lines = [BEGIN, "", "| module | mutants | run | killed | survived | equivalent | no test runs it "
-             "| score | score where a test runs it |", "|---|---|---|---|---|---|---|---|---|"]
+             "| score | score where a test runs it | run on |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     totals: Counter[str] = Counter()
-    survivors: list[str] = []
-    for module, statuses in found.items():
+    survivors: list[tuple[str, str]] = []
+    for module, result in found.items():
+        statuses = result["statuses"]
         alive = [n for n, s in statuses.items() if s == "survived"]
         row = Counter(mutants=len(statuses),
                       run=sum(1 for s in statuses.values() if s != "not checked"),
@@ -124,19 +154,19 @@ def section(found: dict[str, dict[str, str]], seconds: float | None) -> str:
                       survived=len(alive), equivalent=sum(1 for n in alive if n in explained),
                       untested=sum(1 for s in statuses.values() if s == "no tests"))
         totals.update(row)
-        lines.append(_row(module, row))
-        survivors += sorted(alive)
-    lines.append(_row("**all**", totals))
+        took = f", {result['minutes']} min" if result.get("minutes") else ""
+        lines.append(_row(module, row) + f" {result['date']} ({result['commit']}{took}) |")
+        survivors += [(n, result["survivors"].get(n, "")) for n in sorted(alive)]
+    lines.append(_row("**all**", totals) + " |")
     lines += ["", "score: killed / (run - equivalent), a mutant no fast test runs counting as "
-              "alive; the last column leaves those out. A timeout counts as killed. Run "
-              + time.strftime("%Y-%m-%d") + (f" in {seconds / 60:.0f} min" if seconds else "")
-              + " (the last `mutmut run`), with `nice` on 2 shared cores.", ""]
+              "alive; the last score column leaves those out. A timeout counts as killed. Runs "
+              "with `nice` on 2 shared cores.", ""]
     if survivors:
         lines += ["### Surviving mutants", ""]
-        for name in survivors:
+        for name, change in survivors:
             why = explained.get(name)
             lines += [f"- `{name}`" + (f" — equivalent: {why}" if why else " — **not explained**"),
-                      "", "  ```diff", *("  " + d for d in diff(name).splitlines()), "  ```", ""]
+                      "", "  ```diff", *("  " + d for d in change.splitlines()), "  ```", ""]
     lines.append(END)
     return "\n".join(lines)
 
@@ -147,7 +177,7 @@ def _row(module: str, row: Counter[str]) -> str:
     score = f"{100 * row['killed'] / judged:.1f}%" if judged else "-"
     where = f"{100 * row['killed'] / tested:.1f}%" if tested else "-"
     return (f"| {module} | {row['mutants']} | {row['run']} | {row['killed']} | {row['survived']} "
-            f"| {row['equivalent']} | {row['untested']} | {score} | {where} |")
+            f"| {row['equivalent']} | {row['untested']} | {score} | {where} |")  # + the run column
 
 
 def write_doc(text: str) -> None:
@@ -179,10 +209,11 @@ def main() -> None:
         names = [n for statuses in results().values() for n, s in statuses.items()
                  if s == "survived" and n not in explained]
     if not args.report_only and (names or not args.retest):
-        if not (args.resume or args.retest):
+        if not (args.resume or args.retest) or not WORK.exists():
             copy_tree(args.ref)
         seconds = run_mutmut(names, args.children)
-    write_doc(section(results(), seconds))
+        keep(results(), [] if args.retest else args.only, seconds)
+    write_doc(section(kept()))
     print(f"wrote the mutation section of {DOC.relative_to(ROOT)}")
 
 

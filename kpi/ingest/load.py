@@ -16,6 +16,7 @@ from kpi.errors import InvalidRequest
 from kpi.ingest.plan import UNASSIGNED, Plan
 from kpi.ingest.presets import TABLES
 from kpi.ingest.stages import TOUCHING, stage_lists
+from kpi.ingest.values import blank
 from kpi.store import Store
 
 ORDER = TABLES  # the order they are written in: referenced tables first
@@ -129,31 +130,59 @@ def _columns(table: str) -> set[str]:
 
 
 def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
-    """Effective dating: a rep whose team or region changed gets a new assignment from today."""
+    """Effective dating: a rep whose team or region changed gets a new assignment from today.
+
+    Rows are taken in order, as if written one by one, but the open assignments are read once and
+    new rows are written together (flushed before a statement that changes the same rep), so a
+    first import of thousands of reps costs two statements, not two per rep."""
     today = dt.date.today()
+    _, open_rows = store.rows("SELECT rep_id, team_id, region, segment, motion, valid_from "
+                              "FROM rep_assignments WHERE valid_to IS NULL")
+    current: dict[object, tuple | None] = {row[0]: tuple(row[1:]) for row in open_rows}
+    pending: list[dict] = []
+
+    def run(sql: str, params: dict) -> None:
+        if any(p["rep_id"] == params["r"] for p in pending):
+            flush()
+        store.execute(sql, params)
+
+    def flush() -> None:
+        if pending:
+            store.insert_frame("rep_assignments", pd.DataFrame(pending, columns=frame.columns))
+            pending.clear()
+
     written = 0
     for row in frame.to_dict("records"):
-        _, current = store.rows(
-            "SELECT team_id, region, segment, motion, valid_from FROM rep_assignments "
-            "WHERE rep_id = $r AND valid_to IS NULL", {"r": row["rep_id"]})
+        rep = row["rep_id"]
+        now = current.get(rep)
         wanted = (row["team_id"], row["region"], row["segment"], row["motion"])
-        if current and tuple(current[0][:4]) == wanted:
+        if now and tuple(now[:4]) == wanted:
             continue
-        if current and row["team_id"] == UNASSIGNED:
+        if now and row["team_id"] == UNASSIGNED:
             continue  # a rep made from an owner id: a team already known is not undone
-        if current and current[0][0] == UNASSIGNED:  # a placeholder: the real team from the start
-            store.execute("DELETE FROM rep_assignments WHERE rep_id = $r AND team_id = $t",
-                          {"r": row["rep_id"], "t": UNASSIGNED})
-        elif current and current[0][4] < today:
-            store.execute("UPDATE rep_assignments SET valid_to = $d WHERE rep_id = $r AND "
-                          "valid_to IS NULL", {"d": today, "r": row["rep_id"]})
+        if now and now[0] == UNASSIGNED:  # a placeholder: the real team from the start
+            run("DELETE FROM rep_assignments WHERE rep_id = $r AND team_id = $t",
+                {"r": rep, "t": UNASSIGNED})
+        elif now and _day(now[4]) < today:
+            run("UPDATE rep_assignments SET valid_to = $d WHERE rep_id = $r AND valid_to IS NULL",
+                {"d": today, "r": rep})
             row["valid_from"] = today
-        elif current:
-            store.execute("DELETE FROM rep_assignments WHERE rep_id = $r AND valid_to IS NULL",
-                          {"r": row["rep_id"]})
-        store.insert_frame("rep_assignments", pd.DataFrame([row]))
+        elif now:
+            run("DELETE FROM rep_assignments WHERE rep_id = $r AND valid_to IS NULL", {"r": rep})
+        pending.append(row)
+        current[rep] = (*wanted, row["valid_from"]) if blank(row["valid_to"]) else None
         written += 1
+    flush()
     return written
+
+
+def _day(value: object) -> dt.date:
+    """A DATE as the database returns it (a date, a datetime, or text from some drivers)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _record(store: Store, plan: Plan, result: ImportResult, started: dt.datetime,
