@@ -13,7 +13,7 @@ import pandas as pd
 
 from kpi import schema, stages
 from kpi.errors import InvalidRequest
-from kpi.ingest.plan import UNASSIGNED, Plan
+from kpi.ingest.plan import UNASSIGNED, Plan, bad_marks
 from kpi.ingest.presets import TABLES
 from kpi.ingest.stages import TOUCHING, stage_lists
 from kpi.ingest.values import blank
@@ -89,8 +89,7 @@ def _file_rows_kept(plan: Plan) -> int:
         if table in ("teams", "rep_assignments"):
             continue
         rows = frame[frame["_row"].notna()]
-        kept += sum(r not in bad.get(f, ()) for f, r in zip(rows["_file"], rows["_row"],
-                                                             strict=True))
+        kept += int((~bad_marks(rows, bad)).sum())
     return kept
 
 

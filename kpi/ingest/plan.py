@@ -56,17 +56,27 @@ _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 @dataclass(frozen=True)
 class Source:
-    """One uploaded or named file."""
+    """One uploaded or named file: its bytes, or the path they are read from when needed (so a
+    large export is not held in memory while it is checked and written)."""
 
     name: str
-    data: bytes
+    content: bytes | None = field(default=None, repr=False)
+    path: Path | None = None
+
+    @property
+    def data(self) -> bytes:
+        if self.content is not None:
+            return self.content
+        if self.path is None:
+            return b""
+        return self.path.read_bytes()
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
-        return cls(path.name, path.read_bytes())
+        return cls(path.name, path=path)
 
 
 @dataclass
@@ -89,11 +99,18 @@ class Plan:
         for table, frame in self.tables.items():
             keep = frame
             if skip_bad and bad:
-                marks = [r in bad.get(f, ()) for f, r in zip(frame["_file"], frame["_row"], strict=True)]
-                keep = frame[[not m for m in marks]]
+                keep = frame[~bad_marks(frame, bad)]
             out[table] = keep.drop(columns=[c for c in keep.columns if c.startswith("_")]
                                    ).reset_index(drop=True)
         return out
+
+
+def bad_marks(frame: pd.DataFrame, bad: dict[str, set[int]]) -> np.ndarray:
+    """Which rows of ``frame`` (by its _file and _row) are among the ``bad`` rows."""
+    marks = np.zeros(len(frame), dtype=bool)
+    for file, rows in bad.items():
+        marks |= (frame["_file"].eq(file) & frame["_row"].isin(list(rows))).to_numpy(dtype=bool)
+    return marks
 
 
 @dataclass

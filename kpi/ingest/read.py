@@ -47,7 +47,7 @@ class Unreadable(Exception):
 
 def read(name: str, data: bytes, encoding: str = "utf-8-sig") -> RawFile:
     """Parse one file's bytes; raises :class:`Unreadable` with the reason and the fix."""
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy a large file)
         _fail(name, "the file is empty (0 bytes of data)", "export it again; the download may "
               "have failed")
     if name.lower().endswith(EXCEL):
@@ -102,10 +102,23 @@ def _csv(name: str, text: str) -> RawFile:
     return _table(name, rows, delimiter)
 
 
-# a quote between two characters that are neither a delimiter, a line end nor a quote: a stray
-# quote in a bare cell (read literally) or text after a closing quote (an error); the exact path
-# says which, so such files do not take the fast one
-STRAY_QUOTE = re.compile(rb'[^,;\t|\r\n"]"[^,;\t|\r\n"]')
+# bytes that may stand next to a quote: a delimiter, a line end or another quote
+QUOTE_NEIGHBOURS = np.frombuffer(b',;\t|\r\n"', dtype=np.uint8)
+
+
+def _stray_quote(data: bytes, chunk: int = 1 << 24) -> bool:
+    """A quote between two bytes that are neither a delimiter, a line end nor a quote: a stray
+    quote in a bare cell (read literally) or text after a closing quote (an error). The exact
+    reader tells which, so such files do not take the fast path. Scanned in chunks, so the check
+    costs a few MB whatever the file's size."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    for start in range(1, max(len(raw) - 1, 1), chunk):
+        end = min(start + chunk, len(raw) - 1)
+        quotes = np.flatnonzero(raw[start:end] == 34) + start
+        if len(quotes) and (~np.isin(raw[quotes - 1], QUOTE_NEIGHBOURS)
+                            & ~np.isin(raw[quotes + 1], QUOTE_NEIGHBOURS)).any():
+            return True
+    return False
 
 
 def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
@@ -113,7 +126,7 @@ def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
     Arrow's parser, with the same cells and row numbers as :func:`_csv` gives; None whenever the
     file is anything else, so the exact path reads it and names what is wrong. Equal texts share
     one string object, so a column of a few thousand owners costs a pointer per row."""
-    if encoding != "utf-8-sig" or STRAY_QUOTE.search(data):
+    if encoding != "utf-8-sig" or _stray_quote(data):
         return None
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -163,6 +176,7 @@ def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
     columns = {"_row": pd.Series(rows + 2)}
     for c, h in zip(names, header, strict=True):  # object columns: pandas 3 would infer str
         columns[h] = pd.Series(_shared_strings(table.column(c))[rows], dtype=object)
+        table = table.drop_columns([c])  # its Arrow buffers go as soon as it is converted
     frame = pd.DataFrame(columns)
     return RawFile(name, frame, delimiter, [], 1, repeated)
 

@@ -51,15 +51,24 @@ def blank(value: object) -> bool:
 
 
 def text_column(values: Iterable[object], index: pd.Index | None = None) -> pd.Series:
-    """Stripped text with None for blanks, as an object column pandas will not turn into NaN."""
+    """Stripped text with None for blanks, as an object column pandas will not turn into NaN.
+
+    Each distinct value is looked at once (a column of a few thousand owner ids over millions
+    of rows costs a few thousand strips)."""
     raw = pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy(),
                     dtype=object)
-    stripped = raw.str.strip()  # anything but text becomes NaN here
-    other = (stripped.isna() & raw.notna()).to_numpy()
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        codes, found = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    else:  # 1, 1.0 and True are one value to a hash: texts from workbook cells one by one
+        codes, found = np.arange(len(raw)), raw.to_numpy(dtype=object)
+    distinct = pd.Series(np.asarray(found, dtype=object), dtype=object)
+    stripped = distinct.str.strip()  # anything but text becomes NaN here
+    other = (stripped.isna() & distinct.notna()).to_numpy()
     if other.any():  # numbers or dates from a workbook: as text
-        stripped[other] = [None if blank(v) else str(v).strip() for v in raw[other]]
+        stripped[other] = [None if blank(v) else str(v).strip() for v in distinct[other]]
     keep = (stripped.notna() & stripped.ne("")).to_numpy()
-    out = np.where(keep, stripped.to_numpy(dtype=object), None)
+    cleaned = np.append(np.where(keep, stripped.to_numpy(dtype=object), None), None)
+    out = cleaned[codes]  # blanks (code -1) -> the trailing None
     return pd.Series(out, index=index if index is not None else raw.index, dtype=object)
 
 
