@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres run demo test test-fast mutate screenshots check lint bench validate clean
+.PHONY: help install browser postgres run demo test test-fast mutate screenshots check lint bench bench-import validate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ BENCH_SIZES ?= 1,10
 
 bench: $(VENV)/.installed browser $(DB)  ## engine vs pandas at 1M and 10M activities, pages in Chromium -> benchmarks/RESULTS.md
 	CHROMIUM=$(CHROMIUM) $(PY) benchmarks/bench.py --sizes $(BENCH_SIZES) --pages $(DB) scale
+
+bench-import: $(VENV)/.installed  ## time importing a 2.7M-deal Salesforce export -> benchmarks/RESULTS.md
+	$(PY) benchmarks/import_export.py --write
 
 VALIDATE_SEEDS ?= 1-10
 

@@ -7,7 +7,8 @@ For each size (activities; one opportunity per ten), builds the scale database i
 * the *core* workload of each role (the numbers at the heart of the page) through the engine and
   as plain pandas (load the tables, merge, group by), asserting both give the same numbers;
 
-and records time (first run = cold, median of the rest = warm) and each process's peak RSS.
+and records time (first run = cold, median of the rest = warm) and each process's peak RSS; then
+times importing a 2.7-million-deal Salesforce export twice (benchmarks/import_export.py).
 Writes ``benchmarks/RESULTS.md``.
 
     python benchmarks/bench.py --sizes 1,10          # millions of activities
@@ -322,6 +323,8 @@ def main() -> None:
     parser.add_argument("--pandas-limit", type=float, default=20,
                         help="largest size (millions) to run the pandas reference at")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--import-rows", type=int, default=2_700_000,
+                        help="deals in the Salesforce export whose import is timed (0: skip)")
     parser.add_argument("--pages", type=Path, nargs="*", default=[],
                         help="also time the pages in Chromium on these databases ('scale' = the "
                              "largest size up to 10M)")
@@ -333,6 +336,11 @@ def main() -> None:
     for db in args.pages:
         target = scale.relative_to(ROOT) if str(db) == "scale" else db
         text += "\n## Pages in headless Chromium\n\n" + page_times(target)
+    if args.import_rows:
+        from benchmarks.import_export import run as import_run
+
+        print(f"import of a {args.import_rows:,}-deal export...", file=sys.stderr, flush=True)
+        text += "\n" + import_run(args.import_rows)
     args.out.write_text(text)
     print(text)
 

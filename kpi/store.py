@@ -296,7 +296,9 @@ class Store:
                               if c not in keys) or "false"
         spec = ", ".join(f"{c} {t}" for c, t in types)
         with self._using() as db:
+            limit = db.execute("SELECT current_setting('memory_limit')").fetchone()[0]
             try:
+                db.execute(f"SET memory_limit = '{LOAD_MEMORY}'")  # joins spill beyond it
                 db.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({spec})")
                 db.register("_incoming", frame)
                 db.execute(f"INSERT INTO _stage ({columns}) SELECT {columns} FROM _incoming")
@@ -310,6 +312,8 @@ class Store:
                 _unregister(db)
                 with suppress(duckdb.Error):
                     db.execute("DROP TABLE IF EXISTS _stage")
+                with suppress(duckdb.Error):
+                    db.execute(f"SET memory_limit = '{limit}'")
         return len(frame)
 
     def _with_frame(self, table: str, frame: pd.DataFrame, sql: str) -> None:
@@ -523,6 +527,9 @@ def connect(target: str | Path, read_only: bool = True) -> Store:
     if "://" in text:
         return SqlStore.open_url(text, read_only)
     return Store.open(text, read_only)
+
+
+LOAD_MEMORY = "512MB"  # DuckDB's share of a bulk load; the rest of an import is pandas frames
 
 
 def _unregister(db: duckdb.DuckDBPyConnection) -> None:

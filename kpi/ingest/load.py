@@ -118,8 +118,8 @@ def _write(store: Store, table: str, frame: pd.DataFrame) -> int:
     frame = frame[columns]
     if table == "rep_assignments":
         return _merge_assignments(store, frame)
-    return store.replace_rows(table, frame.drop_duplicates(subset=list(schema.PRIMARY_KEYS[table]),
-                                                           keep="last"))
+    repeated = frame.duplicated(subset=list(schema.PRIMARY_KEYS[table]), keep="last")
+    return store.replace_rows(table, frame[~repeated] if repeated.any() else frame)
 
 
 def _columns(table: str) -> set[str]:

@@ -153,7 +153,8 @@ def _read_one(source: Source, preset: Preset, report: Report, skipped: list[Prob
                             f"{preset.name!r}; skipped")
         return None
     try:
-        raw = read(source.name, source.data)
+        raw = read(source.name, source.path if source.content is None and source.path else
+                   source.data)
         report.notes.extend(raw.notes)
         return _map_file(raw, preset, report, skipped)
     except Unreadable as exc:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,8 +47,15 @@ class Unreadable(Exception):
         self.problem = problem
 
 
-def read(name: str, data: bytes, encoding: str = "utf-8-sig") -> RawFile:
-    """Parse one file's bytes; raises :class:`Unreadable` with the reason and the fix."""
+def read(name: str, data: bytes | Path, encoding: str = "utf-8-sig") -> RawFile:
+    """Parse one file (its bytes, or its path); raises :class:`Unreadable` with the reason and
+    the fix. A large plain CSV named by its path is parsed straight from the file, without
+    holding its bytes."""
+    if isinstance(data, Path):
+        fast = _fast_csv(name, data, encoding) if _plain_large(name, data, encoding) else None
+        if fast is not None:
+            return fast
+        data = data.read_bytes()
     if not data or data.isspace():  # (strip() would copy a large file)
         _fail(name, "the file is empty (0 bytes of data)", "export it again; the download may "
               "have failed")
@@ -60,6 +69,25 @@ def read(name: str, data: bytes, encoding: str = "utf-8-sig") -> RawFile:
         _fail(name, "this is not a text CSV file (it holds binary data)",
               "export the report as CSV (UTF-8) or .xlsx")
     return _fast_csv(name, data, encoding) or _csv(name, _decode(name, data, encoding))
+
+
+LARGE = 8 << 20  # bytes: a file named by its path is parsed from the file from this size on
+
+
+def _plain_large(name: str, path: Path, encoding: str) -> bool:
+    """Large, and nothing :func:`read` checks before parsing applies (a workbook, UTF-16, binary
+    data, another encoding): then the file itself may go to the fast path."""
+    if encoding != "utf-8-sig" or name.lower().endswith((*EXCEL, ".xls")):
+        return False
+    try:
+        if path.stat().st_size < LARGE:
+            return False
+        with path.open("rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return False
+    return not (head.isspace() or head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head
+                or head[:4] in (b"PK\x03\x04", b"%PDF"))
 
 
 def _fail(name: str, message: str, fix: str, row: int | None = None) -> None:
@@ -106,22 +134,34 @@ def _csv(name: str, text: str) -> RawFile:
 QUOTE_NEIGHBOURS = np.frombuffer(b',;\t|\r\n"', dtype=np.uint8)
 
 
-def _stray_quote(data: bytes, chunk: int = 1 << 24) -> bool:
+def _stray_quote(data: bytes | Path, chunk: int = 1 << 24) -> bool:
     """A quote between two bytes that are neither a delimiter, a line end nor a quote: a stray
     quote in a bare cell (read literally) or text after a closing quote (an error). The exact
     reader tells which, so such files do not take the fast path. Scanned in chunks, so the check
     costs a few MB whatever the file's size."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    for start in range(1, max(len(raw) - 1, 1), chunk):
-        end = min(start + chunk, len(raw) - 1)
-        quotes = np.flatnonzero(raw[start:end] == 34) + start
+    for piece in _pieces(data, chunk):
+        raw = np.frombuffer(piece, dtype=np.uint8)
+        quotes = np.flatnonzero(raw[1:-1] == 34) + 1
         if len(quotes) and (~np.isin(raw[quotes - 1], QUOTE_NEIGHBOURS)
                             & ~np.isin(raw[quotes + 1], QUOTE_NEIGHBOURS)).any():
             return True
     return False
 
 
-def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
+def _pieces(data: bytes | Path, chunk: int) -> Iterator[bytes]:
+    """The data in chunks that overlap by two bytes (so every byte is seen with its neighbours)."""
+    if isinstance(data, bytes):
+        for start in range(0, max(len(data) - 2, 1), chunk):
+            yield data[start:start + chunk + 2]
+        return
+    with data.open("rb") as f:
+        carry = b""
+        while block := f.read(chunk):
+            yield carry + block
+            carry = block[-2:]
+
+
+def _fast_csv(name: str, data: bytes | Path, encoding: str) -> RawFile | None:
     """A plain CSV (UTF-8, the header on its first line, no report title or footer) read by
     Arrow's parser, with the same cells and row numbers as :func:`_csv` gives; None whenever the
     file is anything else, so the exact path reads it and names what is wrong. Equal texts share
@@ -131,8 +171,15 @@ def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    head = body[:65536].decode("utf-8", errors="ignore")
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            start = f.read(65536)
+        body: object = str(data)  # Arrow reads the file itself (and skips a byte-order mark)
+    else:
+        start = data
+        body = pa.py_buffer(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    start = start[3:] if start.startswith(b"\xef\xbb\xbf") else start
+    head = start[:65536].decode("utf-8", errors="ignore")
     head = head[:head.rfind("\n") + 1] or head
     delimiter = _delimiter(name, head)
     try:
@@ -146,7 +193,7 @@ def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
     names = [f"c{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(body),
+            body,
             read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"',
                                              double_quote=True, escape_char=False,
@@ -154,7 +201,7 @@ def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                  strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False))
-    except (pa.ArrowException, ValueError):
+    except (pa.ArrowException, ValueError, OSError):
         return None
     header_cells = [table.column(c)[0].as_py() for c in names]
     if header_cells != first[0]:
@@ -182,9 +229,14 @@ def _fast_csv(name: str, data: bytes, encoding: str) -> RawFile | None:
 
 
 def _shared_strings(column: object) -> np.ndarray:
-    """An Arrow string column as an object array in which equal texts are one object."""
+    """An Arrow string column as an object array in which equal texts are one object (a column
+    of distinct ids is converted as it is: a dictionary would only copy it)."""
     import pyarrow.compute as pc
 
+    sample = column.slice(0, 10_000)  # type: ignore[attr-defined]
+    if len(sample) and pc.count_distinct(sample).as_py() > 0.5 * len(sample):
+        return np.asarray(column.to_numpy(zero_copy_only=False),  # type: ignore[attr-defined]
+                          dtype=object)
     encoded = pc.dictionary_encode(column).combine_chunks()
     words = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
     return words[encoded.indices.to_numpy(zero_copy_only=False)]

@@ -124,3 +124,43 @@ def test_equal_texts_share_one_object() -> None:
     assert len({id(v) for v in raw.frame["OwnerId"]}) == 1
     assert raw.frame["Id"].tolist() == [str(i) for i in range(1000)]
     assert isinstance(raw.frame, pd.DataFrame)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_a_file_read_from_its_path_is_read_as_its_bytes(path: Path, monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Large files are parsed from the path (here every file is 'large')."""
+    monkeypatch.setattr(reader, "LARGE", 0)
+    try:
+        want = reader.read(path.name, path.read_bytes())
+    except reader.Unreadable as exc:
+        with pytest.raises(reader.Unreadable) as caught:
+            reader.read(path.name, path)
+        assert caught.value.problem == exc.problem
+        return
+    got = reader.read(path.name, path)
+    assert got.frame.equals(want.frame)
+    assert (got.delimiter, got.header_row, got.repeated, got.notes) == \
+        (want.delimiter, want.header_row, want.repeated, want.notes)
+
+
+def test_the_path_is_parsed_by_the_fast_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    monkeypatch.setattr(reader, "LARGE", 0)
+    path = tmp_path / "Opportunity.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (REAL / "salesforce_migration_pack" / "Opportunity.csv"
+                                        ).read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    calls = []
+    monkeypatch.setattr(reader, "_csv", lambda *a: calls.append(a))
+    raw = reader.read(path.name, path)
+    assert not calls and raw.frame.columns[1] == "Id" and len(raw.frame) == 774
+
+
+def test_stray_quotes_are_found_across_chunk_edges(tmp_path: Path) -> None:
+    for at in range(0, 12):
+        data = b"a,b\n" + b"x" * at + b'x"y' + b",1\n"
+        path = tmp_path / "q.csv"
+        path.write_bytes(data)
+        assert reader._stray_quote(data, chunk=4) and reader._stray_quote(path, chunk=4), at
+        clean = data.replace(b'x"y', b"xy")
+        assert not reader._stray_quote(clean, chunk=4)
