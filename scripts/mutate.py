@@ -114,10 +114,17 @@ def equivalent() -> dict[str, str]:
 KILLED = ("killed", "timeout", "caught by type check")
 
 
-def keep(found: dict[str, dict[str, str]], only: list[str], seconds: float | None) -> None:
+def head() -> str:
+    """The commit the copy was made from (+ when the working tree had changes)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+    return git("rev-parse", "--short", "HEAD").strip() + ("+" if git("status", "--porcelain",
+                                                                     "kpi") else "")
+
+
+def keep(found: dict[str, dict[str, str]], only: list[str], seconds: float | None,
+         commit: str) -> None:
     """Store the result of the modules this run covered in docs/mutation/."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     KEPT.mkdir(exist_ok=True)
     for module, statuses in found.items():
         if only and module not in only:
@@ -209,10 +216,11 @@ def main() -> None:
         names = [n for statuses in results().values() for n, s in statuses.items()
                  if s == "survived" and n not in explained]
     if not args.report_only and (names or not args.retest):
+        commit = args.ref or head()
         if not (args.resume or args.retest) or not WORK.exists():
             copy_tree(args.ref)
         seconds = run_mutmut(names, args.children)
-        keep(results(), [] if args.retest else args.only, seconds)
+        keep(results(), [] if args.retest else args.only, seconds, commit)
     write_doc(section(kept()))
     print(f"wrote the mutation section of {DOC.relative_to(ROOT)}")
 
