@@ -88,7 +88,7 @@ def _file_rows_kept(plan: Plan) -> int:
     for table, frame in plan.tables.items():
         if table in ("teams", "rep_assignments"):
             continue
-        rows = frame[frame["_row"].notna()]
+        rows = frame.loc[frame["_row"].notna(), ["_file", "_row"]]
         kept += int((~bad_marks(rows, bad)).sum())
     return kept
 
@@ -99,7 +99,8 @@ def _left_out(plan: Plan) -> tuple[str, ...]:
     bad = plan.report.bad_rows
     lines = []
     for table, frame in plan.tables.items():
-        for file, rows in frame[frame["_row"].notna()].groupby("_file", sort=True):
+        wanted = [c for c in ("_file", "_row", "is_closed") if c in frame.columns]
+        for file, rows in frame.loc[frame["_row"].notna(), wanted].groupby("_file", sort=True):
             out = rows["_row"].isin(bad.get(str(file), ()))
             if not out.any():
                 continue

@@ -236,18 +236,20 @@ def _iso_stamps(unique: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """The ISO values among ``unique`` as naive UTC timestamps (seconds, like DATE_RE's reading),
     and a mask of the values left for the general reader (not ISO, not a real date, or a year
     outside :data:`YEARS`: that one says what is wrong with them)."""
-    stamps = pd.Series(pd.NaT, index=unique.index, dtype="datetime64[ns]")
-    if not len(unique):
-        return stamps, np.zeros(0, dtype=bool)
-    iso = unique.astype(str).str.fullmatch(ISO_RE).to_numpy(dtype=bool)
-    if iso.any():
-        written = unique[iso].astype(str)
+    stamps = np.full(len(unique), np.datetime64("NaT"), dtype="datetime64[ns]")
+    for start in range(0, len(unique), 1 << 18):  # in slices: the temporary texts stay small
+        part = unique.iloc[start:start + (1 << 18)].astype(str)
+        iso = part.str.fullmatch(ISO_RE).to_numpy(dtype=bool)
+        if not iso.any():
+            continue
+        written = part[iso]
         read = pd.to_datetime(written, format="ISO8601", utc=True, errors="coerce")
         read = read.dt.tz_localize(None).dt.floor("s")
         year = written.str[:4].astype(int)  # as written, before the time zone moves it
         read = read.where((year >= YEARS[0]) & (year <= YEARS[1]))
-        stamps[iso] = read.to_numpy()
-    return stamps, stamps.isna().to_numpy()
+        stamps[start + np.flatnonzero(iso)] = read.to_numpy(dtype="datetime64[ns]")
+    out = pd.Series(stamps, index=unique.index)
+    return out, out.isna().to_numpy()
 
 
 def _bad_cells(text: pd.Series, where: np.ndarray, why: np.ndarray, fix: str | None = None
