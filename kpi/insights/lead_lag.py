@@ -116,7 +116,9 @@ def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: 
             as_of: dt.date, output_is_rate: bool, output_label: str = "output",
             boot: int = 300, seed: int = 0, smooth: int = SMOOTH_WEEKS) -> LeadLag:
     """The lead-lag search on two team x week panels (team, period, numerator, denominator)."""
-    if levers.empty or outputs.empty:
+    # weeks before anyone was active are rows without rep-weeks (or closed deals): not a record
+    if (levers.empty or outputs.empty or not (levers["denominator"] > 0).any()
+            or (output_is_rate and not (outputs["denominator"] > 0).any())):
         return _too_little(lever, output, as_of, 0, 0, "too little data: nothing recorded yet")
     x, y, w = _series(levers, outputs, output_is_rate, smooth)
     weeks, teams = x.shape
