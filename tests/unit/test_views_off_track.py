@@ -105,6 +105,8 @@ def test_lever_weeks_leave_out_weeks_outside_the_scope(team: Tiny) -> None:
     """X's weeks in T only (from 5 May), against T's baseline; A's last week scores 0 / 2."""
     frame = lever_weeks(team.engine, "demos", Scope.teams("T"), LAST_COMPLETE, 8)
     assert frame.index.tolist() == list(range(31))  # 8 + 8 + 8 + 7 rep-weeks
+    assert list(frame.columns) == ["period", "rep", "value", "numerator", "denominator",
+                                   "is_partial", "target", "own_baseline", "score"]
     assert frame.groupby("rep").size().to_dict() == {"Rep A": 8, "Rep B": 8, "Rep X": 7, "Rep Y": 8}
     x = frame[frame["rep"] == "Rep X"].sort_values("period")
     assert [(str(r.period), r.value, r.own_baseline, r.score) for r in x.itertuples()] == [
