@@ -5,16 +5,16 @@ import streamlit as st
 from kpi.errors import KpiError
 from kpi.ingest import (
     ImportRefused,
-    Preset,
     Source,
     freshness,
     list_presets,
     load,
+    mapping,
     plan_import,
     recent_imports,
     save_preset,
 )
-from kpi.ingest.presets import REQUIRED, FileMap
+from kpi.ingest.presets import REQUIRED
 from kpi.ingest.read import Unreadable, read
 from ui import session, widgets
 
@@ -36,6 +36,8 @@ st.caption("Last import: " + (f"{last['finished_at']:%d %b %Y %H:%M} by "
 
 st.subheader("Import")
 presets = {p.name: p for p in list_presets()}
+if st.session_state.get("preset_pick") in presets:  # a preset just saved below
+    st.session_state["w:preset"] = st.session_state.pop("preset_pick")
 preset_name = st.selectbox("Preset", list(presets), key="w:preset",
                            index=list(presets).index("canonical") if "canonical" in presets else 0,
                            format_func=lambda n: f"{n} — {presets[n].description[:90]}")
@@ -101,20 +103,65 @@ with st.expander("Map columns yourself and save the mapping as a preset"):
             header = [c for c in raw.frame.columns if c != "_row"]
             table = st.selectbox("It holds", list(REQUIRED), index=list(REQUIRED).index("opportunities"),
                                  key="map_table")
-            mapping = {}
-            for column in REQUIRED[table]:
-                pick = st.selectbox(f"{column} (required)", ["—", *header], key=f"map_{table}_{column}")
-                if pick != "—":
-                    mapping[column] = [pick]
+            required, optional = mapping.columns(table)
+            guess = mapping.suggest(table, header)
+            same_value = "(one value for every row)"
+            picked: dict[str, str] = {}
+            constants: dict[str, str] = {}
+            left, right = st.columns(2)
+            for i, column in enumerate(required + optional):
+                place = left if i % 2 == 0 else right
+                label = f"{column} (required)" if column in required else column
+                options = ["—", same_value, *header]
+                default = options.index(guess[column]) if column in guess else 0
+                pick = place.selectbox(label, options, index=default, key=f"map_{table}_{column}")
+                if pick == same_value:
+                    constants[column] = place.text_input(f"{column}: the value",
+                                                         key=f"map_{table}_{column}_value")
+                elif pick != "—":
+                    picked[column] = pick
+            stages: list[tuple[str, str]] = []
+            if table == "opportunities" and picked.get("stage"):
+                st.markdown("**Stages**, in pipeline order: which are won, lost or still open")
+                found = mapping.stage_values(raw, picked["stage"])
+                edited = st.data_editor(
+                    [{"order": i + 1, "stage": stage, "role": role, "deals": n}
+                     for i, (stage, role, n) in enumerate(found)],
+                    column_config={
+                        "order": st.column_config.NumberColumn("Order", min_value=1, step=1),
+                        "stage": st.column_config.TextColumn("Stage", disabled=True),
+                        "role": st.column_config.SelectboxColumn("Role", options=list(mapping.ROLES),
+                                                                 required=True),
+                        "deals": st.column_config.NumberColumn("Deals", disabled=True)},
+                    hide_index=True, key=f"map_stages_{chosen}")
+                stages = mapping.ordered(edited)
+            left, right = st.columns(2)
+            date_order = left.selectbox("Dates like 03/04/2025", ["auto", "MDY", "DMY"],
+                                        format_func={"auto": "decided by the values (refuse if unclear)",
+                                                     "MDY": "month first (US)",
+                                                     "DMY": "day first"}.get, key="map_dates")
+            decimal = right.selectbox("Numbers like 1,234", ["auto", "point", "comma"],
+                                      format_func={"auto": "decided by the values (refuse if unclear)",
+                                                   "point": "1,234.50", "comma": "1.234,50"}.get,
+                                      key="map_decimal")
+            create_reps = st.checkbox("Owners not in a reps file become reps (named by their id until "
+                                      "a reps file names them)", value=table in ("opportunities",
+                                                                                 "activities"),
+                                      key="map_create_reps")
+            form = mapping.Mapping(table=table, columns=picked, constants=constants, stages=stages,
+                                   create_reps=create_reps, date_order=date_order, decimal=decimal)
+            st.caption("The first rows as this mapping reads them")
+            st.dataframe(mapping.preview(raw, form), hide_index=True, width="stretch")
             name = st.text_input("Preset name", placeholder="my-crm", key="map_name")
             if st.button("Save preset"):
                 try:
-                    path = save_preset(Preset(name=name, description=f"custom mapping of {chosen}",
-                                              files=[FileMap(table=table, columns=mapping)]))
+                    path = save_preset(mapping.custom_preset(name, chosen, form))
                 except KpiError as exc:
                     st.error(widgets.md(exc))
                 else:
-                    st.success(f"Saved {path}; pick it as the preset above.")
+                    st.session_state["preset_pick"] = name  # chosen above on the next run
+                    widgets.saved(f"Saved the preset {widgets.md(name)} ({widgets.md(path)}) and "
+                                  "picked it above: check the files with it.")
 
 st.subheader("Import history")
 history = recent_imports(eng.store)

@@ -211,6 +211,12 @@ REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+def columns(table: str) -> list[str]:
+    """The columns of a table, in the order it declares them."""
+    return [line.split()[0] for line in TABLES[table].strip().splitlines()
+            if line.strip() and not line.strip().startswith(("CHECK", "PRIMARY", "UNIQUE"))]
+
+
 def ddl() -> list[str]:
     """CREATE TABLE statements for the whole canonical model, in dependency-free order."""
     return [ddl_for(name) for name in TABLES]

@@ -115,18 +115,12 @@ def _left_out(plan: Plan) -> tuple[str, ...]:
 
 
 def _write(store: Store, table: str, frame: pd.DataFrame) -> int:
-    columns = [c for c in frame.columns if c in _columns(table)]
+    columns = [c for c in frame.columns if c in schema.columns(table)]
     frame = frame[columns]
     if table == "rep_assignments":
         return _merge_assignments(store, frame)
     repeated = frame.duplicated(subset=list(schema.PRIMARY_KEYS[table]), keep="last")
     return store.replace_rows(table, frame[~repeated] if repeated.any() else frame)
-
-
-def _columns(table: str) -> set[str]:
-    body = schema.TABLES[table]
-    return {line.split()[0] for line in body.strip().splitlines()
-            if line.strip() and not line.strip().startswith(("CHECK", "PRIMARY", "UNIQUE"))}
 
 
 def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:

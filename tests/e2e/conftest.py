@@ -56,7 +56,8 @@ class AppServer:
 
     def start(self) -> None:
         log = self.workdir / "server.log"
-        env = {**os.environ, "KPI_DB": str(self.db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+        env = {**os.environ, "KPI_DB": str(self.db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+               "KPI_PRESETS": str(self.workdir / "presets")}  # presets saved in the app stay here
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
              "true", "--server.port", str(self.port), "--server.address", "127.0.0.1"],
