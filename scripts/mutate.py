@@ -216,9 +216,11 @@ def main() -> None:
         names = [n for statuses in results().values() for n, s in statuses.items()
                  if s == "survived" and n not in explained]
     if not args.report_only and (names or not args.retest):
-        commit = args.ref or head()
         if not (args.resume or args.retest) or not WORK.exists():
             copy_tree(args.ref)
+            (WORK / ".copied-from").write_text(args.ref or head())
+        origin = WORK / ".copied-from"  # the code the mutants were made of
+        commit = origin.read_text().strip() if origin.exists() else "?"
         seconds = run_mutmut(names, args.children)
         keep(results(), [] if args.retest else args.only, seconds, commit)
     write_doc(section(kept()))
