@@ -13,7 +13,8 @@ page = frame.start("Explore", "Any metric, any grain, any split — within what 
 catalog = page.engine.catalog
 allowed = sorted(ALL_DIMENSIONS - ({"rep", "team"} if page.user.role == "rep" else set()))
 left, right = st.columns([2, 1])
-metric_id = widgets.choice("Metric", catalog.ids(), "metric", "win_rate",
+shown = [m.id for m in catalog.for_role(page.user.role)]  # the engine refuses the others too
+metric_id = widgets.choice("Metric", shown, "metric", "win_rate",
                            format_func=lambda m: f"{catalog.get(m).label} ({catalog.get(m).kind})",
                            where=left)
 by = widgets.choice("Split by", ["none", *allowed], "by", "none", where=right)

@@ -7,6 +7,7 @@ filter values, scope ids — is a bound parameter.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from kpi.catalog import Catalog, Measure, Metric, load_catalog
-from kpi.errors import InvalidRequest, UnknownDimension
+from kpi.errors import AccessRefused, InvalidRequest, UnknownDimension
 from kpi.sources import ALL_DIMENSIONS, SOURCES
 from kpi.store import Store
 
@@ -66,6 +67,13 @@ class Scope:
     kind: str = "all"
     ids: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
+    # the viewer's role when the scope is a signed-in user's: the engine answers only the
+    # metrics the catalog lists for it (None: the app's own computations, the CLI)
+    role: str | None = None
+
+    def seen_by(self, role: str | None) -> Scope:
+        """The same rows, for a viewer of ``role``."""
+        return dataclasses.replace(self, role=role)
 
     @classmethod
     def everyone(cls) -> Scope:
@@ -136,6 +144,10 @@ class Engine:
 
     def compile(self, request: MetricRequest) -> CompiledQuery:
         metric = self.catalog.get(request.metric)
+        role = request.scope.role
+        if role is not None and role != "admin" and role not in metric.roles:
+            raise AccessRefused(f"{metric.label} is not shown to the {role} role",
+                                f"the catalog shows it to: {', '.join(metric.roles)}")
         date_from, date_to = self._dates(request)
         _validate(request, metric, date_from, date_to)
         self._check_filter_values(request)

@@ -41,3 +41,8 @@ class CatalogError(KpiError):
 
 class NotFound(KpiError):
     """A named object (initiative, rep, team) that does not exist."""
+
+
+class AccessRefused(KpiError):
+    """A request for something the viewer's role may not see (a metric the catalog keeps for
+    other roles)."""

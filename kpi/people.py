@@ -28,10 +28,12 @@ class User:
     def scope(self) -> Scope:
         """The rows this user may read; a binding that is missing reads nothing."""
         if self.role in ("executive", "admin"):
-            return Scope.everyone()
-        if self.role == "manager":
-            return Scope.teams(*([self.team_id] if self.team_id else []))
-        return Scope.reps(*([self.rep_id] if self.rep_id else []))
+            scope = Scope.everyone()
+        elif self.role == "manager":
+            scope = Scope.teams(*([self.team_id] if self.team_id else []))
+        else:
+            scope = Scope.reps(*([self.rep_id] if self.rep_id else []))
+        return scope.seen_by(self.role)
 
     @property
     def can_edit_initiatives(self) -> bool:
@@ -111,13 +113,13 @@ def narrow(store: Store, scope: Scope, *, team_id: str | None = None,
         if not _rep_in(store, scope, rep_id):
             raise NotFound(f"rep {rep_id!r} is outside what you may see")
         if scope.kind == "team":
-            return Scope.rep_in_teams(rep_id, *scope.ids)
-        return Scope(scope.kind, (rep_id,), scope.within) if scope.kind == "rep" \
-            else Scope.reps(rep_id)
+            return Scope.rep_in_teams(rep_id, *scope.ids).seen_by(scope.role)
+        return Scope(scope.kind, (rep_id,), scope.within, scope.role) if scope.kind == "rep" \
+            else Scope.reps(rep_id).seen_by(scope.role)
     if team_id is not None:
         if scope.kind == "rep" or (scope.kind == "team" and team_id not in scope.ids):
             raise NotFound(f"team {team_id!r} is outside what you may see")
-        return Scope.teams(team_id)
+        return Scope.teams(team_id).seen_by(scope.role)
     return scope
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi.catalog import load_catalog as demo_catalog
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import get_initiative
 from kpi.people import get_user, list_users, members
@@ -130,6 +131,19 @@ def test_explore_is_scoped_for_a_rep(open_page: Opener, demo_engine: Engine) -> 
     mine = demo_engine.run(MetricRequest.make("revenue", grain="quarter", date_from=lo, date_to=hi,
                                               scope=Scope.reps(user.rep_id)))
     assert table["value"].sum() == pytest.approx(mine["value"].sum())
+
+
+def test_explore_offers_a_rep_only_the_reps_metrics(open_page: Opener) -> None:
+    """The engine refuses the others too (tests/security/test_metric_roles.py)."""
+    at = open_page("rep-r002", "explore", metric="gross_margin", grain="quarter")
+    options = at.selectbox(key="w:metric").options  # the labels shown
+    labels = {m.label for m in demo_catalog().metrics}
+    hidden = {demo_catalog().get(m).label for m in ("gross_margin", "median_deal_size",
+                                                    "win_rate_value")}
+    assert [o for o in options if o.rsplit(" (", 1)[0] in hidden] == []
+    assert "Win rate (output)" in options and len(options) == len(labels) - 3
+    assert at.selectbox(key="w:metric").value == "win_rate"  # the URL's gross_margin is ignored
+    assert not at.error and not at.exception
 
 
 def test_creating_and_recalibrating_survive_a_restart(writable_app: Path) -> None:

@@ -119,12 +119,12 @@ def test_narrowing_keeps_or_tightens_the_scope(org: Tiny) -> None:
 
 
 def test_what_each_role_reads() -> None:
-    assert User("u1", "Eve", "executive").scope == Scope.everyone()
-    assert User("u2", "Ada", "admin").scope == Scope.everyone()
-    assert User("u3", "Max", "manager", team_id="T").scope == Scope.teams("T")
-    assert User("u4", "Nia", "manager").scope == Scope.teams()  # no team bound: nothing
-    assert User("u5", "Rae", "rep", rep_id="A").scope == Scope.reps("A")
-    assert User("u6", "Sol", "rep").scope == Scope.reps()
+    assert User("u1", "Eve", "executive").scope == Scope("all", (), (), "executive")
+    assert User("u2", "Ada", "admin").scope == Scope("all", (), (), "admin")
+    assert User("u3", "Max", "manager", team_id="T").scope == Scope("team", ("T",), (), "manager")
+    assert User("u4", "Nia", "manager").scope == Scope("team", (), (), "manager")  # reads nothing
+    assert User("u5", "Rae", "rep", rep_id="A").scope == Scope("rep", ("A",), (), "rep")
+    assert User("u6", "Sol", "rep").scope == Scope("rep", (), (), "rep")
     assert [User("u", "x", r).can_edit_initiatives for r in ("executive", "admin", "manager",
                                                                "rep")] == [True, True, False, False]
 
