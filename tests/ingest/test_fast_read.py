@@ -29,6 +29,12 @@ TRICKY = {
     "no final newline": b"a,b\n1,2",
     "only blank rows": b"a,b\n,\n \n",
     "footer": b"a,b\n1,2\n3,4\n\nGrand Totals (2 records)\n",
+    "data loader quoting": b'"Id","Name","Notes"\r\n"006A","Acme, Inc.","say ""hi"""\r\n'
+                           b'"006B","","two\r\nlines"\r\n',
+    "quoted header only": b'"Id","Name"\n',
+    "tabs": b"Id\tName\n1\tA B\n",
+    "unicode": "Id,Name\n1,Zoë Ångström\n2,東京\n".encode(),
+    "latin-1": "Id,Name\n1,Zoë\n".encode("latin-1"),
 }
 
 
