@@ -14,6 +14,7 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --only kpi/people.py --only kpi/baseline.py   # some modules
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
     python scripts/mutate.py --retest            # new test files: the unexplained survivors again
+    python scripts/mutate.py --retest --fresh    # the same on a new copy of the tree
     python scripts/mutate.py --report-only       # rewrite docs/testing.md from the kept results
 
 Each module's last result (statuses, the survivors' diffs, the commit and date it ran on) is kept in
@@ -195,6 +196,41 @@ def write_doc(text: str) -> None:
     DOC.write_text(doc)
 
 
+def unchanged(module: str, commit: str) -> bool:
+    """Whether ``module`` is the same in the working tree as in ``commit`` (so its mutants keep
+    their names and a new copy may retest them)."""
+    base = commit.rstrip("+")
+    return subprocess.run(["git", "diff", "--quiet", base, "--", module], cwd=ROOT).returncode == 0
+
+
+def retest_names(fresh: bool) -> list[str]:
+    """The unexplained survivors to run again: from the copy, or (``fresh``) from the kept
+    results of the modules whose code has not changed since they ran."""
+    explained = equivalent()
+    if not fresh:
+        return [n for statuses in results().values() for n, s in statuses.items()
+                if s == "survived" and n not in explained]
+    return [n for module, r in kept().items() if unchanged(module, r["commit"])
+            for n, s in r["statuses"].items() if s == "survived" and n not in explained]
+
+
+def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | None) -> None:
+    """Put a retest's statuses of ``names`` into the kept results."""
+    wanted = set(names)
+    for module, result in kept().items():
+        statuses = found.get(module, {})
+        hits = {n: statuses[n] for n in result["statuses"] if n in wanted and n in statuses}
+        if not hits:
+            continue
+        result["statuses"].update(hits)
+        result["survivors"] = {n: d for n, d in result["survivors"].items()
+                               if result["statuses"][n] == "survived"}
+        result["retested"] = {"date": time.strftime("%Y-%m-%d"), "mutants": len(hits),
+                              "minutes": round(seconds / 60) if seconds else None}
+        (KEPT / (module.replace("/", ".") + ".json")).write_text(
+            json.dumps(result, indent=1, sort_keys=True) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ref", help="mutate this commit instead of the working tree")
@@ -202,19 +238,31 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="keep the last copy and results")
     parser.add_argument("--retest", action="store_true",
                         help="copy new test files and run the unexplained survivors")
+    parser.add_argument("--fresh", action="store_true",
+                        help="with --retest: a new copy of the tree, and the kept survivors of "
+                             "the modules unchanged since their run")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/testing.md")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     args = parser.parse_args()
     seconds = None
     names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in args.only]
+    if args.retest and args.fresh:
+        names = retest_names(fresh=True)
+        if names:
+            copy_tree(args.ref)
+            (WORK / ".copied-from").write_text(args.ref or head())
+            seconds = run_mutmut(names, args.children)
+            merge(results(), names, seconds)
+        write_doc(section(kept()))
+        print(f"retested {len(names)} survivors; wrote the mutation section of "
+              f"{DOC.relative_to(ROOT)}")
+        return
     if args.retest:
         for path in (ROOT / "tests").rglob("test_*.py"):  # new test files (the copy's code is
             target = WORK / path.relative_to(ROOT)      # as old as the copy: so are its tests)
             if target.parent.exists() and not target.exists():
                 shutil.copy2(path, target)
-        explained = equivalent()
-        names = [n for statuses in results().values() for n, s in statuses.items()
-                 if s == "survived" and n not in explained]
+        names = retest_names(fresh=False)
     if not args.report_only and (names or not args.retest):
         if not (args.resume or args.retest) or not WORK.exists():
             copy_tree(args.ref)
