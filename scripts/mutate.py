@@ -247,6 +247,8 @@ def main() -> None:
     seconds = None
     names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in args.only]
     if args.retest and args.fresh:
+        global WORK
+        WORK = ROOT / "build" / "mutate-fresh"  # beside a run that may still use build/mutate
         names = retest_names(fresh=True)
         if names:
             copy_tree(args.ref)
