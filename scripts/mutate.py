@@ -50,8 +50,10 @@ def modules() -> list[str]:
     return list(config["only_mutate"])
 
 
-def copy_tree(ref: str | None, target: Path = WORK) -> None:
-    """``target`` holds the files git knows of (tracked and new), from the tree or a commit."""
+def copy_tree(ref: str | None, target: Path | None = None) -> None:
+    """``target`` (the working copy) holds the files git knows of (tracked and new), from the
+    tree or a commit."""
+    target = target or WORK
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     if ref:
