@@ -207,13 +207,15 @@ def unchanged(module: str, commit: str) -> bool:
 
 def retest_names(fresh: bool) -> list[str]:
     """The unexplained survivors to run again: from the copy, or (``fresh``) from the kept
-    results of the modules whose code has not changed since they ran."""
+    results of the modules whose code has not changed since they ran (with the mutants no test
+    ran then: new tests may run them now)."""
     explained = equivalent()
     if not fresh:
         return [n for statuses in results().values() for n, s in statuses.items()
                 if s == "survived" and n not in explained]
     return [n for module, r in kept().items() if unchanged(module, r["commit"])
-            for n, s in r["statuses"].items() if s == "survived" and n not in explained]
+            for n, s in r["statuses"].items()
+            if s in ("survived", "no tests") and n not in explained]
 
 
 def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | None) -> None:
@@ -225,8 +227,8 @@ def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | N
         if not hits:
             continue
         result["statuses"].update(hits)
-        result["survivors"] = {n: d for n, d in result["survivors"].items()
-                               if result["statuses"][n] == "survived"}
+        result["survivors"] = {n: result["survivors"].get(n) or diff(n)
+                               for n, st in result["statuses"].items() if st == "survived"}
         result["retested"] = {"date": time.strftime("%Y-%m-%d"), "mutants": len(hits),
                               "minutes": round(seconds / 60) if seconds else None}
         (KEPT / (module.replace("/", ".") + ".json")).write_text(
