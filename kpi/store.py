@@ -292,10 +292,9 @@ class Store:
         match = " AND ".join(f"{table}.{k} = _stage.{k}" for k in keys)
         with self._using() as db:
             types = [row[:2] for row in db.execute(f"DESCRIBE {table}").fetchall()]
-        differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM _stage.{c}" for c, _ in types
-                              if c not in keys) or "false"
-        spec = ", ".join(f"{c} {t}" for c, t in types)
-        with self._using() as db:
+            differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM _stage.{c}" for c, _ in types
+                                  if c not in keys) or "false"
+            spec = ", ".join(f"{c} {t}" for c, t in types)
             limit = db.execute("SELECT current_setting('memory_limit')").fetchone()[0]
             try:
                 db.execute(f"SET memory_limit = '{LOAD_MEMORY}'")  # joins spill beyond it

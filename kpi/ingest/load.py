@@ -17,6 +17,7 @@ from kpi.ingest.plan import UNASSIGNED, Plan, bad_marks
 from kpi.ingest.presets import TABLES
 from kpi.ingest.stages import TOUCHING, stage_lists
 from kpi.ingest.values import blank
+from kpi.people import _day
 from kpi.store import Store
 
 ORDER = TABLES  # the order they are written in: referenced tables first
@@ -157,7 +158,7 @@ def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
         if now and now[0] == UNASSIGNED:  # a placeholder: the real team from the start
             run("DELETE FROM rep_assignments WHERE rep_id = $r AND team_id = $t",
                 {"r": rep, "t": UNASSIGNED})
-        elif now and _day(now[4]) < today:
+        elif now and _day(now[4]) < today:  # type: ignore[operator]  # valid_from is NOT NULL
             run("UPDATE rep_assignments SET valid_to = $d WHERE rep_id = $r AND valid_to IS NULL",
                 {"d": today, "r": rep})
             row["valid_from"] = today
@@ -168,15 +169,6 @@ def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
         written += 1
     flush()
     return written
-
-
-def _day(value: object) -> dt.date:
-    """A DATE as the database returns it (a date, a datetime, or text from some drivers)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _record(store: Store, plan: Plan, result: ImportResult, started: dt.datetime,

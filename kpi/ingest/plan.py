@@ -64,12 +64,16 @@ class Source:
     path: Path | None = None
 
     @property
+    def raw(self) -> bytes | Path:
+        """The bytes when they are held, else the path to read them from."""
+        if self.content is not None or self.path is None:
+            return self.content or b""
+        return self.path
+
+    @property
     def data(self) -> bytes:
-        if self.content is not None:
-            return self.content
-        if self.path is None:
-            return b""
-        return self.path.read_bytes()
+        raw = self.raw
+        return raw.read_bytes() if isinstance(raw, Path) else raw
 
     @classmethod
     def from_path(cls, path: str | Path) -> Source:
@@ -153,8 +157,7 @@ def _read_one(source: Source, preset: Preset, report: Report, skipped: list[Prob
                             f"{preset.name!r}; skipped")
         return None
     try:
-        raw = read(source.name, source.path if source.content is None and source.path else
-                   source.data)
+        raw = read(source.name, source.raw)
         report.notes.extend(raw.notes)
         return _map_file(raw, preset, report, skipped)
     except Unreadable as exc:

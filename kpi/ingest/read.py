@@ -59,25 +59,39 @@ def read(name: str, data: bytes | Path, encoding: str = "utf-8-sig") -> RawFile:
     if not data or data.isspace():  # (strip() would copy a large file)
         _fail(name, "the file is empty (0 bytes of data)", "export it again; the download may "
               "have failed")
-    if name.lower().endswith(EXCEL):
+    kind = _kind(name, data[:65536])
+    if kind == "excel":
         return _excel(name, data)
-    if name.lower().endswith(".xls"):
+    if kind == "xls":
         _fail(name, "old Excel 97-2003 (.xls) files are not read", "save it as .xlsx or CSV (UTF-8)")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16
+    if kind == "utf-16":  # Excel's "Unicode text"
         return _csv(name, _decode(name, data, "utf-16"))
-    if b"\x00" in data[:65536] or data[:4] in (b"PK\x03\x04", b"%PDF"):
+    if kind == "binary":
         _fail(name, "this is not a text CSV file (it holds binary data)",
               "export the report as CSV (UTF-8) or .xlsx")
     return _fast_csv(name, data, encoding) or _csv(name, _decode(name, data, encoding))
+
+
+def _kind(name: str, head: bytes) -> str:
+    """What a file is, from its name and first bytes: excel, xls, utf-16, binary or text."""
+    if name.lower().endswith(EXCEL):
+        return "excel"
+    if name.lower().endswith(".xls"):
+        return "xls"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    if b"\x00" in head or head[:4] in (b"PK\x03\x04", b"%PDF"):
+        return "binary"
+    return "text"
 
 
 LARGE = 8 << 20  # bytes: a file named by its path is parsed from the file from this size on
 
 
 def _plain_large(name: str, path: Path, encoding: str) -> bool:
-    """Large, and nothing :func:`read` checks before parsing applies (a workbook, UTF-16, binary
-    data, another encoding): then the file itself may go to the fast path."""
-    if encoding != "utf-8-sig" or name.lower().endswith((*EXCEL, ".xls")):
+    """Large, plain text (:func:`_kind`) and UTF-8: then the file itself may go to the fast
+    path."""
+    if encoding != "utf-8-sig":
         return False
     try:
         if path.stat().st_size < LARGE:
@@ -86,8 +100,7 @@ def _plain_large(name: str, path: Path, encoding: str) -> bool:
             head = f.read(65536)
     except OSError:
         return False
-    return not (head.isspace() or head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head
-                or head[:4] in (b"PK\x03\x04", b"%PDF"))
+    return not head.isspace() and _kind(name, head) == "text"
 
 
 def _fail(name: str, message: str, fix: str, row: int | None = None) -> None:
