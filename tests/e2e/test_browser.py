@@ -50,6 +50,18 @@ def pick(page: Page, label: str, option: str) -> None:
     raise AssertionError(f"no option {option!r} in the selectbox {label!r}")
 
 
+def first_admin(page: Page, server: AppServer) -> None:
+    """Create the first admin on an empty database's first-run screen (and be signed in)."""
+    page.goto(server.url + "/")
+    idle(page)
+    form = page.get_by_test_id("stForm")
+    form.get_by_label("Name").fill("Sam Ops")
+    form.get_by_label("Password (10 characters or more)").fill("a long passphrase")
+    form.get_by_label("Password again").fill("a long passphrase")
+    form.get_by_role("button", name="Create and sign in").click()
+    idle(page)
+
+
 def view_as(page: Page, name: str) -> None:
     """Sign in as a demo user (signing out whoever is in first)."""
     sign_out = page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")
@@ -191,14 +203,7 @@ def test_an_initiative_created_and_recalibrated_survives_a_restart(server: AppSe
 def test_import_the_maven_export_into_an_empty_database(empty_server: AppServer, page: Page,
                                                          tmp_path: Path) -> None:
     maven = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "maven_crm"
-    page.goto(empty_server.url + "/")
-    idle(page)
-    form = page.get_by_test_id("stForm")
-    form.get_by_label("Name").fill("Sam Ops")
-    form.get_by_label("Password (10 characters or more)").fill("a long passphrase")
-    form.get_by_label("Password again").fill("a long passphrase")
-    form.get_by_role("button", name="Create and sign in").click()
-    idle(page)
+    first_admin(page, empty_server)
     expect(page.get_by_text("No data yet")).to_be_visible()
     open_page(page, "Data")
     pick(page, "Preset", "maven")
@@ -255,14 +260,7 @@ def test_a_file_of_another_crm_is_mapped_saved_as_a_preset_and_imported(
                       "D1,ann,2025-04-03,Discovery,,1000\n"
                       "D2,ann,2025-04-03,Won,2025-04-20,2500\n"
                       "D3,bob,2025-04-05,Lost,2025-04-25,700\n")
-    page.goto(empty_server.url + "/")
-    idle(page)
-    form = page.get_by_test_id("stForm")
-    form.get_by_label("Name").fill("Sam Ops")
-    form.get_by_label("Password (10 characters or more)").fill("a long passphrase")
-    form.get_by_label("Password again").fill("a long passphrase")
-    form.get_by_role("button", name="Create and sign in").click()
-    idle(page)
+    first_admin(page, empty_server)
     open_page(page, "Data")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(export))
     idle(page)

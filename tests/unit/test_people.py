@@ -27,17 +27,6 @@ from kpi.people import (
 from tests.conftest import Tiny, d
 
 
-@pytest.fixture
-def org(tiny: Tiny) -> Tiny:
-    tiny.team("T", "Alpha")
-    tiny.team("U", "Beta")
-    tiny.rep("A", "T", hired="2025-01-01")
-    tiny.rep("B", "U", hired="2025-02-01", left="2025-03-15")
-    tiny.rep("C", "T", hired="2025-01-01")
-    tiny.move("C", "U", "2025-02-10")
-    return tiny
-
-
 def names(found: list[Member]) -> list[str]:
     return [m.rep_id for m in found]
 

@@ -35,17 +35,6 @@ from tests.conftest import Tiny, d
 EMPTY_IN = re.compile(r"\bIN\s*\(\s*\)", re.IGNORECASE)
 
 
-@pytest.fixture
-def org(tiny: Tiny) -> Tiny:
-    tiny.team("T", "Alpha")
-    tiny.team("U", "Beta")
-    tiny.rep("A", "T", hired="2025-01-01")
-    tiny.rep("B", "U", hired="2025-02-01", left="2025-03-15")
-    tiny.rep("C", "T", hired="2025-01-01")
-    tiny.move("C", "U", "2025-02-10")
-    return tiny
-
-
 class NoEmptyIn:
     """A store that, like PostgreSQL, refuses ``x IN ()``."""
 
