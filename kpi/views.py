@@ -20,6 +20,7 @@ from kpi.baseline import (
     Progress,
     baseline_basis,
     baseline_for_days,
+    has_standard,
     initiative_scope,
     progress,
     progress_series,
@@ -217,22 +218,32 @@ def segments(engine: Engine, dimension: str, window: Window, scope: Scope,
 
 # --- levers against targets and own baselines -------------------------------------------------
 
-def lever_target(engine: Engine, initiative: Initiative | None, lever: str,
-                 day: dt.date) -> float | None:
-    """The initiative's goal for a lever on ``day``: initiative-wide baseline x (1 + change)."""
-    return lever_targets(engine, initiative, lever, [day])[0]
+def lever_target(engine: Engine, initiative: Initiative | None, lever: str, day: dt.date,
+                 own: float | None = None) -> float | None:
+    """The initiative's goal for a lever on ``day``: the initiative-wide baseline x (1 + change),
+    or, where there is no one standard (a rate, or too few reps behind it), ``own`` (the
+    viewer's own baseline) x (1 + change), as :func:`kpi.baseline.progress` has it."""
+    return lever_targets(engine, initiative, lever, [day], own)[0]
 
 
 def lever_targets(engine: Engine, initiative: Initiative | None, lever: str,
-                  days: list[dt.date]) -> list[float | None]:
+                  days: list[dt.date], own: float | None = None) -> list[float | None]:
     """:func:`lever_target` for many days, reading the baseline once."""
-    if initiative is None or not initiative.target_history(lever):
+    changes = _target_changes(initiative, lever, days)
+    if initiative is None or all(c is None for c in changes):
         return [None] * len(days)
-    baseline = standard_baseline(engine, initiative, lever, None)
+    baseline = standard_baseline(engine, initiative, lever, own)
+    return [None if c is None or baseline is None else baseline * (1.0 + c) for c in changes]
+
+
+def _target_changes(initiative: Initiative | None, lever: str,
+                   days: list[dt.date]) -> list[float | None]:
+    """The target change in effect on each day (none before the rollout)."""
+    if initiative is None:
+        return [None] * len(days)
     versions = [initiative.target_on(lever, d) if d >= initiative.rollout_date else None
                 for d in days]
-    return [None if v is None or baseline is None else baseline * (1.0 + v.change_pct)
-            for v in versions]
+    return [None if v is None else v.change_pct for v in versions]
 
 
 def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window,
@@ -287,13 +298,27 @@ def lever_weeks(engine: Engine, lever: str, scope: Scope, day: dt.date, weeks: i
     ids = [m.rep_id for m in members(engine.store, scope, window.start, window.end)]
     within = scope.ids if scope.kind == "team" else scope.within
     own = own_baselines(engine, lever, ids, baseline_window(initiative, day), day, within)
-    frame["target"] = lever_targets(engine, initiative, lever,
-                                    [period_last_day(p, "week") for p in frame["period"]])
-    frame["own_baseline"] = frame["rep"].map(own)
+    own_baseline = frame["rep"].map(own)
+    frame["target"] = _week_targets(engine, initiative, lever, frame["period"], own_baseline)
+    frame["own_baseline"] = own_baseline
     goal = frame["own_baseline"] if against == "own" else frame["target"].where(
         frame["target"].notna(), frame["own_baseline"])
     frame["score"] = frame["value"] / goal.where(goal > 0)
     return frame.reset_index(drop=True)
+
+
+def _week_targets(engine: Engine, initiative: Initiative | None, lever: str, weeks: pd.Series,
+                  own: pd.Series) -> list[float | None]:
+    """Each rep-week's target: one standard for everyone, or each rep's own baseline raised."""
+    changes = _target_changes(initiative, lever, [period_last_day(p, "week") for p in weeks])
+    if initiative is None or all(c is None for c in changes):
+        return [None] * len(weeks)
+    if engine.catalog.get(lever).per_rep_week and has_standard(engine, initiative):
+        references = [standard_baseline(engine, initiative, lever, None)] * len(weeks)
+    else:
+        references = own.tolist()
+    return [None if c is None or r is None or pd.isna(r) else r * (1.0 + c)
+            for c, r in zip(changes, references, strict=True)]
 
 
 def off_track(engine: Engine, levers: tuple[str, ...] | list[str], scope: Scope, day: dt.date,
@@ -397,8 +422,8 @@ def pace(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str], 
         metric = engine.catalog.get(lever)
         if not metric.per_rep_week:
             continue
-        target = lever_target(engine, initiative, lever, day)
         own, own_kind = _own_baseline(engine, lever, baseline_window(initiative, day), scope, day)
+        target = lever_target(engine, initiative, lever, day, own)
         for grain in grains:
             period = Window(period_start(day, grain), period_last_day(period_start(day, grain), grain))
             frame = engine.run(MetricRequest.make(lever, grain="total", scope=scope,
@@ -464,8 +489,6 @@ def rep_trend(engine: Engine, rep: str | Scope, lever: str, grain: str, window: 
         frame["team_average"] = team_average(engine, scope, lever, grain, window)
         return frame
     frame = progress_series(engine, initiative, lever, grain, window.end, scope, window.start)
-    ends = [min(period_last_day(p, grain), window.end) for p in frame["period"]]
-    frame["target"] = lever_targets(engine, initiative, lever, ends)
     frame["team_average"] = team_average(engine, scope, lever, grain, window)
     return frame.drop(columns=["pace"])
 
@@ -613,8 +636,8 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
     recent, goals, kinds = [], [], []
     for lever in table["lever"]:
         recent.append(window_value(engine, lever, start, end, scope))
-        target = lever_target(engine, initiative, lever, day)
         own = window_value(engine, lever, base.start, base.end, scope)
+        target = lever_target(engine, initiative, lever, day, own)
         goals.append(target if target is not None else own)
         kinds.append("target" if target is not None else "own baseline")
     table["recent"], table["goal"], table["goal_kind"] = recent, goals, kinds
