@@ -53,7 +53,7 @@ test: $(VENV)/.installed browser postgres lint  ## lint, then every test (unit, 
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 test-fast: $(VENV)/.installed  ## the developer's loop (under a minute): unit tests of kpi/, import rules
-	$(PY) -m pytest -q -m "not slow" tests/unit tests/ingest
+	$(PY) -m pytest -q -n 2 -m "not slow" tests/unit tests/ingest
 
 mutate: $(VENV)/.installed  ## mutation testing of engine, views, people, baseline, plan -> docs/testing.md
 	nice $(PY) scripts/mutate.py $(MUTATE_ARGS)

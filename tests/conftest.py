@@ -17,7 +17,9 @@ from kpi.store import Store
 # `make test-fast` runs the tests not marked slow: the unit tests of kpi/ and the import rules,
 # under a minute on two cores. Everything else is slow by default, so a new folder (app, e2e, db,
 # ...) never lands in the developer's loop by accident; a quick test elsewhere is listed in FAST.
-FAST = ("tests/unit/", "tests/ingest/test_row_numbers.py")
+FAST = ("tests/unit/", *(f"tests/ingest/test_{name}.py" for name in (
+    "row_numbers", "bad_input", "crm_quirks", "presets", "stages", "reimport", "mapping",
+    "real_exports", "fast_read", "fast_dates")))
 SLOW = ("tests/unit/test_fuzz.py", "tests/unit/test_demo.py")  # hypothesis runs, whole demo companies
 DEMO_FIXTURES = {"demo_db", "demo_engine"}  # building the demo company takes seconds
 ROOT = Path(__file__).resolve().parents[1]

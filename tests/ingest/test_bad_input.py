@@ -122,6 +122,7 @@ def test_a_write_failure_rolls_everything_back(canonical_db: Store) -> None:
     assert same(before, snapshot(canonical_db))
 
 
+@pytest.mark.slow  # a child process killed in the middle of a load
 def test_a_load_killed_midway_leaves_the_database_as_before(canonical_db: Store,
                                                             tmp_path: Path) -> None:
     """A real process is killed (SIGKILL) while it writes; the database must be as before."""
