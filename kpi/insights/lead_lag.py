@@ -132,14 +132,16 @@ def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: 
                            "too little data: the lever or the output hardly varies")
     corr, score = _scan(x, y, w, np.ones(weeks))
     best = int(_best(score))
-    rng = np.random.default_rng(seed)
+    # one stream for the bootstrap, one for the shuffles: the p-value is the same whatever the
+    # number of resamples (the previous review's verdict is computed without any)
+    boot_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     low, high, lag_low, lag_high = math.nan, math.nan, best, best
     if boot:
-        times = np.stack([_block_weights(weeks, rng) for _ in range(boot)])
+        times = np.stack([_block_weights(weeks, boot_rng) for _ in range(boot)])
         boot_corr, boot_score = _scan(x, y, w, times)
         low, high = np.nanpercentile(boot_corr[:, best], [5, 95])
         lag_low, lag_high = np.percentile(_best(boot_score), [5, 95])
-    p_value = _permutation_p(x, y, w, float(score[best]), rng)
+    p_value = _permutation_p(x, y, w, float(score[best]), shuffle_rng)
     curve = pd.DataFrame({"lag": range(MAX_LAG + 1), "correlation": corr, "oos_r2": score})
     result = LeadLag(lever, output, as_of, best, int(lag_low), int(lag_high), float(corr[best]),
                      _finite(low), _finite(high), float(score[best]), p_value, curve, teams,
