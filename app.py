@@ -7,9 +7,10 @@ import logging
 import streamlit as st
 
 from kpi.errors import KpiError
-from ui import session, signin, widgets
+from ui import guard, session, signin, widgets
 
 st.set_page_config(page_title="leverboard", page_icon="📈", layout="wide")
+guard.refuse_cache_clearing()
 
 # (file and url in app_pages/, title, Material icon)
 _PAGES = [("outputs", "Outputs", "monitoring"), ("segments", "Segments", "pie_chart"),
