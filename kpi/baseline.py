@@ -150,10 +150,16 @@ def standard_baseline(engine: Engine, initiative: Initiative, metric_id: str,
     for everyone), the compared scope's own baseline for anything else — and for levers too when
     the initiative's teams held too few reps in its baseline weeks for one standard (it would be
     the mean of a viewer's few colleagues)."""
-    if not engine.catalog.get(metric_id).per_rep_week or not has_standard(engine, initiative):
+    if not one_standard(engine, initiative, metric_id):
         return own
     return window_value(engine, metric_id, initiative.baseline_start, initiative.baseline_end,
                         initiative_scope(initiative))
+
+
+def one_standard(engine: Engine, initiative: Initiative, metric_id: str) -> bool:
+    """Whether a target on ``metric_id`` raises one initiative-wide baseline (a per-rep-week
+    lever with enough reps behind it) rather than each scope's own."""
+    return engine.catalog.get(metric_id).per_rep_week and has_standard(engine, initiative)
 
 
 def has_standard(engine: Engine, initiative: Initiative) -> bool:
@@ -299,7 +305,7 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     frame["band_hi"] = [b[2] for b in bands]
     after = [e >= initiative.rollout_date for e in ends]
     targets = [initiative.target_on(metric_id, e) if a else None for e, a in zip(ends, after, strict=True)]
-    standard = engine.catalog.get(metric_id).per_rep_week and has_standard(engine, initiative)
+    standard = one_standard(engine, initiative, metric_id)
     level = standard_baseline(engine, initiative, metric_id, None) if standard else None
     refs = [level if standard else b[0] for b in bands]
     frame["target"] = [target_value(r, t.change_pct) if t else None

@@ -20,8 +20,8 @@ from kpi.baseline import (
     Progress,
     baseline_basis,
     baseline_for_days,
-    has_standard,
     initiative_scope,
+    one_standard,
     progress,
     progress_series,
     relative_change,
@@ -313,7 +313,7 @@ def _week_targets(engine: Engine, initiative: Initiative | None, lever: str, wee
     changes = _target_changes(initiative, lever, [period_last_day(p, "week") for p in weeks])
     if initiative is None or all(c is None for c in changes):
         return [None] * len(weeks)
-    if engine.catalog.get(lever).per_rep_week and has_standard(engine, initiative):
+    if one_standard(engine, initiative, lever):
         references = [standard_baseline(engine, initiative, lever, None)] * len(weeks)
     else:
         references = own.tolist()
