@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 LOG = logging.getLogger("leverboard")
+STREAMLIT_HANDLER = None  # Streamlit's own handler, kept once the guard is installed
 
 
 def _clear_own_session(self) -> None:  # noqa: ANN001 - streamlit's AppSession
@@ -23,7 +24,9 @@ def _clear_own_session(self) -> None:  # noqa: ANN001 - streamlit's AppSession
 def refuse_cache_clearing() -> None:
     """Install the handler (once per process; Streamlit's handler name is checked by
     tests/security/test_clear_cache.py, so an upgrade that renames it fails there)."""
+    global STREAMLIT_HANDLER
     from streamlit.runtime.app_session import AppSession
 
     if AppSession._handle_clear_cache_request is not _clear_own_session:
+        STREAMLIT_HANDLER = AppSession._handle_clear_cache_request
         AppSession._handle_clear_cache_request = _clear_own_session  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from streamlit.runtime import caching
 from streamlit.runtime.app_session import AppSession
 
 from tests.e2e.conftest import AppServer
+from ui import guard
 from ui.guard import refuse_cache_clearing
 
 
@@ -36,8 +38,10 @@ def test_the_request_clears_only_the_senders_session(monkeypatch: pytest.MonkeyP
     emptied: list[str] = []
     monkeypatch.setattr(caching.cache_data, "clear", lambda: emptied.append("data"))
     monkeypatch.setattr(caching.cache_resource, "clear", lambda: emptied.append("resource"))
-    monkeypatch.setattr(AppSession, "_handle_clear_cache_request",
-                        AppSession._handle_clear_cache_request)
+    # Streamlit's own handler, even when an app test in this process installed the guard already
+    streamlit_handler = guard.STREAMLIT_HANDLER or AppSession._handle_clear_cache_request
+    assert streamlit_handler is not guard._clear_own_session
+    monkeypatch.setattr(AppSession, "_handle_clear_cache_request", streamlit_handler)
     sender = Sender()
     AppSession._handle_clear_cache_request(sender)  # Streamlit's own: it empties everything
     assert emptied == ["data", "resource"] and sender.cleared == 1
@@ -75,7 +79,9 @@ def test_the_message_over_the_websocket_reaches_the_guard(demo_db: Path, tmp_pat
     app = AppServer(db, tmp_path)
     app.start()
     try:
-        asyncio.run(_visit_and_ask_to_clear(app.port))
+        # in a thread of its own: a browser test of this process may hold a running event loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _visit_and_ask_to_clear(app.port)).result(timeout=60)
         deadline = time.monotonic() + 10
         log = tmp_path / "server.log"
         while "only its own session was cleared" not in log.read_text():
