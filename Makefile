@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres run demo test test-fast mutate screenshots check lint bench bench-import validate clean
+.PHONY: help install browser postgres run demo test test-fast mutate screenshots check lint bench bench-import loadtest validate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -71,6 +71,11 @@ BENCH_SIZES ?= 1,10
 
 bench: $(VENV)/.installed browser $(DB)  ## engine vs pandas at 1M and 10M activities, pages in Chromium -> benchmarks/RESULTS.md
 	CHROMIUM=$(CHROMIUM) $(PY) benchmarks/bench.py --sizes $(BENCH_SIZES) --pages $(DB) scale
+
+LOAD_ARGS ?=
+
+loadtest: $(VENV)/.installed $(DB)  ## 20 and 50 sessions for 60 s, 1 and 2 servers, on 127.0.0.1 -> benchmarks/RESULTS.md
+	$(PY) benchmarks/loadtest.py --db $(DB) --servers 1,2 --write $(LOAD_ARGS)
 
 bench-import: $(VENV)/.installed  ## time importing a 2.7M-deal Salesforce export -> benchmarks/RESULTS.md
 	$(PY) benchmarks/import_export.py --write
