@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres run demo test test-fast mutate screenshots check lint bench bench-import loadtest validate clean
+.PHONY: help install browser postgres run dev demo test test-fast mutate screenshots check lint bench bench-import loadtest validate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ demo: $(VENV)/.installed  ## (re)build the demo database
 run: $(VENV)/.installed $(DB)  ## start the app on http://localhost:8501 (this machine only)
 	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
 	  --server.headless true
+
+dev: $(VENV)/.installed $(DB)  ## `make run` that reloads the app when a source file is saved
+	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+	  --server.headless true --server.fileWatcherType auto --server.runOnSave true
 
 # $(call need,DEBIAN-PACKAGE,SHELL-TEST,WHAT-FOR): apt-get install it when missing (as root)
 define need
