@@ -263,6 +263,23 @@ def test_empty_periods_are_explicit(tiny: Tiny) -> None:
     assert cycle["value"].iloc[0] == 13 and cycle["value"].iloc[1:].isna().all()
 
 
+def test_a_total_is_one_row_even_when_nothing_happened(tiny: Tiny) -> None:
+    """A rep who had left, a scope of nobody, a window before any data: one row each, nothing
+    counted over no rep-days (the pace view reads the first row without a check)."""
+    tiny.team("T")
+    tiny.rep("gone", "T", hired="2025-01-01", left="2025-02-01")
+    tiny.rep("r", "T", hired="2025-01-01")
+    tiny.activity("r", "2025-03-03", type="demo")
+    for scope, start, end in ((Scope.reps("gone"), "2025-06-01", "2025-06-05"),
+                              (Scope.reps("nobody"), "2025-03-01", "2025-03-05"),
+                              (Scope.teams("T"), "2020-01-01", "2020-01-05")):
+        got = tiny.engine.run(MetricRequest.make("demos", grain="total", scope=scope,
+                                                 date_from=d(start), date_to=d(end)))
+        assert [(r.period, r.numerator, r.denominator) for r in got.itertuples()] == [
+            (d(start), 0, 0)]
+        assert got["value"].isna().all()
+
+
 def test_empty_groups_get_every_period(two_teams: Tiny) -> None:
     t = two_teams
     t.deal("a1", "2025-01-02", "2025-01-15", won=True, amount=100)

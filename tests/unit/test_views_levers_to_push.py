@@ -138,3 +138,31 @@ def test_a_target_is_the_goal_where_the_initiative_has_one(tiny: Tiny, small_gro
         ("calls", "win_rate", yes, 0.5, 2.0, "own baseline", -0.75, True, "21 Apr–18 May 2025"),
         ("demos", "win_rate", yes, 0.5, 1.0, "own baseline", -0.5, True, "21 Apr–18 May 2025"),
     ]
+
+
+def test_without_one_standard_the_target_raises_the_reps_own_baseline(tiny: Tiny) -> None:
+    """The same team of two, with the real minimum of reps for one standard (4): the target on
+    demos raises R1's own baseline, 1 a week, by 50% to 1.5; R1's 2 a week are 1/3 above it, so
+    demos are not pushed. Calls have no target: their goal is R1's own 2 a week (-0.5, pushed).
+    """
+    tiny.team("T")
+    tiny.rep("R1", "T", hired="2025-01-01")
+    tiny.rep("R2", "T", hired="2025-01-01")
+    for day in ("2025-05-12", "2025-05-19"):
+        tiny.activity("R1", day, type="demo")
+        tiny.activity("R2", day, type="demo", n=3)
+        tiny.activity("R1", day, type="call", n=2)
+    for monday in RECENT_MONDAYS:
+        tiny.activity("R1", monday, type="demo", n=2)
+        tiny.activity("R1", monday, type="call")
+    initiative = create_initiative(tiny.store, name="Demo more", strategy="s", tactics="t",
+                                   rollout_date=d("2025-05-26"), baseline_weeks=2,
+                                   target_date=d("2025-09-30"), teams={"T": d("2025-05-26")},
+                                   targets={"demos": 0.5})
+    leads = pd.DataFrame([lead("demos", True), lead("calls", True)])
+    table = levers_to_push(tiny.engine, Scope.reps("R1"), TODAY, initiative, leads)
+    yes = "leads by ~2 weeks"
+    assert rows(table) == [
+        ("calls", "win_rate", yes, 1.0, 2.0, "own baseline", -0.5, True, WEEKS),
+        ("demos", "win_rate", yes, 2.0, 1.5, "target", pytest.approx(1 / 3), False, WEEKS),
+    ]

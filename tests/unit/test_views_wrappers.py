@@ -144,3 +144,50 @@ def test_rollout_output_effects_are_each_output_with_its_placebo(firm: Tiny) -> 
         (summary(estimate_output(firm.engine, initiative, m)),
          summary(estimate_output(firm.engine, initiative, m, shift_weeks=26)))
         for m in ("win_rate", "win_rate_value")]
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple]:
+    """Record each call of kpi.insights.rollout.``name`` (metric, shift, the cache passed) and
+    answer with what the real function answers."""
+    import kpi.insights.rollout as rollout
+
+    real, calls = getattr(rollout, name), []
+
+    def spy(engine, initiative, metric_id, **kwargs):  # noqa: ANN001, ANN202 - a stand-in
+        calls.append((metric_id, kwargs.get("shift_weeks", 0), kwargs.get("cache")))
+        return real(engine, initiative, metric_id, **kwargs)
+
+    monkeypatch.setattr(rollout, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize(("view", "name", "metrics"), [
+    (rollout_effects, "estimate", ("meetings", "demos")),
+    (rollout_output_effects, "estimate_output", ("win_rate", "win_rate_value"))])
+def test_each_placebo_is_the_estimate_26_weeks_earlier_from_the_same_weeks(
+        firm: Tiny, monkeypatch: pytest.MonkeyPatch, view, name: str,  # noqa: ANN001
+        metrics: tuple[str, ...]) -> None:
+    """The placebo pretends the rollout came half a year earlier (docs/insights.md), and each
+    estimate and its placebo share one cache of the weeks they read (the Insights page reads
+    them once), a new one per call of the view."""
+    calls = _spy(monkeypatch, name)
+    view(firm.engine, meet(firm), metrics)
+    assert [(m, shift) for m, shift, _ in calls] == [(m, s) for m in metrics for s in (0, 26)]
+    caches = [cache for _, _, cache in calls]
+    assert all(isinstance(c, dict) for c in caches)
+    assert all(c is caches[0] for c in caches)
+    first = caches[0]
+    view(firm.engine, meet(firm), metrics)
+    assert calls[-1][2] is not first
+
+
+def test_run_is_the_request_as_the_engine_answers_it(firm: Tiny) -> None:
+    """The explorer's view: meetings per rep over February and March, A 10 and C 16 (B none)."""
+    from kpi.engine import MetricRequest
+    from kpi.views import run
+
+    got = run(firm.engine, MetricRequest.make("meetings", grain="total", by=["rep"],
+                                              scope=Scope.everyone(), date_from=d("2025-02-01"),
+                                              date_to=TODAY))
+    assert [(r.rep, r.numerator) for r in got.sort_values("rep").itertuples()] == [
+        ("Rep A", 10), ("Rep B", 0), ("Rep C", 16)]
