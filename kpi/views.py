@@ -96,6 +96,12 @@ def default_initiative(engine: Engine, scope: Scope,
     return next((i for i in initiatives if covers(engine, i, scope)), None)
 
 
+def initiative_choice(engine: Engine, scope: Scope) -> tuple[list[Initiative], Initiative | None]:
+    """What every page's initiative picker offers the viewer, and the one it opens with."""
+    offered = initiatives_for(engine, scope)
+    return offered, default_initiative(engine, scope, offered)
+
+
 def initiative_progress(engine: Engine, initiative: Initiative, day: dt.date,
                         scope: Scope) -> list[Progress]:
     """Each targeted metric of the initiative card, within the viewer's scope."""

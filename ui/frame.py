@@ -12,7 +12,6 @@ from kpi.errors import KpiError
 from kpi.initiatives import Initiative
 from kpi.people import User, teams
 from kpi.periods import Window
-from kpi.views import default_initiative, initiatives_for
 from ui import data, session, widgets
 
 
@@ -45,8 +44,8 @@ def start(title: str, intro: str, scope: Scope | None = None, card: bool = True)
         st.stop()
     day = data.view("as_of")
     viewer = scope or user.scope
-    offered = initiatives_for(eng, viewer)
-    initiative = widgets.initiative_picker(offered, default_initiative(eng, viewer, offered))
+    offered, default = data.view("initiative_choice", viewer)
+    initiative = widgets.initiative_picker(offered, default)
     if card:
         progress = (data.view("initiative_progress", initiative, day, viewer)
                     if initiative else [])

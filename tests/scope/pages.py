@@ -76,8 +76,7 @@ class Page:
         viewer = scope or self.viewer.user.scope
         lo, hi = self.view("data range", "data_range")
         day = self.view("as of", "as_of", TODAY)
-        offered = self.view("initiatives offered", "initiatives_for", viewer)
-        default = self.view("default initiative", "default_initiative", viewer, offered)
+        offered, default = self.view("initiatives offered", "initiative_choice", viewer)
         choices = [default, *(i for i in offered if i != default)]
         if card:
             for initiative in choices:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from kpi.engine import Scope
 from kpi.initiatives import add_review, create_initiative, get_initiative, recalibrate
-from kpi.views import covers, default_initiative, initiatives_for, review_history, target_history
+from kpi.views import (
+    covers,
+    default_initiative,
+    initiative_choice,
+    initiatives_for,
+    review_history,
+    target_history,
+)
 from tests.conftest import Tiny, d
 
 
@@ -62,3 +69,6 @@ def test_who_an_initiative_covers(tiny: Tiny) -> None:
     assert default_initiative(engine, Scope.teams("U"), [team]) is None
     assert default_initiative(engine, Scope.teams("T"), [everyone, team]) == everyone
     assert default_initiative(engine, Scope.teams("U"), [team, everyone]) == everyone
+    # what every page's picker offers, and opens with
+    assert initiative_choice(engine, Scope.reps("A")) == ([everyone, team], everyone)
+    assert initiative_choice(engine, Scope.reps("B")) == ([everyone], everyone)
