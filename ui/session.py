@@ -30,11 +30,19 @@ def db_url() -> str | None:
     if url:
         return url
     try:
+        if not _secrets_present():
+            return None  # asking st.secrets would look for the files again on every call
         return st.secrets["connections"]["sql"]["url"]
     except (KeyError, FileNotFoundError, AttributeError):
         return None
     except Exception:  # noqa: BLE001 - a malformed secrets.toml must not take the app down
         return None
+
+
+def _secrets_present() -> bool:
+    """Secrets already read (or given in code, as tests do), or a secrets file to read."""
+    return bool(getattr(st.secrets, "_secrets", None)) or any(
+        Path(p).expanduser().exists() for p in st.get_option("secrets.files"))
 
 
 def db_path() -> str:
