@@ -120,3 +120,81 @@ def test_without_is_won_the_stage_says_which_closed_deals_were_won() -> None:
         "deals.csv, row 5, column 'stage': closed, but the stage does not say whether it was won "
         "(value 'Parked') — add the IsWon column to the export, or the stage to the preset's "
         "stages (won or lost)"]
+
+
+def _tasks_preset() -> Preset:
+    """Salesforce's preset with activity types of a company's own: three aliases, and any other
+    value read as 'other'."""
+    salesforce = load_preset("salesforce")
+    files = [dataclasses.replace(f, values={"type": {"Call": "call", "ListEmail": "email",
+                                                     "Event": "meeting", "*": "other"}})
+             if f.table == "activities" else f for f in salesforce.files]
+    return dataclasses.replace(salesforce, files=files)
+
+
+def _tasks(kinds: list[tuple[str, int]]) -> str:
+    rows, n = ["Id,OwnerId,ActivityDate,Type,IsClosed"], 0
+    for kind, count in kinds:
+        for _ in range(count):
+            n += 1
+            rows.append(f"00T{n:04d},005X,2024-03-01,{kind},true")
+            if n == 3:  # a task not done yet, left out: the rows after it keep their own types
+                rows.append("00T9999,005X,2024-03-01,Fax,false")
+    return "\n".join(rows) + "\n"
+
+
+def test_values_read_as_others_are_listed_most_frequent_first_eight_at_most() -> None:
+    kinds = [("Call", 2), ("", 1), ("Call", 3), ("ListEmail", 4), ("Event", 3), ("Lunch", 6),
+             ("Golf", 2), ("Fax", 7), ("Webinar", 8), ("Dinner", 9), ("Visit", 10), ("Text", 11),
+             ("OTHER", 1)]
+    got = plan(_tasks_preset(), ("Task.csv", _tasks(kinds)))
+    unknown = ", not a value the preset knows)"
+    assert [n for n in got.report.notes if "read as" in n] == [
+        f"Task.csv: Type read as 'Text' -> 'other' (11{unknown}, 'Visit' -> 'other' (10{unknown}, "
+        f"'Dinner' -> 'other' (9{unknown}, 'Webinar' -> 'other' (8{unknown}, 'Fax' -> 'other' "
+        f"(7{unknown}, 'Lunch' -> 'other' (6{unknown}, 'ListEmail' -> 'email' (4), 'Event' -> "
+        "'meeting' (3) ...", "Task.csv: 1 rows have no Type; read as 'other'"]
+    types = got.tables["activities"].set_index("activity_id")["type"]
+    expected = [t for kind, count in kinds for t in [
+        {"Call": "call", "ListEmail": "email", "Event": "meeting"}.get(kind, "other")] * count]
+    assert types.tolist() == expected
+    assert "00T9999" not in types.index
+
+
+def test_eight_values_read_as_others_are_all_listed() -> None:
+    kinds = [("Call", 1), ("ListEmail", 2), ("Event", 3), ("Lunch", 4), ("Golf", 5), ("Fax", 6),
+             ("Webinar", 7), ("Dinner", 8), ("Visit", 9)]
+    got = plan(_tasks_preset(), ("Task.csv", _tasks(kinds)))
+    [note] = [n for n in got.report.notes if "read as" in n]
+    assert note.endswith("'ListEmail' -> 'email' (2)")
+    assert note.count(" -> ") == 8
+
+
+OPP = "Id,OwnerId,AccountId,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon"
+DEAL = Source("Opportunity.csv", f"{OPP}\n006A,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1\n"
+              .encode())
+NOT_UTF8 = ("the file is not UTF-8 (byte {}, line 2: b'\\x{}') — export it again as UTF-8 "
+            "(Excel: Save As > CSV UTF-8; Salesforce: choose the UTF-8 encoding when exporting), "
+            "or convert it")
+
+
+def test_a_file_not_in_utf8_that_holds_records_the_preset_skips_is_a_note() -> None:
+    """Its name says nothing (export (3).csv); read as Windows-1252 only to see what it holds,
+    its ids are a Case export's: skipped with a note, the deals import."""
+    case = Source("export (3).csv", "Id,Subject\n500A,Caf\u00e9 machine\n".encode("latin-1"))
+    got = plan_import([case, DEAL], load_preset("salesforce"))
+    assert got.report.problems == []
+    assert ("export (3).csv: Case records hold nothing to load with preset 'salesforce' (and the "
+            "file cannot be read: the file is not UTF-8 (byte 19, line 2: b'\\xe9')); skipped"
+            ) in got.report.notes
+    assert got.tables["opportunities"]["opp_id"].tolist() == ["006A"]
+
+
+def test_a_file_not_in_utf8_that_the_preset_reads_or_cannot_place_is_refused() -> None:
+    unknown = Source("export (3).csv", "Name,Note\nBo,Caf\u00e9\n".encode("latin-1"))
+    deals = Source("export (4).csv", f"{OPP}\n006B,005X,,Clôturé,1,2024-03-01,2024-02-01,,\n"
+                   .encode("latin-1"))
+    for source, at in ((unknown, (16, "e9")), (deals, (88, "f4"))):
+        got = plan_import([source, DEAL], load_preset("salesforce"))
+        assert [(str(p), p.fatal) for p in got.report.problems] == [
+            (f"{source.name}, row 2: " + NOT_UTF8.format(*at), True)]
