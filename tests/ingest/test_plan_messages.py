@@ -198,3 +198,81 @@ def test_a_file_not_in_utf8_that_the_preset_reads_or_cannot_place_is_refused() -
         got = plan_import([source, DEAL], load_preset("salesforce"))
         assert [(str(p), p.fatal) for p in got.report.problems] == [
             (f"{source.name}, row 2: " + NOT_UTF8.format(*at), True)]
+
+
+HISTORY = "OpportunityId,StageName,Amount,CreatedDate\n"
+
+
+def test_stage_entries_are_the_rows_where_a_deals_stage_changes_in_time_order() -> None:
+    """Two OpportunityHistory files, rows out of time order. 006A: Prospecting on 1 February
+    (row 3), an amount change in Prospecting on 3 February (row 4, not an entry), Negotiation
+    at the same moment twice (rows 2 and 5: the first row is the entry), won on 1 March. 006B:
+    Prospecting, Qualification, and on 6 February back to Prospecting, Qualification and
+    Prospecting again (the second return to Prospecting that day is not a new entry); two
+    rows without a date are each reported and kept as entries (they cannot be ordered)."""
+    first = Source("OpportunityHistory.csv", (
+        HISTORY + "006A,Negotiation,100,2024-02-10T10:00:00Z\n"
+        "006A,Prospecting,100,2024-02-01T09:00:00Z\n006A,Prospecting,200,2024-02-03T09:00:00Z\n"
+        "006A,Negotiation,150,2024-02-10T10:00:00Z\n006A,Closed Won,100,2024-03-01T10:00:00Z\n"
+    ).encode())
+    second = Source("OpportunityHistory2.csv", (
+        HISTORY + "006B,Prospecting,100,2024-02-01T09:00:00Z\n"
+        "006B,Qualification,100,2024-02-05T09:00:00Z\n006B,Prospecting,100,2024-02-06T09:00:00Z\n"
+        "006B,Qualification,100,\n006B,Qualification,100,2024-02-06T10:00:00Z\n"
+        "006B,Qualification,100,\n006B,Prospecting,100,2024-02-06T11:00:00Z\n"
+    ).encode())
+    deals = Source("Opportunity.csv", (
+        f"{OPP}\n006A,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1\n"
+        "006B,005X,,Prospecting,100,2024-05-01,2024-02-01,0,0\n").encode())
+    got = plan_import([deals, first, second], load_preset("salesforce"))
+    history = got.tables["stage_history"]
+    assert [(file[-5], row, opp, stage, entered and str(entered)) for file, row, opp, stage, entered
+            in history[["_file", "_row", "opp_id", "stage", "entered_at"]].itertuples(
+                index=False, name=None)] == [
+        ("y", 2, "006A", "Negotiation", "2024-02-10"), ("y", 3, "006A", "Prospecting", "2024-02-01"),
+        ("y", 6, "006A", "Closed Won", "2024-03-01"), ("2", 2, "006B", "Prospecting", "2024-02-01"),
+        ("2", 3, "006B", "Qualification", "2024-02-05"), ("2", 4, "006B", "Prospecting", "2024-02-06"),
+        ("2", 5, "006B", "Qualification", None), ("2", 6, "006B", "Qualification", "2024-02-06"),
+        ("2", 7, "006B", "Qualification", None)]
+    assert ("OpportunityHistory.csv, OpportunityHistory2.csv: 9 stage entries from 12 history rows "
+            "(the other 3 record changes within a stage, or a return to a stage on the same day)"
+            ) in got.report.notes
+    assert [str(p) for p in got.report.problems] == [
+        f"OpportunityHistory2.csv, row {n}, column 'CreatedDate': entered_at is blank — fill it in"
+        for n in (5, 7)]
+
+
+def _skipped(*files: tuple[str, str]) -> list[str]:
+    got = plan_import([Source(n, t.encode()) for n, t in files] + [DEAL], load_preset("salesforce"))
+    assert not [p for p in got.report.problems if p.fatal]
+    return [n for n in got.report.notes if n.startswith(files[0][0])]
+
+
+def test_a_file_is_the_object_whose_id_prefix_at_least_half_its_ids_carry() -> None:
+    half = "Id,Subject\n500A00000000001,a\n500A00000000002,b\na01A00000000001,c\na02A00000000001,d\n"
+    third = "Id,Subject\n500A00000000001,a\na01A00000000001,c\na02A00000000001,d\n"
+    assert _skipped(("things.csv", half)) == [
+        "things.csv: Case records (ids 500...) hold nothing to load with preset 'salesforce'; "
+        "skipped"]
+    assert _skipped(("things.csv", third)) == [
+        "things.csv, row 1: no file kind of preset 'salesforce' matches these columns (Id, "
+        "Subject); skipped"]
+
+
+def test_an_unknown_prefix_is_a_custom_object_when_half_its_ids_look_like_salesforce_ids() -> None:
+    """15 or 18 letters and digits: a0XA00000000001 does, a0X-short and a0X-x do not."""
+    assert _skipped(("things.csv", "Id,Subject\na0XA00000000001,a\na0X-short,b\n")) == [
+        "things.csv: custom or other object records (ids a0X...) hold nothing to load with preset "
+        "'salesforce'; skipped"]
+    assert _skipped(("things.csv", "Id,Subject\na0XA00000000001,a\na0X-short,b\na0X-x,c\n")) == [
+        "things.csv, row 1: no file kind of preset 'salesforce' matches these columns (Id, "
+        "Subject); skipped"]
+
+
+def test_a_file_another_preset_reads_by_two_columns_names_that_preset() -> None:
+    """Maven's accounts file is matched by its account and sector columns."""
+    got = plan_import([Source("accounts.csv", b"account,sector\nAcme,tech\n"), DEAL],
+                      load_preset("salesforce"))
+    assert [(str(p), p.fatal) for p in got.report.problems] == [
+        ("accounts.csv, row 1: this is not a salesforce export: its columns are those of a maven "
+         "export — import it with the preset 'maven'", True)]
