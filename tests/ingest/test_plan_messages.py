@@ -276,3 +276,59 @@ def test_a_file_another_preset_reads_by_two_columns_names_that_preset() -> None:
     assert [(str(p), p.fatal) for p in got.report.problems] == [
         ("accounts.csv, row 1: this is not a salesforce export: its columns are those of a maven "
          "export — import it with the preset 'maven'", True)]
+
+
+def test_owners_without_a_user_become_reps_active_from_their_first_deal_or_activity() -> None:
+    """005X's first deal (20 January) is before its first task (25 January), 005Y's first task
+    (10 January) before its deal; 005Z only has a task; two deals in two files have no owner.
+    Wes Hall, from the User export, has no hire date and nothing of his own: he counts from the
+    first day of the export, 10 January."""
+    opps = Source("Opportunity.csv", (
+        f"{OPP}\n006A,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1\n"
+        "006B,,,Closed Won,100,2024-03-01,2024-02-05,1,1\n"
+        "006C,005Y,,Closed Won,100,2024-03-01,2024-02-07,1,1\n"
+        "006D,005X,,Closed Won,100,2024-03-01,2024-01-20,1,1\n").encode())
+    more = Source("Opportunity2.csv",
+                  f"{OPP}\n006E,,,Closed Won,100,2024-03-01,2024-02-05,1,1\n".encode())
+    tasks = Source("Task.csv", b"Id,OwnerId,ActivityDate,Type,IsClosed\n"
+                   b"00T1,005X,2024-01-25,Call,true\n00T2,005Y,2024-01-10,Call,true\n"
+                   b"00T3,005Z,2024-01-15,Call,true\n")
+    users = Source("User.csv", b"Id,Name,Email,UserRole.Name\n005W,Wes Hall,w@x.com,East\n")
+    got = plan_import([opps, more, tasks, users], load_preset("salesforce"))
+    reps = got.tables["reps"]
+    assert [(r.rep_id, r.name, str(r.hire_date)) for r in reps.itertuples()] == [
+        ("005W", "Wes Hall", "2024-01-10"), ("005X", "005X", "2024-01-20"),
+        ("005Y", "005Y", "2024-01-10"), ("Unassigned", "Unassigned", "2024-02-05"),
+        ("005Z", "005Z", "2024-01-15")]
+    assert [(r.rep_id, r.team_id) for r in got.tables["rep_assignments"].itertuples()] == [
+        ("005W", "East"), ("005X", "Unassigned"), ("005Y", "Unassigned"),
+        ("Unassigned", "Unassigned"), ("005Z", "Unassigned")]
+    assert got.tables["opportunities"]["rep_id"].tolist() == [
+        "005X", "Unassigned", "005Y", "005X", "Unassigned"]
+    assert got.report.notes[:3] == [
+        "Opportunity.csv, Opportunity2.csv: 2 opportunities have no owner; they go to the rep "
+        "'Unassigned'",
+        "2 owner ids have no user in the export or the database: they became reps named by their "
+        "id (e.g. '005X'), team 'Unassigned'; import the User export to name them and set their "
+        "teams",
+        "1 owner ids have no user in the export or the database: they became reps named by their "
+        "id (e.g. '005Z'), team 'Unassigned'; import the User export to name them and set their "
+        "teams"]
+    only_tasks = plan_import([tasks], load_preset("salesforce")).tables["reps"]
+    assert [(r.rep_id, str(r.hire_date)) for r in only_tasks.itertuples()] == [
+        ("005X", "2024-01-25"), ("005Y", "2024-01-10"), ("005Z", "2024-01-15")]
+
+
+def test_a_reports_15_character_ids_are_the_18_character_ids_of_an_export() -> None:
+    """Real ids from tests/fixtures/real (Salesforce's own checksum), chosen to hold an A and a Z
+    in their first 15 characters; anything else is left as it is."""
+    import pandas as pd
+
+    from kpi.ingest.plan import salesforce_18
+
+    real = ["001f4000003NkdAAAS", "003Nq00000MXrUAIA1", "003f4000003d69AAAQ",
+            "001Nq00000J1MwZIAV", "001Nq00000J1ZlZIAV", "001Nq00000J1ZlaIAF"]
+    others = ["001Nq00000J1Zl-", "short", None, "001Nq00000J1ZlaIAF"]
+    got = salesforce_18(pd.Series([r[:15] for r in real] + others, dtype=object))
+    assert got.tolist() == real + others
+    assert salesforce_18(pd.Series(["006A", None], dtype=object)).tolist() == ["006A", None]
