@@ -7,6 +7,9 @@ with the names the preset would take for it, and show at most the first 12 colum
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+
+import pytest
 
 from kpi.ingest import Source, load_preset, plan_import
 from kpi.ingest.presets import Preset
@@ -332,3 +335,41 @@ def test_a_reports_15_character_ids_are_the_18_character_ids_of_an_export() -> N
     got = salesforce_18(pd.Series([r[:15] for r in real] + others, dtype=object))
     assert got.tolist() == real + others
     assert salesforce_18(pd.Series(["006A", None], dtype=object)).tolist() == ["006A", None]
+
+
+REPORT = '"Opportunity ID","Opportunity Owner","Stage","Amount","Close Date","Created Date"\n'
+
+
+def test_owners_named_in_a_report_become_reps_and_bad_rows_of_every_file_stay_out() -> None:
+    """Two report exports (owners by name, 15-character ids), each with a negative amount."""
+    first = Source("report.csv", (
+        REPORT + '"006A00000000001","Bo Lee","Closed Won","100","3/13/2024","2/1/2024"\n'
+        '"006A00000000002","Ann Ray","Closed Won","100","3/1/2024","2/1/2024"\n'
+        '"006A00000000003","Bo Lee","Closed Lost","-5","3/1/2024","2/14/2024"\n').encode())
+    second = Source("report2.csv", (
+        REPORT + '"006A00000000004","Bo Lee","Closed Won","-100","3/13/2024","2/1/2024"\n'
+        '"006A00000000005","Ann Ray","Closed Won","100","3/1/2024","2/1/2024"\n').encode())
+    got = plan_import([first, second], load_preset("salesforce"))
+    assert [str(p) for p in got.report.problems] == [
+        "report.csv, row 4, column 'Amount': negative amount (value '-5.0') — amounts are zero "
+        "or more; fix the sign",
+        "report2.csv, row 2, column 'Amount': negative amount (value '-100.0') — amounts are "
+        "zero or more; fix the sign"]
+    assert ("2 owners became reps with no team (e.g. 'Ann Ray'); import a reps file to set "
+            "their teams") in got.report.notes
+    frames = got.frames(skip_bad=True)
+    deals = frames["opportunities"]
+    assert deals["opp_id"].tolist() == ["006A00000000001IAA", "006A00000000002IAA",
+                                        "006A00000000005IAA"]
+    assert deals.index.tolist() == [0, 1, 2]
+    assert list(deals.columns) == ["opp_id", "rep_id", "created_at", "closed_at", "stage",
+                                   "amount", "is_closed", "is_won", "expected_close_at", "kind"]
+    assert [(r.rep_id, r.name) for r in frames["reps"].itertuples()] == [
+        ("Ann Ray", "Ann Ray"), ("Bo Lee", "Bo Lee")]
+    assert list(frames["reps"].columns) == ["rep_id", "name", "hire_date"]
+
+
+def test_a_source_from_a_missing_path_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(FileNotFoundError, match=f"^{missing}: no such file$"):
+        Source.from_path(missing)
