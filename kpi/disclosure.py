@@ -91,7 +91,9 @@ AGGREGATES: dict[str, Aggregate] = {a.key: a for a in (
          Shown("trend", ("baseline", "band_lo", "band_hi", "target", "pace")),
          Shown("lever_weeks", ("own_baseline", "score")),
          Shown("off_track", ("*",)),
-         Shown("own_baselines", ("*",))),
+         Shown("own_baselines", ("*",)),
+         Shown("levers_to_push", ("goal", "vs_goal", "push"), ("goal_kind", "team baseline"),
+               reorders=True)),
         only_for="new rep", rule="the new rep and at least 3 others (issue 14, item 5)"),
     Aggregate(
         "lead_lag",

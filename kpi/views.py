@@ -632,7 +632,8 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
     :func:`lead_lags` over all teams) beside the scope's last four complete weeks against its
     goal, levers to push first.
 
-    The goal is the initiative's target, else the scope's own baseline. ``push`` marks a lever
+    The goal is the initiative's target, else the scope's own baseline (for a rep employed for
+    less than half of the baseline weeks, their team's, as on My levers). ``push`` marks a lever
     that leads the output and is below its goal.
     """
     table = leads[leads["output"] == output].copy()
@@ -642,10 +643,10 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
     recent, goals, kinds = [], [], []
     for lever in table["lever"]:
         recent.append(window_value(engine, lever, start, end, scope))
-        own = window_value(engine, lever, base.start, base.end, scope)
+        own, own_kind = _own_baseline(engine, lever, base, scope, day)  # as My levers has it
         target = lever_target(engine, initiative, lever, day, own)
         goals.append(target if target is not None else own)
-        kinds.append("target" if target is not None else "own baseline")
+        kinds.append("target" if target is not None else own_kind)
     table["recent"], table["goal"], table["goal_kind"] = recent, goals, kinds
     table["vs_goal"] = [relative_change(g, r) for r, g in zip(recent, goals, strict=True)]
     table["push"] = table["leads"] & (table["vs_goal"].fillna(0) < 0)
