@@ -14,7 +14,9 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --only kpi/people.py --only kpi/baseline.py   # some modules
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
     python scripts/mutate.py --retest            # new test files: the unexplained survivors again
-    python scripts/mutate.py --retest --fresh    # the same on a new copy of the tree
+    python scripts/mutate.py --retest --fresh    # the same on a new copy of the tree, with the
+                                                 # mutants a stopped run did not reach
+    python scripts/mutate.py --only kpi/ingest/plan.py --minutes 90   # stop after 90 minutes
     python scripts/mutate.py --report-only       # rewrite docs/testing.md from the kept results
 
 Each module's last result (statuses, the survivors' diffs, the commit and date it ran on) is kept in
@@ -29,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -71,13 +74,25 @@ def copy_tree(ref: str | None, target: Path | None = None) -> None:
             shutil.copy2(source, target / name)
 
 
-def run_mutmut(names: list[str], children: int) -> float:
-    """One `mutmut run` in the copy (only the mutants ``names`` match, when given); its seconds."""
+def run_mutmut(names: list[str], children: int, minutes: float | None = None) -> float:
+    """One `mutmut run` in the copy (only the mutants ``names`` match, when given); its seconds.
+    With ``minutes``, the run is stopped then: what it checked so far is kept (mutmut records
+    each mutant's result as it goes), the rest stays "not checked" for a later ``--retest
+    --fresh``."""
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    subprocess.run([str(mutmut), "run", "--max-children", str(children), *names], cwd=WORK,
-                   env=env, check=True)
+    run = subprocess.Popen([str(mutmut), "run", "--max-children", str(children), *names],
+                           cwd=WORK, env=env, start_new_session=True)
+    try:
+        code = run.wait(timeout=minutes * 60 if minutes else None)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGTERM)  # mutmut and the children testing mutants
+        run.wait()
+        print(f"stopped after {minutes:g} minutes; the mutants not reached stay 'not checked'")
+    else:
+        if code:
+            raise SystemExit(f"mutmut run failed (exit code {code})")
     return time.monotonic() - started
 
 
@@ -208,14 +223,15 @@ def unchanged(module: str, commit: str) -> bool:
 def retest_names(fresh: bool) -> list[str]:
     """The unexplained survivors to run again: from the copy, or (``fresh``) from the kept
     results of the modules whose code has not changed since they ran (with the mutants no test
-    ran then: new tests may run them now)."""
+    ran then: new tests may run them now; and those a run stopped by ``--minutes`` did not
+    reach, so that a long run goes on where it stopped)."""
     explained = equivalent()
     if not fresh:
         return [n for statuses in results().values() for n, s in statuses.items()
                 if s == "survived" and n not in explained]
     return [n for module, r in kept().items() if unchanged(module, r["commit"])
             for n, s in r["statuses"].items()
-            if s in ("survived", "no tests") and n not in explained]
+            if s in ("survived", "no tests", "not checked") and n not in explained]
 
 
 def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | None) -> None:
@@ -247,6 +263,8 @@ def main() -> None:
                              "the modules unchanged since their run")
     parser.add_argument("--report-only", action="store_true", help="only rewrite docs/testing.md")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--minutes", type=float,
+                        help="stop the run after this long and keep what it checked")
     args = parser.parse_args()
     seconds = None
     names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in args.only]
@@ -257,7 +275,7 @@ def main() -> None:
         if names:
             copy_tree(args.ref)
             (WORK / ".copied-from").write_text(args.ref or head())
-            seconds = run_mutmut(names, args.children)
+            seconds = run_mutmut(names, args.children, args.minutes)
             merge(results(), names, seconds)
         write_doc(section(kept()))
         print(f"retested {len(names)} survivors; wrote the mutation section of "
@@ -275,7 +293,7 @@ def main() -> None:
             (WORK / ".copied-from").write_text(args.ref or head())
         origin = WORK / ".copied-from"  # the code the mutants were made of
         commit = origin.read_text().strip() if origin.exists() else "?"
-        seconds = run_mutmut(names, args.children)
+        seconds = run_mutmut(names, args.children, args.minutes)
         keep(results(), [] if args.retest else args.only, seconds, commit)
     write_doc(section(kept()))
     print(f"wrote the mutation section of {DOC.relative_to(ROOT)}")
