@@ -72,3 +72,18 @@ def test_who_an_initiative_covers(tiny: Tiny) -> None:
     # what every page's picker offers, and opens with
     assert initiative_choice(engine, Scope.reps("A")) == ([everyone, team], everyone)
     assert initiative_choice(engine, Scope.reps("B")) == ([everyone], everyone)
+
+
+def test_the_picker_opens_on_a_team_initiative_only_for_those_it_covers(tiny: Tiny) -> None:
+    """Only a team initiative (T): T's rep opens on it; an executive is offered it but opens on
+    none (it is not about the whole company); U's rep is offered nothing."""
+    tiny.team("T")
+    tiny.team("U")
+    tiny.rep("A", "T")
+    tiny.rep("C", "U")
+    team = create_initiative(tiny.store, name="Team T", strategy="s", tactics="t",
+                             rollout_date=d("2025-03-03"), baseline_weeks=2,
+                             target_date=d("2025-06-30"), teams={"T": d("2025-03-03")})
+    assert initiative_choice(tiny.engine, Scope.reps("A")) == ([team], team)
+    assert initiative_choice(tiny.engine, Scope.everyone()) == ([team], None)
+    assert initiative_choice(tiny.engine, Scope.reps("C")) == ([], None)

@@ -169,23 +169,27 @@ def test_without_one_standard_the_target_raises_the_reps_own_baseline(tiny: Tiny
 
 
 def test_a_new_reps_goal_is_the_team_baseline_as_on_my_levers(tiny: Tiny, small_groups: None) -> None:
-    """No initiative; the baseline is 23 December 2024 - 23 March 2025. N joined T on Monday
-    17 March, one week before it ended (less than half the baseline): their goal is the team's
-    baseline, as My levers' pace has it. R1 held 2 demos a week, R2 4, N none in their week:
-    78 demos in 27 active rep-weeks. N's 2 a week in the last four weeks are below it."""
+    """No initiative; the baseline is 23 December 2024 - 23 March 2025. N joined team U on
+    Monday 17 March, one week before it ended (less than half the baseline), and moved to T on
+    1 April: their goal is the baseline of the team they are in today, T, as My levers' pace
+    has it. T's R1 held 2 demos a week and R2 4: 78 demos in 26 rep-weeks, 3 a week (U's U1 held
+    6). N's 2 a week in the last four weeks are a third below it."""
     tiny.team("T")
+    tiny.team("U")
     tiny.rep("R1", "T")
     tiny.rep("R2", "T")
-    tiny.rep("N", "T", hired="2025-03-17")
+    tiny.rep("U1", "U")
+    tiny.rep("N", "U", hired="2025-03-17")
+    tiny.move("N", "T", "2025-04-01")
     for monday in pd.date_range("2024-12-23", "2025-03-17", freq="7D"):  # 13 Mondays
         tiny.activity("R1", str(monday.date()), type="demo", n=2)
         tiny.activity("R2", str(monday.date()), type="demo", n=4)
+        tiny.activity("U1", str(monday.date()), type="demo", n=6)
     for monday in RECENT_MONDAYS:
         tiny.activity("N", monday, type="demo", n=2)
     leads = pd.DataFrame([lead("demos", True)])
     table = levers_to_push(tiny.engine, Scope.reps("N"), TODAY, None, leads)
-    team = 78 / 27
-    assert rows(table) == [("demos", "win_rate", "leads by ~2 weeks", 2.0, pytest.approx(team),
-                            "team baseline", pytest.approx(2 / team - 1), True, WEEKS)]
+    assert rows(table) == [("demos", "win_rate", "leads by ~2 weeks", 2.0, 3.0, "team baseline",
+                            pytest.approx(-1 / 3), True, WEEKS)]
     [week] = [p for p in pace(tiny.engine, Scope.reps("N"), ["demos"], TODAY) if p.grain == "week"]
-    assert (week.goal_kind, week.goal_rate) == ("team baseline", pytest.approx(team))
+    assert (week.goal_kind, week.goal_rate) == ("team baseline", 3.0)
