@@ -1,54 +1,8 @@
-"""Headline numbers: the last complete period of each metric against the period before it."""
+"""How numbers read on the pages: values in their unit, changes, short money, period labels."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from dataclasses import dataclass
-
-from kpi.engine import Engine, MetricRequest, Scope
-
-
-@dataclass(frozen=True)
-class Headline:
-    metric_id: str
-    label: str
-    unit: str
-    direction: str
-    definition: str
-    period: dt.date | None
-    value: float | None
-    previous: float | None
-
-    @property
-    def change_pct(self) -> float | None:
-        if self.value is None or self.previous in (None, 0):
-            return None
-        return self.value / self.previous - 1.0
-
-
-def headlines(engine: Engine, metric_ids: list[str], grain: str = "quarter",
-              scope: Scope | None = None) -> list[Headline]:
-    """Each metric's last complete period and the one before (partial periods are skipped)."""
-    return [_headline(engine, m, grain, scope or Scope.everyone()) for m in metric_ids]
-
-
-def _headline(engine: Engine, metric_id: str, grain: str, scope: Scope) -> Headline:
-    metric = engine.catalog.get(metric_id)
-    frame = engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope))
-    complete = frame[~frame["is_partial"]]
-    values = [(p, _number(v)) for p, v in zip(complete["period"], complete["value"], strict=True)]
-    last = values[-1] if values else (None, None)
-    previous = values[-2][1] if len(values) > 1 else None
-    return Headline(metric.id, metric.label, metric.unit, metric.direction, metric.definition,
-                    last[0], last[1], previous)
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
 
 
 def format_value(value: float | None, unit: str) -> str:
