@@ -41,7 +41,7 @@ NEW_REPS = frozenset({"RN"})
 PAGES_OF = {key: list(PAGES[v.role]) for key, v in VIEWERS.items()}
 # a new rep: the pages where their team's baseline shows (all of them with the full run)
 PAGES_OF["rep_RN"] = (list(PAGES["rep"]) if os.environ.get("LEVERBOARD_SCOPE_FULL")
-                      else ["my_levers", "views"])
+                      else ["my_levers", "insights", "views"])
 
 # the aggregates each change must reach (and so may change); every other field must stay put
 # (lead-lag reads every team too: test_lead_lags_read_every_team)
