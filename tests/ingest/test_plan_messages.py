@@ -373,3 +373,48 @@ def test_a_source_from_a_missing_path_names_it(tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     with pytest.raises(FileNotFoundError, match=f"^{missing}: no such file$"):
         Source.from_path(missing)
+
+
+TASK = Source("Task.csv", b"Id,OwnerId,ActivityDate,Type,IsClosed\n00T1,005X,2024-01-25,Call,true\n")
+
+
+def test_a_file_the_preset_reads_is_refused_when_it_is_not_utf8_whatever_its_name() -> None:
+    """Named Opportunity.csv (its records load) or holding bytes Windows-1252 cannot read either:
+    refused, not skipped."""
+    deals = Source("Opportunity.csv", f"{OPP}\n006B,005X,,Clôturé,1,2024-03-01,2024-02-01,,\n"
+                   .encode("latin-1"))
+    garbled = Source("export (5).csv", b"Id,Subject\n500A,\x81x\n")
+    for source, at in ((deals, (88, "f4")), (garbled, (16, "81"))):
+        got = plan_import([source, TASK], load_preset("salesforce"))
+        assert [(str(p), p.fatal) for p in got.report.problems] == [
+            (f"{source.name}, row 2: " + NOT_UTF8.format(*at), True)]
+
+
+def test_a_required_column_the_preset_does_not_map_is_named_as_the_table_calls_it() -> None:
+    """The canonical preset's activities file has no match list: the required columns decide;
+    a custom preset that maps no column to an activity's type names 'type' itself."""
+    assert problems("canonical", ("acts.csv", "activity_id,rep_id,type\nA1,R1,call\n")) == [
+        (f"acts.csv, row 1: looks like activities but required columns are missing: "
+         f"occurred_at — {ADD}", True)]
+    salesforce = load_preset("salesforce")
+    files = [dataclasses.replace(f, columns={k: v for k, v in f.columns.items() if k != "type"})
+             if f.table == "activities" else f for f in salesforce.files]
+    custom = dataclasses.replace(salesforce, files=files)
+    assert problems(custom, ("acts.csv", "Id,OwnerId,ActivityDate\n00T1,005X,2024-01-25\n")) == [
+        (f"acts.csv, row 1: looks like activities but required columns are missing: type — "
+         f"{ADD}", True)]
+
+
+def test_owners_by_id_and_by_name_are_counted_apart() -> None:
+    named = Source("report.csv", (
+        REPORT + '"006A00000000001","Bo Lee","Closed Won","100","3/13/2024","2/1/2024"\n'
+        '"006A00000000002","Ann Ray","Closed Won","100","3/1/2024","2/1/2024"\n').encode())
+    by_id = Source("Opportunity.csv",
+                   f"{OPP}\n006A00000000009AAA,005X,,Closed Won,100,2024-03-01,2024-02-01,1,1\n"
+                   .encode())
+    notes = plan_import([named, by_id], load_preset("salesforce")).report.notes
+    assert [n for n in notes if "owner" in n] == [
+        "1 owner ids have no user in the export or the database: they became reps named by their "
+        "id (e.g. '005X'), team 'Unassigned'; import the User export to name them and set their "
+        "teams",
+        "2 owners became reps with no team (e.g. 'Ann Ray'); import a reps file to set their teams"]
