@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from kpi.engine import Scope
-from kpi.initiatives import create_initiative
+from kpi.initiatives import Initiative, create_initiative
 from kpi.views import levers_to_push, pace
 from tests.conftest import Tiny, d
 
@@ -95,6 +95,29 @@ def test_another_output_reads_its_own_rows(tiny: Tiny) -> None:
                             -0.5, False, WEEKS)]
 
 
+def demo_more(tiny: Tiny) -> Initiative:
+    """Team T (R1, R2, hired 1 January 2025) and "Demo more": rollout Monday 26 May 2025, two
+    baseline weeks (12 - 25 May), demos +50%. R1: a demo on 22 April (before the baseline); in
+    each baseline week 1 demo and 2 calls (R2: 3 demos); in each of the last four weeks 2 demos
+    and 1 call (R2: 9 demos)."""
+    tiny.team("T")
+    tiny.rep("R1", "T", hired="2025-01-01")
+    tiny.rep("R2", "T", hired="2025-01-01")
+    tiny.activity("R1", "2025-04-22", type="demo")
+    for day in ("2025-05-12", "2025-05-19"):
+        tiny.activity("R1", day, type="demo")
+        tiny.activity("R2", day, type="demo", n=3)
+        tiny.activity("R1", day, type="call", n=2)
+    for monday in RECENT_MONDAYS:
+        tiny.activity("R1", monday, type="demo", n=2)
+        tiny.activity("R1", monday, type="call")
+        tiny.activity("R2", monday, type="demo", n=9)
+    return create_initiative(tiny.store, name="Demo more", strategy="s", tactics="t",
+                             rollout_date=d("2025-05-26"), baseline_weeks=2,
+                             target_date=d("2025-09-30"), teams={"T": d("2025-05-26")},
+                             targets={"demos": 0.5})
+
+
 def test_a_target_is_the_goal_where_the_initiative_has_one(tiny: Tiny, small_groups: None) -> None:
     """Team T (R1, R2); the initiative rolls out on Monday 26 May 2025 with two baseline weeks
     (12 - 25 May) and targets demos +50%.
@@ -105,22 +128,7 @@ def test_a_target_is_the_goal_where_the_initiative_has_one(tiny: Tiny, small_gro
     R1 in the last four weeks: 2 demos a week (against 3: -1/3; against R1's own 1 it would be
     +100%) and 1 call a week (against 2: -0.5). Both lead, both are pushed, calls first.
     """
-    tiny.team("T")
-    tiny.rep("R1", "T", hired="2025-01-01")
-    tiny.rep("R2", "T", hired="2025-01-01")
-    tiny.activity("R1", "2025-04-22", type="demo")  # before the baseline
-    for day in ("2025-05-12", "2025-05-19"):
-        tiny.activity("R1", day, type="demo")
-        tiny.activity("R2", day, type="demo", n=3)
-        tiny.activity("R1", day, type="call", n=2)
-    for monday in RECENT_MONDAYS:
-        tiny.activity("R1", monday, type="demo", n=2)
-        tiny.activity("R1", monday, type="call")
-        tiny.activity("R2", monday, type="demo", n=9)
-    initiative = create_initiative(tiny.store, name="Demo more", strategy="s", tactics="t",
-                                   rollout_date=d("2025-05-26"), baseline_weeks=2,
-                                   target_date=d("2025-09-30"), teams={"T": d("2025-05-26")},
-                                   targets={"demos": 0.5})
+    initiative = demo_more(tiny)
     leads = pd.DataFrame([lead("demos", True), lead("calls", True)])
     table = levers_to_push(tiny.engine, Scope.reps("R1"), TODAY, initiative, leads)
     yes = "leads by ~2 weeks"
@@ -141,24 +149,12 @@ def test_a_target_is_the_goal_where_the_initiative_has_one(tiny: Tiny, small_gro
 
 
 def test_without_one_standard_the_target_raises_the_reps_own_baseline(tiny: Tiny) -> None:
-    """The same team of two, with the real minimum of reps for one standard (4): the target on
-    demos raises R1's own baseline, 1 a week, by 50% to 1.5; R1's 2 a week are 1/3 above it, so
-    demos are not pushed. Calls have no target: their goal is R1's own 2 a week (-0.5, pushed).
+    """The same team of two (:func:`demo_more`), with the real minimum of reps for one standard
+    (4): the target on demos raises R1's own baseline, 1 a week, by 50% to 1.5; R1's 2 a week
+    are 1/3 above it, so demos are not pushed. Calls have no target: their goal is R1's own 2 a
+    week (-0.5, pushed).
     """
-    tiny.team("T")
-    tiny.rep("R1", "T", hired="2025-01-01")
-    tiny.rep("R2", "T", hired="2025-01-01")
-    for day in ("2025-05-12", "2025-05-19"):
-        tiny.activity("R1", day, type="demo")
-        tiny.activity("R2", day, type="demo", n=3)
-        tiny.activity("R1", day, type="call", n=2)
-    for monday in RECENT_MONDAYS:
-        tiny.activity("R1", monday, type="demo", n=2)
-        tiny.activity("R1", monday, type="call")
-    initiative = create_initiative(tiny.store, name="Demo more", strategy="s", tactics="t",
-                                   rollout_date=d("2025-05-26"), baseline_weeks=2,
-                                   target_date=d("2025-09-30"), teams={"T": d("2025-05-26")},
-                                   targets={"demos": 0.5})
+    initiative = demo_more(tiny)
     leads = pd.DataFrame([lead("demos", True), lead("calls", True)])
     table = levers_to_push(tiny.engine, Scope.reps("R1"), TODAY, initiative, leads)
     yes = "leads by ~2 weeks"
