@@ -211,3 +211,37 @@ def test_late_deals_of_two_files_name_both() -> None:
                                        "Opportunity2.csv: 5 of 6") +
                      "3 from their close date, 2 from OpportunityHistory; the 3 started at their "
                      "close date count 0 days in the sales cycle"]
+
+
+TEAM_REPS = ("reps.csv", "rep_id,name,hire_date,team,region,segment\n"
+                         "R1,Ada,2023-01-02,East,EMEA,enterprise\nR2,Bo,2023-02-01,,,\n"
+                         "R3,Cy,2023-03-01,West,,smb\n")
+
+
+def test_a_reps_team_column_makes_the_teams_and_fills_blank_assignments_with_defaults() -> None:
+    got = plan("canonical", TEAM_REPS)
+    assert got.report.problems == []
+    teams = got.tables["teams"]
+    assert teams.drop(columns="_row").to_dict("records") == [
+        {"_file": "(from reps)", "team_id": t, "name": t, "manager_id": None}
+        for t in ("East", "Unassigned", "West")]
+    assign = got.tables["rep_assignments"]
+    assert [tuple(r) for r in assign[["rep_id", "team_id", "region", "segment", "motion",
+                                      "valid_from", "valid_to"]].itertuples(index=False)] == [
+        ("R1", "East", "EMEA", "enterprise", "generalist", _d("2023-01-02"), None),
+        ("R2", "Unassigned", "(none)", "generalist", "generalist", _d("2023-02-01"), None),
+        ("R3", "West", "(none)", "smb", "generalist", _d("2023-03-01"), None)]
+    assert "2 teams from the reps' team column: East, West" in got.report.notes
+
+
+def test_a_team_from_the_reps_file_whose_name_another_team_holds_is_a_problem_of_that_file(
+) -> None:
+    from kpi.store import Store
+
+    store = Store.create()
+    store.execute("INSERT INTO teams VALUES ('T1', 'East', NULL)")
+    got = plan_import([Source(*[TEAM_REPS[0], TEAM_REPS[1].encode()])], load_preset("canonical"),
+                      store)
+    assert [str(p) for p in got.report.problems] == [
+        "(from reps), column 'name': team name already used by another team in the database "
+        "(value 'East') — rename the team, or use the same team id"]
