@@ -75,7 +75,7 @@ def panel(engine: Engine, metric_id: str, start: dt.date, end: dt.date) -> pd.Da
     """Team x week numerator and denominator (current teams, complete weeks)."""
     frame = engine.run(MetricRequest.make(metric_id, grain="week", by=["team"],
                                           attribution="current", date_from=start, date_to=end))
-    frame = frame[~frame["is_partial"]]
+    frame = frame[~frame["is_partial"].astype(bool)]  # (an empty result holds objects)
     ratio = "numerator" in frame
     return pd.DataFrame({
         "team": frame["team"], "period": pd.to_datetime(frame["period"]),

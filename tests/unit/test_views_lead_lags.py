@@ -144,6 +144,22 @@ def test_a_company_younger_than_a_quarter() -> None:
         young.store.close()
 
 
+def test_an_output_with_no_week_in_the_year_is_too_little_data() -> None:
+    """One deal, closed on the only day with data after the last complete week: win rate and
+    revenue have no week at all in the year (an empty result), calls a week of zeros each."""
+    tiny = Tiny()
+    try:
+        tiny.team("T1")
+        tiny.rep("r1", "T1")
+        tiny.deal("r1", "2024-02-01", "2024-03-01", won=True, amount=100)
+        table = lead_lags(tiny.engine, ("calls",), ("win_rate", "revenue"), as_of(tiny.engine))
+        assert [tuple(r) for r in table[["lever", "output", "verdict", "leads"]].itertuples(
+            index=False)] == [("calls", "win_rate", "too little data", False),
+                              ("calls", "revenue", "too little data", False)]
+    finally:
+        tiny.store.close()
+
+
 def test_now_is_today_or_the_last_day_with_data(linked: Tiny) -> None:
     """The last deal closed on Wednesday 24 September 2025 (the week of 22 September)."""
     assert as_of(linked.engine, d("2025-06-01")) == d("2025-06-01")
