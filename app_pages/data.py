@@ -85,8 +85,10 @@ if plan is not None and files:
         else:
             st.session_state.pop("import_plan", None)
             left = "".join(f" Left out: {line}." for line in result.left_out)
+            session.refresh_insights()
             widgets.saved(f"Imported {result.total_loaded:,} rows ({result.rows_skipped:,} left out)."
-                          + left, clear_cache=True)
+                          + left + " The Insights page's statistics are being computed on the new "
+                          "data; until they are, it shows the last ones.", clear_cache=True)
 
 widgets.confirmation()
 

@@ -4,7 +4,7 @@ which levers lead; managers see which levers matter for their team; reps which o
 import streamlit as st
 
 from kpi.engine import Scope
-from kpi.periods import Window
+from kpi.views import last_year
 from ui import frame, honest, insights
 
 INTRO = {
@@ -14,7 +14,7 @@ INTRO = {
 page = frame.start("Insights", INTRO.get(page_role := st.session_state["user"].role,
                                          "Where the quarter will land, what the rollout caused and "
                                          "which levers lead — with how sure we can be."), card=False)
-year = Window(page.day.replace(year=page.day.year - 1), page.day)
+year = last_year(page.day)
 if page_role == "rep":
     if page.user.rep_id is None:
         st.info("Your account is not bound to a rep: ask an admin to link it.")

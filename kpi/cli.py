@@ -83,7 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--decimal", choices=("point", "comma"),
                    help="how to read numbers like 1,234 when nothing in the export tells: "
                         "point (1,234.50) or comma (1.234,50)")
+    p.add_argument("--no-insights", action="store_true",
+                   help="leave the Insights page's statistics to be computed later (by "
+                        "`refresh`, or on the page's first visit)")
     p.set_defaults(handler=_import)
+
+    p = sub.add_parser("refresh", help="compute the Insights page's statistics on the data as it "
+                                       "is now (after loading it by other means than import)")
+    p.add_argument("--db", required=True, help="DuckDB file or SQLAlchemy URL")
+    p.set_defaults(handler=_refresh)
 
     p = sub.add_parser("user", help="local accounts: add, passwd, list")
     p.add_argument("action", choices=("add", "passwd", "list"))
@@ -285,7 +293,41 @@ def _run_import(args: argparse.Namespace) -> int:
         print(f"note: {args.db} has no users yet: create the first admin on the app's first-run "
               f"screen, or with `python -m kpi user add admin --db {args.db} --role admin`",
               file=sys.stderr)
+    if not args.no_insights:
+        _compute_insights(args.db, changed=False)
     return 0
+
+
+def _refresh(args: argparse.Namespace) -> None:
+    _compute_insights(args.db, changed=True)
+
+
+def _compute_insights(db: str, changed: bool) -> None:
+    """Compute and keep the Insights page's statistics on the current data (``changed``: first
+    record that the data changed, so every kept insight counts as stale)."""
+    from kpi import views
+    from kpi.insights import stored
+    from kpi.store import connect
+
+    started = time.perf_counter()
+    print("computing the Insights page's statistics on the new data...", file=sys.stderr,
+          flush=True)
+    with connect(db, read_only=False) as store:
+        if changed:
+            with store.transaction():
+                stored.bump(store, "refresh")
+        try:
+            took = views.refresh_insights(Engine(store), store)
+        except KpiError as exc:  # no data yet
+            print(f"note: no insights computed: {exc}", file=sys.stderr)
+            return
+    each = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in took.items()
+                     if isinstance(seconds, float))
+    print(f"insights computed in {time.perf_counter() - started:.1f}s ({each})", file=sys.stderr)
+    for name, why in took.items():
+        if isinstance(why, str):
+            print(f"note: {name} not computed ({why}); the Insights page computes it on its "
+                  "first visit", file=sys.stderr)
 
 
 def _user(args: argparse.Namespace) -> None:
@@ -358,6 +400,7 @@ def _demo(args: argparse.Namespace) -> None:
     counts = demo.build(args.db, config)
     summary = ", ".join(f"{n:,} {t}" for t, n in counts.items() if n)
     print(f"wrote {args.db} in {time.perf_counter() - started:.1f}s: {summary}", file=sys.stderr)
+    _compute_insights(str(args.db), changed=False)
 
 
 def _emit_records(records: list[dict[str, Any]], fmt: str) -> None:

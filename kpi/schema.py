@@ -16,7 +16,7 @@ FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
 # The app's own tables: no import file ever feeds them (users are managed in the app; the import
 # log ``imports`` is written by the import itself, the stages table derived from the data)
 APP_TABLES = ("users", "login_failures", "initiatives", "initiative_teams", "initiative_targets",
-              "reviews", "imports", "demo_truth", "stages")
+              "reviews", "imports", "demo_truth", "stages", "data_versions", "stored_insights")
 
 TABLES: dict[str, str] = {
     "teams": """
@@ -169,6 +169,23 @@ TABLES: dict[str, str] = {
         rows_skipped  INTEGER NOT NULL,
         loaded_by     VARCHAR,
         summary       VARCHAR
+    """,
+    # one row per change of the data (an import, `python -m kpi refresh`): what stored insights
+    # were computed on
+    "data_versions": """
+        version       BIGINT PRIMARY KEY,
+        changed_at    TIMESTAMP NOT NULL,
+        why           VARCHAR NOT NULL
+    """,
+    # insights kept between visits and processes: one row per question (function and arguments)
+    "stored_insights": """
+        insight_key   VARCHAR PRIMARY KEY,
+        name          VARCHAR NOT NULL,
+        version       BIGINT NOT NULL,
+        computed_at   TIMESTAMP NOT NULL,
+        data_through  DATE,
+        seconds       DOUBLE NOT NULL,
+        payload       BLOB NOT NULL
     """,
     "demo_truth": """
         metric_id     VARCHAR NOT NULL,

@@ -43,6 +43,7 @@ from kpi.periods import (
 if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
     from kpi.insights.forecast import Forecast
     from kpi.insights.lead_lag import LeadLag
+    from kpi.store import Store
 
 OUTPUTS = ("revenue", "quota_attainment", "win_rate", "avg_deal_size", "gross_margin",
            "sales_cycle_days", "new_logos")
@@ -670,3 +671,47 @@ def pipeline_coverage_needed(engine: Engine, scope: Scope, day: dt.date) -> pd.D
     from kpi.insights.forecast import coverage
 
     return coverage(engine, scope, day)
+
+
+# --- insights kept between visits ---------------------------------------------------------------
+
+def rollout_levers(initiative: Initiative) -> tuple[str, ...]:
+    """The levers whose rollout effect the Insights page estimates: the initiative's own first."""
+    return tuple(dict.fromkeys([*initiative.metric_ids(), *LEVERS, "calls"]))
+
+
+def last_year(day: dt.date) -> Window:
+    """The year to ``day`` that the Insights page's win rates and forecasts look back on."""
+    return Window(day.replace(year=day.year - 1), day)
+
+
+# the views whose answers are kept in the database per data version (kpi.insights.stored): the
+# statistics, which take seconds to minutes on a large company
+STORED = (lead_lags, lead_lag_detail, lead_lag_review, rollout_effects, rollout_output_effects,
+          quarter_forecast, pipeline_coverage_needed, rep_win_rates)
+
+
+def insight_questions(engine: Engine) -> list[tuple]:
+    """What the executive's Insights page asks on the current data, company-wide: computed after
+    each import so that its first visit reads them (a team's or a rep's questions are computed
+    on their first visit and kept from then on)."""
+    day = as_of(engine)
+    executive = Scope.everyone().seen_by("executive")
+    lever, output = LEAD_LEVERS[0], LEAD_OUTPUTS[0]
+    questions: list[tuple] = [
+        (lead_lags, (LEAD_LEVERS, LEAD_OUTPUTS, day)),
+        (lead_lag_detail, (lever, output, day)), (lead_lag_review, (lever, output, day)),
+        (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day)),
+        (rep_win_rates, (executive, last_year(day)))]
+    for initiative in initiatives_for(engine, Scope.everyone()):
+        questions += [(rollout_effects, (initiative, rollout_levers(initiative))),
+                      (rollout_output_effects, (initiative, ROLLOUT_OUTPUTS))]
+    return questions
+
+
+def refresh_insights(engine: Engine, keeper: Store) -> dict[str, float | str]:
+    """Compute and keep :func:`insight_questions` on the current data; seconds per view (or
+    why it could not be answered)."""
+    from kpi.insights import stored
+
+    return stored.refresh(engine, keeper, insight_questions(engine))

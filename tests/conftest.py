@@ -156,8 +156,13 @@ DEMO = DemoConfig()
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company as `python -m kpi demo` writes it: with its insights computed."""
+    from kpi.views import refresh_insights
+
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build(path, DEMO)
+    with Store.open(path, read_only=False) as store:
+        refresh_insights(Engine(store), store)
     return path
 
 

@@ -1,7 +1,11 @@
-"""Cached calls into kpi.views, keyed on the database, the function, and its arguments.
+"""Cached calls into kpi.views, keyed on the database, its data version, the function, and its
+arguments.
 
 The viewer's scope is always one of the arguments, so a cached result can never be served to a
-user with a different scope.
+user with a different scope. The data version (read at most every few seconds) is part of the
+key, so an import made by any process shows on every page within seconds. The statistics of the
+Insights page (``views.STORED``) are answered from the database's kept insights
+(kpi.insights.stored): computed once per data version, shared by every process.
 """
 
 from __future__ import annotations
@@ -11,14 +15,41 @@ from typing import Any
 import streamlit as st
 
 from kpi import views
+from kpi.insights import stored
 from ui import session
+
+VERSION_SECONDS = 5  # how often a process looks for a new data version
 
 
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
-def _call(db: str, name: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(views, name)(session.engine(), *args, **dict(kwargs))
+def _call(db: str, version: int, name: str, args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(views, name)
+    if fn in views.STORED:
+        return stored.answer(session.engine(), fn, *args, keeper=session.writer())
+    return fn(session.engine(), *args, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, ttl=VERSION_SECONDS)
+def _version(db: str) -> int:
+    return stored.version(session.engine().store)
 
 
 def view(name: str, *args: Any, **kwargs: Any) -> Any:
     """``kpi.views.<name>(engine, *args, **kwargs)``, cached."""
-    return _call(session.db_path(), name, args, tuple(sorted(kwargs.items())))
+    db = session.db_path()
+    if getattr(views, name) in views.STORED and _stale(name, *args):
+        # the last answer, while a background thread computes the new one: never cached here,
+        # so the new answer shows as soon as it is kept
+        return stored.answer(session.engine(), getattr(views, name), *args,
+                             keeper=session.writer())
+    return _call(db, _version(db), name, args, tuple(sorted(kwargs.items())))
+
+
+def _stale(name: str, *args: Any) -> bool:
+    found = kept(name, *args)
+    return found is not None and not found.fresh
+
+
+def kept(name: str, *args: Any) -> stored.Kept | None:
+    """When the kept answer to ``views.<name>(engine, *args)`` was computed (None: not kept)."""
+    return stored.status(session.engine(), getattr(views, name), *args)

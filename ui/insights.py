@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi import charts
+from kpi import charts, views
 from kpi.engine import Scope
-from kpi.views import LEAD_LEVERS, LEAD_OUTPUTS, LEVERS, ROLLOUT_OUTPUTS
+from kpi.views import LEAD_LEVERS, LEAD_OUTPUTS, ROLLOUT_OUTPUTS
 from ui import data, widgets
 from ui.frame import Page
 
 PERCENT = st.column_config.NumberColumn(format="percent")
+
+
+def computed(name: str, *args: object) -> None:
+    """When the statistics above were computed, and on which data."""
+    kept = data.kept(name, *args)
+    if kept is None:
+        return
+    through = f" on data through {kept.data_through:%d %b %Y}" if kept.data_through else ""
+    text = f"Computed {kept.computed_at:%d %b %Y %H:%M}{through}"
+    st.caption(text + ("." if kept.fresh else " — being computed again on the newest data; "
+                       "these are the last results meanwhile."))
 
 
 def lead_table(page: Page):  # noqa: ANN201 - pandas.DataFrame
@@ -28,11 +39,12 @@ def rollout(page: Page) -> None:
         widgets.empty("No strategy rollout yet: create one on **Strategy rollouts** to see what "
                       "it caused.")
         return
-    levers = tuple(dict.fromkeys([*initiative.metric_ids(), *LEVERS, "calls"]))
+    levers = views.rollout_levers(initiative)
     with st.spinner("Estimating the rollout's effect on each lever and on win rate..."):
         results = data.view("rollout_effects", initiative, levers)
         outputs = data.view("rollout_output_effects", initiative, ROLLOUT_OUTPUTS)
     st.subheader(f"Did the rollout work? {widgets.md(initiative.name)}")
+    computed("rollout_effects", initiative, levers)
     if not results and not outputs:
         widgets.empty("No lever of this initiative can be estimated yet.")
         return
@@ -89,6 +101,7 @@ def lead_lag(page: Page) -> None:
     """Executive: every lever against every output, the curve by lag, the quarterly reviews."""
     st.subheader("Which levers lead the outputs")
     table = lead_table(page)
+    computed("lead_lags", LEAD_LEVERS, LEAD_OUTPUTS, page.day)
     if table.empty:
         widgets.empty("Not enough weeks of data to test which levers lead.")
         return
@@ -190,6 +203,7 @@ def where_we_land(page: Page, scope: Scope, who: str) -> None:
         needed = data.view("pipeline_coverage_needed", scope, page.day)
     q = result.quarter
     st.subheader(f"Where will {who} land by {q.end:%d %b %Y}?")
+    computed("quarter_forecast", scope, page.day)
     st.caption(f"Quarter {q.start:%d %b}–{q.end:%d %b %Y}, as of {page.day:%d %b %Y}: "
                f"{result.message}.")
     cols = st.columns(4)

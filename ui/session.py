@@ -74,6 +74,15 @@ def writer() -> Store:
     return Store.shared(db_path(), read_only=False)
 
 
+def refresh_insights() -> None:
+    """Compute the Insights page's statistics on the new data, in the background."""
+    from kpi import views
+    from kpi.insights import stored
+
+    eng = engine()
+    stored.refresh_in_background(eng, writer(), lambda: views.insight_questions(eng))
+
+
 def database_ready() -> bool:
     return bool(db_url()) or Path(db_path()).is_file()
 

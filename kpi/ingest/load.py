@@ -17,6 +17,7 @@ from kpi.ingest.plan import UNASSIGNED, Plan, bad_marks
 from kpi.ingest.presets import TABLES
 from kpi.ingest.stages import TOUCHING, stage_lists
 from kpi.ingest.values import blank
+from kpi.insights import stored
 from kpi.people import _day
 from kpi.store import Store
 
@@ -66,6 +67,7 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
         result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded,
                               max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan))
         _record(store, plan, result, started, loaded_by)
+        stored.bump(store, f"import {result.import_id}")  # kept insights are of older data now
     tell(1.0, "done")
     return result
 

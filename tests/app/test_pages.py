@@ -202,6 +202,9 @@ def test_executive_insights_show_which_levers_lead(open_page: Opener, demo_engin
     table = next(d.value for d in at.dataframe if "verdict" in d.value and "p" in d.value)
     assert table["verdict"].tolist() == expected["verdict"].tolist()
     assert table["lag (weeks)"].tolist() == expected["lag"].tolist()
+    through = f"on data through {demo_engine.data_range()[1]:%d %b %Y}."
+    assert sum(c.value.startswith("Computed ") and c.value.endswith(through)
+               for c in at.caption) == 3  # the forecast, the rollout, the lead-lag table
 
 
 @pytest.mark.parametrize(("user", "title"), [("rep-r002", "Which levers to push this week"),

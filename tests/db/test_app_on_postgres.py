@@ -66,3 +66,22 @@ def test_insights_agree_on_postgres(pg_demo: SqlStore, demo_engine: Engine) -> N
     year = Window(day - dt.timedelta(days=364), day)
     assert rep_win_rates(demo_engine, Scope.everyone(), year).equals(
         rep_win_rates(pg, Scope.everyone(), year))
+
+
+def test_insights_are_kept_in_postgres_and_are_duckdbs(pg_demo: SqlStore, demo_engine: Engine
+                                                       ) -> None:
+    """PostgreSQL keeps its own insights (bytea payloads): computed there, read back, equal to
+    the ones the demo's DuckDB file keeps (to rounding: the two databases add up in their own
+    order)."""
+    from kpi import views
+    from kpi.insights import stored
+    from tests.insights.test_stored_on_demo import same
+
+    pg = Engine(pg_demo)
+    took = views.refresh_insights(pg, pg_demo)
+    assert all(isinstance(seconds, float) for seconds in took.values()), took
+    for fn, args in views.insight_questions(pg):
+        kept = stored.status(pg, fn, *args)
+        assert kept is not None and kept.fresh, fn.__name__
+        same(stored.answer(pg, fn, *args), stored.answer(demo_engine, fn, *args), fn.__name__,
+             rtol=1e-9)

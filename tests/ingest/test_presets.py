@@ -130,9 +130,11 @@ def test_maven_rows_and_quirks(maven: Store, tmp_path: Path) -> None:
 def test_reimporting_the_same_export_changes_nothing(maven: Store) -> None:
     before = snapshot(maven)
     before.pop("imports")
+    versions = len(before.pop("data_versions"))
     run_import(maven, "maven", sources(MAVEN))
     after = snapshot(maven)
     assert len(after.pop("imports")) == 2  # both imports are recorded
+    assert len(after.pop("data_versions")) == versions + 1  # each a new version of the data
     assert all(before[t].equals(after[t]) for t in before)
     history = recent_imports(maven)
     assert history["preset"].tolist() == ["maven", "maven"]

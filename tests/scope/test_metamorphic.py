@@ -164,6 +164,10 @@ NOT_FOR_REPS_OR_MANAGERS = {
     "lead_lag_review": "executive Insights only: the lead-lag at past quarter ends, all teams",
     "baseline_window": "a date window from an initiative: no data read",
     "rep_scope": "a rep id as a scope: no data read",
+    "rollout_levers": "the levers of an initiative: no data read",
+    "last_year": "a date window: no data read",
+    "insight_questions": "the executive's company-wide questions, computed after an import",
+    "refresh_insights": "answers insight_questions after an import, for no viewer",
     "initiatives_for": "replayed inside initiative_choice, whose result holds it",
     "default_initiative": "replayed inside initiative_choice, whose result holds it",
 }

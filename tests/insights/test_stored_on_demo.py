@@ -1,0 +1,74 @@
+"""The demo's kept insights are the statistics themselves: every question the executive's
+Insights page asks, read back from the database, equals the same view computed afresh; the
+command line's refresh records a change and computes them on the data as it is."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi import views
+from kpi.cli import main
+from kpi.engine import Engine
+from kpi.insights import stored
+from kpi.store import Store
+
+
+def same(kept: object, fresh: object, where: str = "answer", rtol: float = 0.0) -> None:
+    """Equal value by value: frames and series cell by cell with their dtypes, dataclasses field
+    by field, floats exactly (or within ``rtol``; NaN equal to NaN)."""
+    assert type(kept) is type(fresh), where
+    exact = {"check_exact": True} if not rtol else {"check_exact": False, "rtol": rtol}
+    if isinstance(kept, pd.DataFrame):
+        pd.testing.assert_frame_equal(kept, fresh, obj=where, **exact)
+    elif isinstance(kept, pd.Series):
+        pd.testing.assert_series_equal(kept, fresh, obj=where, **exact)
+    elif dataclasses.is_dataclass(kept):
+        for field in dataclasses.fields(kept):
+            same(getattr(kept, field.name), getattr(fresh, field.name), f"{where}.{field.name}",
+                 rtol)
+    elif isinstance(kept, (list, tuple)):
+        assert len(kept) == len(fresh), where
+        for i, (a, b) in enumerate(zip(kept, fresh, strict=True)):
+            same(a, b, f"{where}[{i}]", rtol)
+    elif isinstance(kept, float) and np.isnan(kept):
+        assert np.isnan(fresh), where
+    elif isinstance(kept, float) and rtol:
+        assert kept == pytest.approx(fresh, rel=rtol), where
+    else:
+        assert kept == fresh, where
+
+
+def test_every_kept_insight_of_the_demo_equals_the_view_computed_afresh(demo_engine: Engine
+                                                                        ) -> None:
+    questions = views.insight_questions(demo_engine)
+    assert sorted({fn.__name__ for fn, _ in questions}) == sorted(f.__name__ for f in views.STORED)
+    for fn, args in questions:
+        kept = stored.status(demo_engine, fn, *args)
+        assert kept is not None and kept.fresh, fn.__name__
+        same(stored.answer(demo_engine, fn, *args), fn(demo_engine, *args), fn.__name__)
+
+
+def test_refresh_records_a_change_and_computes_the_insights_again(demo_db: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture
+                                                                  ) -> None:
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    with Store.open(db) as store:
+        before = stored.version(store)
+        fn, args = views.insight_questions(Engine(store))[0]
+        first = stored.status(Engine(store), fn, *args)
+    assert main(["refresh", "--db", str(db)]) == 0
+    assert "insights computed in" in capsys.readouterr().err
+    with Store.open(db) as store:
+        assert stored.version(store) == before + 1
+        again = stored.status(Engine(store), fn, *args)
+        assert again is not None and again.fresh and first is not None
+        assert again.version == first.version + 1
+        assert store.scalar("SELECT count(*) FROM stored_insights") == len(
+            views.insight_questions(Engine(store)))
