@@ -15,7 +15,8 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
     python scripts/mutate.py --retest            # new test files: the unexplained survivors again
     python scripts/mutate.py --retest --fresh    # the same on a new copy of the tree, with the
-                                                 # mutants a stopped run did not reach
+                                                 # mutants a stopped run did not reach, and every
+                                                 # function changed since its module's run afresh
     python scripts/mutate.py --only kpi/ingest/plan.py --minutes 90   # stop after 90 minutes
     python scripts/mutate.py --report-only       # rewrite docs/testing.md from the kept results
 
@@ -220,33 +221,99 @@ def unchanged(module: str, commit: str) -> bool:
     return subprocess.run(["git", "diff", "--quiet", base, "--", module], cwd=ROOT).returncode == 0
 
 
+def functions(source: str) -> dict[str, str]:
+    """Each function's source by its mutmut name ('_deal_status', 'Store.query')."""
+    import ast
+
+    tree, found = ast.parse(source), {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[node.name] = ast.get_source_segment(source, node) or ""
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    found[f"{node.name}.{item.name}"] = ast.get_source_segment(source, item) or ""
+    return found
+
+
+def function_of(mutant: str) -> str:
+    """'kpi.ingest.plan.x__deal_status__mutmut_12' -> '_deal_status';
+    'kpi.store.xǁStoreǁquery__mutmut_3' -> 'Store.query'."""
+    last = mutant.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
+    return ".".join(last.split("ǁ")[1:]) if last.startswith("xǁ") else last[2:]
+
+
+def same_functions(module: str, commit: str) -> set[str]:
+    """The functions of ``module`` whose code is the same now as in ``commit``: their mutants
+    keep their names and their results, whatever else changed in the module."""
+    base = commit.rstrip("+")
+    then = subprocess.run(["git", "show", f"{base}:{module}"], cwd=ROOT, capture_output=True,
+                          text=True)
+    if then.returncode:
+        return set()
+    old, now = functions(then.stdout), functions((ROOT / module).read_text())
+    return {name for name, code in now.items() if old.get(name) == code}
+
+
 def retest_names(fresh: bool) -> list[str]:
     """The unexplained survivors to run again: from the copy, or (``fresh``) from the kept
-    results of the modules whose code has not changed since they ran (with the mutants no test
+    results, in the functions whose code has not changed since they ran (with the mutants no test
     ran then: new tests may run them now; and those a run stopped by ``--minutes`` did not
     reach, so that a long run goes on where it stopped)."""
     explained = equivalent()
     if not fresh:
         return [n for statuses in results().values() for n, s in statuses.items()
                 if s == "survived" and n not in explained]
-    return [n for module, r in kept().items() if unchanged(module, r["commit"])
-            for n, s in r["statuses"].items()
-            if s in ("survived", "no tests", "not checked") and n not in explained]
+    names = []
+    for module, r in kept().items():
+        same = same_functions(module, r["commit"])
+        names += [n for n, s in r["statuses"].items()
+                  if s in ("survived", "no tests", "not checked") and n not in explained
+                  and function_of(n) in same]
+    return names
 
 
-def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | None) -> None:
-    """Put a retest's statuses of ``names`` into the kept results."""
+def changed_functions() -> list[str]:
+    """Name patterns of the mutants of every function changed (or added) since its module's
+    kept run: run afresh with ``--retest --fresh``, their old results dropped."""
+    patterns = []
+    for module, r in kept().items():
+        same = same_functions(module, r["commit"])
+        now = functions((ROOT / module).read_text())
+        prefix = module.removesuffix(".py").replace("/", ".")
+        for name in now:
+            if name not in same:
+                cls, _, method = name.rpartition(".")
+                patterns.append(f"{prefix}.xǁ{cls}ǁ{method}__mutmut_*" if cls
+                                else f"{prefix}.x_{name}__mutmut_*")
+    return patterns
+
+
+def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | None,
+          changed: list[str] = ()) -> None:
+    """Put a retest's statuses of ``names`` into the kept results; for the functions ``changed``
+    since the kept run, the new run's statuses replace the old ones."""
+    import fnmatch
+
     wanted = set(names)
     for module, result in kept().items():
         statuses = found.get(module, {})
+        fresh = {n: s for n, s in statuses.items()
+                 if any(fnmatch.fnmatchcase(n, p) for p in changed)}
         hits = {n: statuses[n] for n in result["statuses"] if n in wanted and n in statuses}
-        if not hits:
+        if not hits and not fresh:
             continue
+        gone = {function_of(n) for n in fresh}
+        result["statuses"] = {n: s for n, s in result["statuses"].items()
+                              if function_of(n) not in gone or n in fresh}
         result["statuses"].update(hits)
-        result["survivors"] = {n: result["survivors"].get(n) or diff(n)
+        result["statuses"].update(fresh)
+        result["survivors"] = {n: (result["survivors"].get(n) if n not in fresh else None)
+                               or diff(n)
                                for n, st in result["statuses"].items() if st == "survived"}
-        result["retested"] = {"date": time.strftime("%Y-%m-%d"), "mutants": len(hits),
-                              "minutes": round(seconds / 60) if seconds else None}
+        result["retested"] = {"date": time.strftime("%Y-%m-%d"), "mutants": len(hits) + len(fresh),
+                              "minutes": round(seconds / 60) if seconds else None,
+                              "functions changed since": sorted(gone)}
         (KEPT / (module.replace("/", ".") + ".json")).write_text(
             json.dumps(result, indent=1, sort_keys=True) + "\n")
 
@@ -271,12 +338,12 @@ def main() -> None:
     if args.retest and args.fresh:
         global WORK
         WORK = ROOT / "build" / "mutate-fresh"  # beside a run that may still use build/mutate
-        names = retest_names(fresh=True)
-        if names:
+        names, changed = retest_names(fresh=True), changed_functions()
+        if names or changed:
             copy_tree(args.ref)
             (WORK / ".copied-from").write_text(args.ref or head())
-            seconds = run_mutmut(names, args.children, args.minutes)
-            merge(results(), names, seconds)
+            seconds = run_mutmut(changed + names, args.children, args.minutes)
+            merge(results(), names, seconds, changed)
         write_doc(section(kept()))
         print(f"retested {len(names)} survivors; wrote the mutation section of "
               f"{DOC.relative_to(ROOT)}")
