@@ -213,9 +213,11 @@ def _not_needed(source: Source, preset: Preset, problem: Problem, skipped: list[
             thing = None
     if thing is None:
         return False
+    wanted = ", ".join(sorted(o for o in loadable if o))
     skipped.append(Problem(source.name, None, None, None,
                            f"{thing} records hold nothing to load with preset {preset.name!r} "
-                           f"(and the file cannot be read: {problem.message})", ""))
+                           f"(and the file cannot be read: {problem.message})",
+                           f"import the records the preset loads: {wanted}"))
     return True
 
 
@@ -645,7 +647,9 @@ def _deal_status(out: pd.DataFrame, fmap: FileMap, name: str, report: Report) ->
     if "amount" not in out.columns or out["amount"].isna().any():
         blank_ = out["amount"].isna() if "amount" in out.columns else pd.Series(True, out.index)
         if blank_.any():
-            report.notes.append(f"{name}: {int(blank_.sum()):,} deals have no amount; counted as 0")
+            n = int(blank_.sum())
+            report.notes.append(f"{name}: {n:,} {'deal has' if n == 1 else 'deals have'} no "
+                                "amount; counted as 0")
         out["amount"] = out.get("amount", pd.Series(None, out.index)).where(~blank_, 0.0)
     out["kind"] = out["kind"].fillna("new") if "kind" in out.columns else "new"
     return out

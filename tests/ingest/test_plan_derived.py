@@ -72,7 +72,7 @@ def test_a_blank_amount_counts_0_and_a_blank_kind_is_new() -> None:
     assert got.report.problems == []
     assert deals(got, "amount", "kind") == [("O1", 0.0, "expansion"), ("O2", 7.5, "new")]
     assert [n for n in got.report.notes if "amount" in n] == [
-        "deals.csv: 1 deals have no amount; counted as 0"]
+        "deals.csv: 1 deal has no amount; counted as 0"]
     whole = plan("canonical", REPS, ("deals.csv", "opp_id,rep_id,created_at,is_closed,amount\n"
                                                   "O1,R1,2024-01-01,false,3\n"))
     assert not [n for n in whole.report.notes if "amount" in n]

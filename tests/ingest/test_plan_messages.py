@@ -193,6 +193,16 @@ def test_a_file_not_in_utf8_that_holds_records_the_preset_skips_is_a_note() -> N
     assert got.tables["opportunities"]["opp_id"].tolist() == ["006A"]
 
 
+def test_alone_a_file_not_in_utf8_that_the_preset_skips_says_what_to_import_instead() -> None:
+    case = Source("export (3).csv", "Id,Subject\n500A,Caf\u00e9 machine\n".encode("latin-1"))
+    got = plan_import([case], load_preset("salesforce"))
+    assert [(str(p), p.fatal) for p in got.report.problems] == [
+        ("export (3).csv: nothing to import: Case records hold nothing to load with preset "
+         "'salesforce' (and the file cannot be read: the file is not UTF-8 (byte 19, line 2: "
+         "b'\\xe9')) — import the records the preset loads: Account, Event, Opportunity, Task, "
+         "User", True)]
+
+
 def test_a_file_not_in_utf8_that_the_preset_reads_or_cannot_place_is_refused() -> None:
     unknown = Source("export (3).csv", "Name,Note\nBo,Caf\u00e9\n".encode("latin-1"))
     deals = Source("export (4).csv", f"{OPP}\n006B,005X,,Clôturé,1,2024-03-01,2024-02-01,,\n"
