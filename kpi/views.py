@@ -660,10 +660,14 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
 # --- where will the quarter land ---------------------------------------------------------------
 
 def quarter_forecast(engine: Engine, scope: Scope, day: dt.date) -> Forecast:
-    """Revenue and quota attainment at the end of the quarter containing ``day``, with a range."""
-    from kpi.insights.forecast import forecast
+    """Revenue and quota attainment at the end of the quarter containing ``day``, with a range.
 
-    return forecast(engine, scope, day)
+    The past quarters' stage odds (company-wide) are read from the insights kept after the last
+    import when they are there, so a team's forecast only reads its own open deals."""
+    from kpi.insights import stored
+    from kpi.insights.forecast import forecast, past_quarters
+
+    return forecast(engine, scope, day, past=stored.answer(engine, past_quarters, day))
 
 
 def pipeline_coverage_needed(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
@@ -698,7 +702,10 @@ def insight_questions(engine: Engine) -> list[tuple]:
     day = as_of(engine)
     executive = Scope.everyone().seen_by("executive")
     lever, output = LEAD_LEVERS[0], LEAD_OUTPUTS[0]
+    from kpi.insights.forecast import past_quarters
+
     questions: list[tuple] = [
+        (past_quarters, (day,)),  # first: every forecast below reads it
         (lead_lags, (LEAD_LEVERS, LEAD_OUTPUTS, day)),
         (lead_lag_detail, (lever, output, day)), (lead_lag_review, (lever, output, day)),
         (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day)),

@@ -64,23 +64,46 @@ class Forecast:
         return None if not self.quota else value / self.quota
 
 
+@dataclass(frozen=True)
+class PastQuarters:
+    """What the last quarters say about deals open as many days before their quarter's end as
+    ``day`` is (company-wide, the same for every scope): won and deals by stage and due flag at
+    each snapshot, and how many deals that is in all."""
+
+    day: dt.date
+    snapshots: tuple[dt.date, ...]
+    rates: tuple[dict[tuple[str, bool] | str, tuple[int, int]], ...]
+    deals: int
+
+
+def past_quarters(engine: Engine, day: dt.date) -> PastQuarters:
+    """The stage odds of the last quarters for the quarter after ``day`` (the forecast's slow,
+    company-wide part: kept after each import, read by every team's forecast)."""
+    horizon = (coming_quarter(day).end - day).days
+    history = _history(engine, day, horizon)
+    snapshots = sorted(set(history["snapshot"]))
+    return PastQuarters(day, tuple(snapshots), tuple(
+        _stage_rates(history[history["snapshot"] == snap]) for snap in snapshots), len(history))
+
+
 def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
-             seed: int = 0) -> Forecast:
+             seed: int = 0, past: PastQuarters | None = None) -> Forecast:
     """The quarter still running after ``day`` (the next one when ``day`` ends a quarter): booked
-    so far, expected at its end, and the range."""
+    so far, expected at its end, and the range (``past``: the stage odds, when already read)."""
     quarter = coming_quarter(day)
     horizon = (quarter.end - day).days
     booked, quota = _booked_and_quota(engine, scope, quarter, day)
     reps = {m.rep_id for m in members(engine.store, scope, day, day)}
     today = _open_at(engine, day, quarter.end)
     today = today[today["rep_id"].isin(reps)].reset_index(drop=True)
-    history = _history(engine, day, horizon)
+    if past is None or past.day != day:
+        past = past_quarters(engine, day)
     created = _created(engine, day - dt.timedelta(weeks=LEVER_WEEKS), day, reps)
     yields = _new_deal_yields(engine, day, horizon)
-    scenarios = sorted(set(history["snapshot"]))
+    scenarios = list(past.snapshots)
     lift = _win_rate_lift(engine, day, horizon)
-    odds = np.array([_odds(_stage_rates(history[history["snapshot"] == snap]), today, lift)
-                     for snap in scenarios]).reshape(len(scenarios), len(today))
+    odds = np.array([_odds(rates, today, lift) for rates in past.rates]).reshape(
+        len(scenarios), len(today))
     fallback = float(yields.mean()) if len(yields) else 0.0
     per_deal = np.array([yields.get(snap, fallback) for snap in scenarios])
     today["p"] = odds.mean(axis=0) if len(scenarios) else 0.0
@@ -94,7 +117,7 @@ def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
     new_expected = float(per_deal.mean() * created) if len(scenarios) else 0.0
     low, high = _range(odds, per_deal, today["amount"].to_numpy(float), created, booked, draws,
                        seed)
-    message = _message(len(history), horizon)
+    message = _message(past.deals, horizon)
     return Forecast(quarter, day, booked, open_expected, new_expected, low, high, quota,
                     len(today), created, by_stage, message)
 
