@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -71,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="load CRM exports (CSV or .xlsx) into a database")
     p.add_argument("sources", nargs="+", type=Path, metavar="FILE",
                    help="export files; a folder means every .csv/.xlsx in it")
-    p.add_argument("--db", required=True, help="DuckDB file (created if missing) or SQLAlchemy URL")
+    _db(p, "DuckDB file (created if missing) or SQLAlchemy URL")
     p.add_argument("--preset", required=True, help="canonical, salesforce, hubspot, maven, or yours")
     p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                    help="stop: import nothing if any row is bad (default); skip: leave bad rows out")
@@ -90,13 +91,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("refresh", help="compute the Insights page's statistics on the data as it "
                                        "is now (after loading it by other means than import)")
-    p.add_argument("--db", required=True, help="DuckDB file or SQLAlchemy URL")
+    _db(p)
     p.set_defaults(handler=_refresh)
 
     p = sub.add_parser("user", help="local accounts: add, passwd, list")
     p.add_argument("action", choices=("add", "passwd", "list"))
     p.add_argument("user_id", nargs="?")
-    p.add_argument("--db", required=True, help="DuckDB file or SQLAlchemy URL")
+    _db(p)
     p.add_argument("--name", default="")
     p.add_argument("--email")
     p.add_argument("--role", choices=("executive", "manager", "rep", "admin"), default="admin")
@@ -107,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_user)
 
     p = sub.add_parser("stages", help="the pipeline's stages: order, open/won/lost and role")
-    p.add_argument("--db", required=True, help="DuckDB file or SQLAlchemy URL")
+    _db(p)
     p.add_argument("--refresh", action="store_true",
                    help="derive them again from the data (after loading it by other means)")
     p.add_argument("--format", choices=FORMATS, default="table")
@@ -117,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_presets)
 
     p = sub.add_parser("demo", help="build the seeded demo company database")
-    _db(p)
+    _db(p, "the DuckDB file to write")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--reps", type=int, default=48)
     p.add_argument("--years", type=int, default=2)
@@ -126,8 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", required=True, type=Path, help="path of the DuckDB database")
+def _db(p: argparse.ArgumentParser, what: str = "DuckDB file or SQLAlchemy URL") -> None:
+    """``--db``; by default the app's own database: KPI_DATABASE_URL, else KPI_DB."""
+    default = os.environ.get("KPI_DATABASE_URL") or os.environ.get("KPI_DB")
+    p.add_argument("--db", required=default is None, default=default,
+                   help=f"{what} (default: KPI_DATABASE_URL, else KPI_DB)")
 
 
 def _date(text: str) -> dt.date:
@@ -145,7 +149,9 @@ def _metrics(args: argparse.Namespace) -> None:
 
 
 def _query(args: argparse.Namespace) -> None:
-    with Store.open(args.db) as store:
+    from kpi.store import connect
+
+    with connect(args.db) as store:
         engine = Engine(store)
         request = MetricRequest.make(
             args.metric, grain=args.grain, by=[d.strip() for d in args.by.split(",") if d.strip()],
@@ -172,8 +178,9 @@ def _filters(items: list[str]) -> dict[str, list[str]]:
 def _initiative(args: argparse.Namespace) -> None:
     from kpi.baseline import report
     from kpi.initiatives import get_initiative, list_initiatives
+    from kpi.store import connect
 
-    with Store.open(args.db) as store:
+    with connect(args.db) as store:
         if args.action == "list":
             rows = [{"id": i.initiative_id, "name": i.name, "rollout_date": i.rollout_date,
                      "baseline_weeks": i.baseline_weeks, "target_date": i.target_date,
@@ -389,6 +396,11 @@ def _presets(args: argparse.Namespace) -> None:
 def _demo(args: argparse.Namespace) -> None:
     from kpi import demo
 
+    if "://" in args.db:
+        raise InvalidRequest(f"the demo is written as a DuckDB file, not to {Store.describe(args.db)}",
+                             "give a file path, e.g. --db data/demo.duckdb; load it into another "
+                             "database with `python -m kpi import`")
+    args.db = Path(args.db)
     if args.db.exists() and not args.force:
         raise InvalidRequest(f"{args.db} already exists", "pass --force to rebuild it")
     if args.reps < 4 or args.years < 1:

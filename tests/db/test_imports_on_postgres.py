@@ -45,3 +45,22 @@ def test_a_refused_import_leaves_postgres_unchanged(empty_pg: str,
                  "--preset", "canonical"]) == 2
     assert "nothing was imported" in capsys.readouterr().err
     assert store.scalar("SELECT count(*) FROM reps") == 0
+
+
+def test_every_command_reads_postgres_by_its_url_or_kpi_database_url(
+        pg_demo: SqlStore, pg_url: str, demo_db: object, capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """query, initiative, stages and user list on the demo in PostgreSQL print what they print
+    on the demo's DuckDB file: named by --db URL, or by KPI_DATABASE_URL alone."""
+    commands = (["query", "win_rate", "--grain", "quarter", "--by", "team", "--format", "csv"],
+                ["initiative", "list", "--format", "json"], ["stages", "--format", "csv"],
+                ["user", "list"])
+    for argv in commands:
+        assert main([*argv, "--db", str(demo_db)]) == 0
+        duck = capsys.readouterr().out
+        assert main([*argv, "--db", pg_url]) == 0
+        assert capsys.readouterr().out == duck, argv
+        monkeypatch.setenv("KPI_DATABASE_URL", pg_url)
+        assert main(argv) == 0
+        assert capsys.readouterr().out == duck, argv
+        monkeypatch.delenv("KPI_DATABASE_URL")

@@ -164,3 +164,22 @@ def test_period_labels() -> None:
     assert period_label(d("2026-07-01"), "quarter") == "Q3 2026"
     assert period_label(d("2026-03-01"), "month") == "Mar 2026"
     assert period_label(None, "quarter") == "no complete period yet"
+
+
+def test_without_db_a_command_reads_the_apps_database(demo_db: Path, capsys,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, named, _ = run_cli(capsys, "query", "win_rate", "--grain", "total", "--db", str(demo_db))
+    monkeypatch.delenv("KPI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KPI_DB", str(demo_db))
+    assert run_cli(capsys, "query", "win_rate", "--grain", "total") == (0, named, "")
+    monkeypatch.delenv("KPI_DB")
+    with pytest.raises(SystemExit):  # argparse: --db is required then
+        main(["query", "win_rate"])
+    assert "the following arguments are required: --db" in capsys.readouterr().err
+
+
+def test_the_demo_is_a_duckdb_file(capsys) -> None:
+    code, _, err = run_cli(capsys, "demo", "--db", "postgresql+psycopg://u:secret@h/db")
+    assert code == 2 and "secret" not in err
+    assert err.startswith("error: the demo is written as a DuckDB file, not to "
+                          "postgresql+psycopg://u:***@h/db — give a file path")
