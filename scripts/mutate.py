@@ -311,6 +311,9 @@ def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | N
         result["survivors"] = {n: (result["survivors"].get(n) if n not in fresh else None)
                                or diff(n)
                                for n, st in result["statuses"].items() if st == "survived"}
+        if fresh:  # every function's statuses are of the copy's code now (the others are the same)
+            origin = WORK / ".copied-from"
+            result["commit"] = origin.read_text().strip() if origin.exists() else result["commit"]
         result["retested"] = {"date": time.strftime("%Y-%m-%d"), "mutants": len(hits) + len(fresh),
                               "minutes": round(seconds / 60) if seconds else None,
                               "functions changed since": sorted(gone)}
