@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", help="compute the Insights page's statistics on the data as it "
                                        "is now (after loading it by other means than import)")
     _db(p)
+    p.add_argument("--teams", action="store_true",
+                   help="each team manager's questions too (else computed on their first visit)")
     p.set_defaults(handler=_refresh)
 
     p = sub.add_parser("user", help="local accounts: add, passwd, list")
@@ -306,10 +308,10 @@ def _run_import(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> None:
-    _compute_insights(args.db, changed=True)
+    _compute_insights(args.db, changed=True, teams=args.teams)
 
 
-def _compute_insights(db: str, changed: bool) -> None:
+def _compute_insights(db: str, changed: bool, teams: bool = False) -> None:
     """Compute and keep the Insights page's statistics on the current data (``changed``: first
     record that the data changed, so every kept insight counts as stale)."""
     from kpi import views
@@ -324,7 +326,7 @@ def _compute_insights(db: str, changed: bool) -> None:
             with store.transaction():
                 stored.bump(store, "refresh")
         try:
-            took = views.refresh_insights(Engine(store), store)
+            took = views.refresh_insights(Engine(store), store, teams)
         except KpiError as exc:  # no data yet
             print(f"note: no insights computed: {exc}", file=sys.stderr)
             return

@@ -716,9 +716,24 @@ def insight_questions(engine: Engine) -> list[tuple]:
     return questions
 
 
-def refresh_insights(engine: Engine, keeper: Store) -> dict[str, float | str]:
-    """Compute and keep :func:`insight_questions` on the current data; seconds per view (or
-    why it could not be answered)."""
+def team_questions(engine: Engine) -> list[tuple]:
+    """What each team's manager's Insights page asks that is kept (the forecast, the pipeline it
+    needs, the win rates): computed after the executive's in the app's background refresh, so a
+    manager's first visit after an import reads them too."""
+    day = as_of(engine)
+    questions: list[tuple] = []
+    for team_id, _ in teams(engine.store, Scope.everyone()):
+        manager = Scope.teams(team_id).seen_by("manager")
+        questions += [(quarter_forecast, (manager, day)), (pipeline_coverage_needed, (manager, day)),
+                      (rep_win_rates, (manager, last_year(day)))]
+    return questions
+
+
+def refresh_insights(engine: Engine, keeper: Store, teams: bool = False
+                     ) -> dict[str, float | str]:
+    """Compute and keep :func:`insight_questions` (and with ``teams`` :func:`team_questions`) on
+    the current data; seconds per view (or why it could not be answered)."""
     from kpi.insights import stored
 
-    return stored.refresh(engine, keeper, insight_questions(engine))
+    return stored.refresh(engine, keeper, insight_questions(engine)
+                          + (team_questions(engine) if teams else []))

@@ -75,12 +75,14 @@ def writer() -> Store:
 
 
 def refresh_insights() -> None:
-    """Compute the Insights page's statistics on the new data, in the background."""
+    """Compute the Insights page's statistics on the new data, in the background: the
+    executive's first, then each team's."""
     from kpi import views
     from kpi.insights import stored
 
     eng = engine()
-    stored.refresh_in_background(eng, writer(), lambda: views.insight_questions(eng))
+    stored.refresh_in_background(eng, writer(), lambda: views.insight_questions(eng)
+                                 + views.team_questions(eng))
 
 
 def database_ready() -> bool:

@@ -73,3 +73,26 @@ def test_refresh_records_a_change_and_computes_the_insights_again(demo_db: Path,
         assert again.version == first.version + 1
         assert store.scalar("SELECT count(*) FROM stored_insights") == len(
             views.insight_questions(Engine(store)))
+
+
+def test_refresh_with_teams_keeps_what_each_managers_page_asks(demo_db: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture
+                                                               ) -> None:
+    from kpi.people import get_user
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    assert main(["refresh", "--db", str(db), "--teams"]) == 0
+    with Store.open(db) as store:
+        engine = Engine(store)
+        day = views.as_of(engine)
+        manager = get_user(store, "mgr-t1")
+        for fn, args in ((views.quarter_forecast, (manager.scope, day)),
+                         (views.pipeline_coverage_needed, (manager.scope, day)),
+                         (views.rep_win_rates, (manager.scope, views.last_year(day)))):
+            kept = stored.status(engine, fn, *args)
+            assert kept is not None and kept.fresh, fn.__name__
+            same(stored.answer(engine, fn, *args), fn(engine, *args), fn.__name__)
+        teams = store.scalar("SELECT count(*) FROM teams")
+        assert store.scalar("SELECT count(*) FROM stored_insights") == len(
+            views.insight_questions(engine)) + 3 * teams

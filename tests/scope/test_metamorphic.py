@@ -168,6 +168,7 @@ NOT_FOR_REPS_OR_MANAGERS = {
     "last_year": "a date window: no data read",
     "insight_questions": "the executive's company-wide questions, computed after an import",
     "refresh_insights": "answers insight_questions after an import, for no viewer",
+    "team_questions": "each manager's kept questions, computed after an import",
     "initiatives_for": "replayed inside initiative_choice, whose result holds it",
     "default_initiative": "replayed inside initiative_choice, whose result holds it",
 }
