@@ -19,17 +19,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kpi import schema
-from kpi.errors import InvalidRequest, KpiError, NotFound
+from kpi.errors import InvalidRequest, NotFound, SignInFailed
 from kpi.people import ROLES, User, get_user
 from kpi.store import Store
 
 WINDOW_MINUTES = 15  # failures older than this are forgotten
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
-
-
-class SignInFailed(KpiError):
-    """Wrong login or password (deliberately not saying which), or too many tries too fast."""
 
 
 @dataclass(frozen=True)

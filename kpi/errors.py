@@ -46,3 +46,19 @@ class NotFound(KpiError):
 class AccessRefused(KpiError):
     """A request for something the viewer's role may not see (a metric the catalog keeps for
     other roles)."""
+
+
+class SignInFailed(KpiError):
+    """Wrong login or password (deliberately not saying which), or too many tries too fast."""
+
+
+class ImportRefused(InvalidRequest):
+    """The plan has problems and the caller asked to stop on them; nothing was written."""
+
+
+class Unreadable(KpiError):
+    """A file that cannot be read as a table; ``problem`` names the file, the row and the fix."""
+
+    def __init__(self, problem: object) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from kpi.engine import Scope
-from kpi.errors import NotFound
+from kpi.errors import AccessRefused, NotFound
 from kpi.store import Store
 
 ROLES = ("executive", "manager", "rep", "admin")
@@ -111,14 +111,14 @@ def narrow(store: Store, scope: Scope, *, team_id: str | None = None,
     """
     if rep_id is not None:
         if not _rep_in(store, scope, rep_id):
-            raise NotFound(f"rep {rep_id!r} is outside what you may see")
+            raise AccessRefused(f"rep {rep_id!r} is outside what you may see")
         if scope.kind == "team":
             return Scope.rep_in_teams(rep_id, *scope.ids).seen_by(scope.role)
         return Scope(scope.kind, (rep_id,), scope.within, scope.role) if scope.kind == "rep" \
             else Scope.reps(rep_id).seen_by(scope.role)
     if team_id is not None:
         if scope.kind == "rep" or (scope.kind == "team" and team_id not in scope.ids):
-            raise NotFound(f"team {team_id!r} is outside what you may see")
+            raise AccessRefused(f"team {team_id!r} is outside what you may see")
         return Scope.teams(team_id).seen_by(scope.role)
     return scope
 

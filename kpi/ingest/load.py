@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi import schema, stages
-from kpi.errors import InvalidRequest
+from kpi.errors import ImportRefused, InvalidRequest
 from kpi.ingest.plan import UNASSIGNED, Plan, bad_marks
 from kpi.ingest.presets import TABLES
 from kpi.ingest.stages import TOUCHING, stage_lists
@@ -36,10 +36,6 @@ class ImportResult:
     @property
     def total_loaded(self) -> int:
         return sum(self.rows_loaded.values())
-
-
-class ImportRefused(InvalidRequest):
-    """The plan has problems and the caller asked to stop on them; nothing was written."""
 
 
 def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None = None,

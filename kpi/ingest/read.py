@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kpi.errors import Unreadable
 from kpi.ingest.report import Problem
 
 MAX_COLUMNS = 900  # a Salesforce object has up to 800 custom fields beside its standard ones
@@ -39,12 +40,6 @@ class RawFile:
     notes: list[str] = field(default_factory=list)
     header_row: int = 1  # below a report's title lines, the header is further down
     repeated: list[str] = field(default_factory=list)  # column names the header has twice
-
-
-class Unreadable(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 def read(name: str, data: bytes | Path, encoding: str = "utf-8-sig") -> RawFile:

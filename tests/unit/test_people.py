@@ -11,7 +11,7 @@ import re
 import pytest
 
 from kpi.engine import Scope
-from kpi.errors import NotFound
+from kpi.errors import AccessRefused, NotFound
 from kpi.people import (
     Member,
     User,
@@ -97,14 +97,15 @@ def test_narrowing_keeps_or_tightens_the_scope(org: Tiny) -> None:
     assert narrow(store, Scope.reps("A"), rep_id="A") == Scope.reps("A")
     inside = Scope.rep_in_teams("C", "T")
     assert narrow(store, inside, rep_id="C") == inside  # a manager's rep keeps the manager's team
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(AccessRefused) as caught:
         narrow(store, Scope.reps("A"), team_id="T")
     assert str(caught.value) == "team 'T' is outside what you may see"
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(AccessRefused) as caught:
         narrow(store, Scope.teams("T"), rep_id="B")
     assert str(caught.value) == "rep 'B' is outside what you may see"
-    with pytest.raises(NotFound):
+    with pytest.raises(AccessRefused) as caught:  # a rep who does not exist: said the same way
         narrow(store, Scope.everyone(), rep_id="nobody")
+    assert str(caught.value) == "rep 'nobody' is outside what you may see"
 
 
 def test_what_each_role_reads() -> None:

@@ -17,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from kpi.engine import Scope
-from kpi.errors import NotFound
+from kpi.errors import AccessRefused, NotFound
 from kpi.people import (
     _day,
     active_days,
@@ -94,7 +94,7 @@ def test_an_empty_list_of_ids_matches_nothing_without_an_empty_in(org: Tiny) -> 
     day, end = d("2025-01-01"), d("2025-12-31")
     assert members(store, Scope.teams(), day, end) == []  # type: ignore[arg-type]
     assert members(store, Scope.reps(), day, end) == []  # type: ignore[arg-type]
-    with pytest.raises(NotFound):
+    with pytest.raises(AccessRefused):
         narrow(store, Scope.teams(), rep_id="A")  # type: ignore[arg-type]
     # and a non-empty list still finds its rows
     assert [m.rep_id for m in members(store, Scope.teams("U"), d("2025-02-01"),  # type: ignore[arg-type]
