@@ -20,7 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from kpi import schema
 from kpi.errors import InvalidRequest, NotFound, SignInFailed
-from kpi.people import ROLES, User, get_user
+from kpi.people import User, get_user
+from kpi.schema import ROLES
 from kpi.store import Store
 
 WINDOW_MINUTES = 15  # failures older than this are forgotten

@@ -21,6 +21,7 @@ from typing import Any
 from kpi.catalog import load_catalog
 from kpi.engine import GRAINS, Engine, MetricRequest
 from kpi.errors import InvalidRequest, KpiError
+from kpi.schema import ROLES
 from kpi.store import Store
 
 FORMATS = ("table", "csv", "json")
@@ -102,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     _db(p)
     p.add_argument("--name", default="")
     p.add_argument("--email")
-    p.add_argument("--role", choices=("executive", "manager", "rep", "admin"), default="admin")
+    p.add_argument("--role", choices=ROLES, default="admin")
     p.add_argument("--rep", help="the rep a rep user is (rep_id)")
     p.add_argument("--team", help="the team a manager manages (team_id)")
     p.add_argument("--password-stdin", action="store_true",

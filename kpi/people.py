@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from kpi.engine import Scope
 from kpi.errors import AccessRefused, NotFound
+from kpi.schema import ROLES as ROLES  # (the Users page reads the roles from here)
 from kpi.store import Store
-
-ROLES = ("executive", "manager", "rep", "admin")
 
 
 @dataclass(frozen=True)

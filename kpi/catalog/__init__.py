@@ -23,7 +23,6 @@ EXTRA_ENV = "KPI_EXTRA_METRICS"
 KINDS = ("output", "lever")
 UNITS = ("currency", "percent", "count", "days", "ratio", "per_rep_week")
 DIRECTIONS = ("up", "down")
-ROLES = ("executive", "manager", "rep", "admin")
 AGGREGATIONS = ("sum", "count", "count_distinct", "median", "avg")
 
 

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 import sqlglot
 from sqlglot import exp
 
-from kpi.catalog import AGGREGATIONS, DIRECTIONS, KINDS, ROLES, UNITS, Catalog, Measure
+from kpi.catalog import AGGREGATIONS, DIRECTIONS, KINDS, UNITS, Catalog, Measure
+from kpi.schema import ROLES
 from kpi.sources import SOURCES
 
 Rule = Callable[[Catalog], Iterator[str]]
