@@ -156,14 +156,11 @@ with st.expander("Map columns yourself and save the mapping as a preset"):
             st.dataframe(mapping.preview(raw, form), hide_index=True, width="stretch")
             name = st.text_input("Preset name", placeholder="my-crm", key="map_name")
             if st.button("Save preset"):
-                try:
-                    path = save_preset(mapping.custom_preset(name, chosen, form))
-                except KpiError as exc:
-                    st.error(widgets.md(exc))
-                else:
-                    st.session_state["preset_pick"] = name  # chosen above on the next run
-                    widgets.saved(f"Saved the preset {widgets.md(name)} ({widgets.md(path)}) and "
-                                  "picked it above: check the files with it.")
+                widgets.save(lambda: save_preset(mapping.custom_preset(name, chosen, form)),
+                             lambda path: f"Saved the preset {widgets.md(name)} "
+                                          f"({widgets.md(path)}) and picked it above: check the "
+                                          "files with it.",
+                             then=lambda _: st.session_state.update(preset_pick=name))
 
 st.subheader("Import history")
 history = recent_imports(eng.store)

@@ -6,8 +6,13 @@ import streamlit as st
 
 from kpi import charts
 from kpi.engine import Scope
-from kpi.errors import KpiError
-from kpi.initiatives import add_review, create_initiative, recalibrate, update_initiative
+from kpi.initiatives import (
+    Initiative,
+    add_review,
+    create_initiative,
+    recalibrate,
+    update_initiative,
+)
 from kpi.people import teams
 from kpi.periods import Window
 from ui import data, frame, session, widgets
@@ -52,8 +57,11 @@ st.divider()
 st.subheader("Manage")
 
 
-def _saved(message: str) -> None:
-    widgets.saved(message, clear_cache=True)
+def _show(created: Initiative) -> None:
+    """Pick the initiative just created, on this page and the next."""
+    st.query_params["initiative"] = created.initiative_id
+    st.session_state["pref:initiative"] = created.initiative_id
+    st.session_state.pop("w:initiative", None)
 
 
 widgets.confirmation()
@@ -77,18 +85,12 @@ with tabs[0], st.container(border=True, key="create"):
     changes = {m: st.number_input(f"Target change for {labels[m]} (%)", -99.0, 900.0, 10.0,
                                   key=f"new_change_{m}") / 100 for m in target_metrics}
     if st.button("Create initiative", type="primary"):
-        try:
-            created = create_initiative(
-                session.writer(), name=name, strategy=strategy, tactics=tactics,
-                rollout_date=rollout, baseline_weeks=int(weeks), target_date=target_date,
-                teams={t: rollout for t in chosen}, targets=changes, catalog=catalog)
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            st.query_params["initiative"] = created.initiative_id
-            st.session_state["pref:initiative"] = created.initiative_id
-            st.session_state.pop("w:initiative", None)
-            _saved(f"Created “{widgets.md(created.name)}”.")
+        widgets.save(lambda: create_initiative(
+                         session.writer(), name=name, strategy=strategy, tactics=tactics,
+                         rollout_date=rollout, baseline_weeks=int(weeks), target_date=target_date,
+                         teams={t: rollout for t in chosen}, targets=changes, catalog=catalog),
+                     lambda created: f"Created “{widgets.md(created.name)}”.", clear_cache=True,
+                     then=_show)
 
 if initiative is None:
     st.stop()
@@ -105,15 +107,12 @@ with tabs[1], st.form("edit"):
     chosen = st.multiselect("Teams", list(team_names), list(adopted),
                             format_func=team_names.__getitem__, key="edit_teams")
     if st.form_submit_button("Save card", type="primary"):
-        try:
-            update_initiative(session.writer(), initiative.initiative_id, name=name,
-                              strategy=strategy, tactics=tactics, rollout_date=rollout,
-                              baseline_weeks=int(weeks), target_date=target_date,
-                              teams={t: adopted.get(t, rollout) for t in chosen})
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            _saved("Saved the initiative card.")
+        widgets.save(lambda: update_initiative(
+                         session.writer(), initiative.initiative_id, name=name, strategy=strategy,
+                         tactics=tactics, rollout_date=rollout, baseline_weeks=int(weeks),
+                         target_date=target_date,
+                         teams={t: adopted.get(t, rollout) for t in chosen}),
+                     "Saved the initiative card.", clear_cache=True)
 
 with tabs[2], st.form("recalibrate"):
     st.caption("A new version applies from its date; earlier targets stay in history and show "
@@ -125,21 +124,15 @@ with tabs[2], st.form("recalibrate"):
     effective = c2.date_input("Effective from", page.day, key="re_from")
     note = st.text_input("Why (shown in the history)", key="re_note")
     if st.form_submit_button("Re-calibrate", type="primary"):
-        try:
-            recalibrate(session.writer(), initiative.initiative_id, metric_id, change / 100,
-                        effective, note, catalog)
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            _saved(f"{labels[metric_id]}: target {change / 100:+.0%} from {effective:%d %b %Y}.")
+        widgets.save(lambda: recalibrate(session.writer(), initiative.initiative_id, metric_id,
+                                         change / 100, effective, note, catalog),
+                     f"{labels[metric_id]}: target {change / 100:+.0%} from {effective:%d %b %Y}.",
+                     clear_cache=True)
 
 with tabs[3], st.form("review"):
     review_date = st.date_input("Review date", page.day, key="rv_date")
     learned = st.text_area("What we learned", key="rv_learned")
     if st.form_submit_button("Record review", type="primary"):
-        try:
-            add_review(session.writer(), initiative.initiative_id, review_date, learned, user.name)
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            _saved("Review recorded.")
+        widgets.save(lambda: add_review(session.writer(), initiative.initiative_id, review_date,
+                                        learned, user.name),
+                     "Review recorded.", clear_cache=True)

@@ -4,7 +4,6 @@ import streamlit as st
 
 from kpi.auth import add_user, set_password, update_user
 from kpi.engine import Scope
-from kpi.errors import KpiError
 from kpi.people import ROLES, list_users, members, teams
 from ui import session, widgets
 
@@ -46,13 +45,9 @@ with add:
     rep, team = binding("add", role)
     password = st.text_input("Password (10 characters or more)", type="password", key="add_pw")
     if st.button("Add user", type="primary"):
-        try:
-            add_user(session.writer(), user_id, name, role, password or None, email or None, rep,
-                     team)
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            widgets.saved(f"Added {widgets.md(user_id)}.")
+        widgets.save(lambda: add_user(session.writer(), user_id, name, role, password or None,
+                                      email or None, rep, team),
+                     f"Added {widgets.md(user_id)}.")
 
 if not users:
     widgets.empty("No users yet.")
@@ -65,21 +60,13 @@ with edit:
     role = st.selectbox("Role", ROLES, index=ROLES.index(current.role), key=f"edit_role_{chosen}")
     rep, team = binding(f"edit_{chosen}", role)
     if st.button("Save"):
-        try:
-            update_user(session.writer(), chosen, name=current.name, role=role, email=None,
-                        rep_id=rep, team_id=team)
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            widgets.saved(f"Saved {widgets.md(chosen)}.")
+        widgets.save(lambda: update_user(session.writer(), chosen, name=current.name, role=role,
+                                         email=None, rep_id=rep, team_id=team),
+                     f"Saved {widgets.md(chosen)}.")
 with reset:
     chosen = st.selectbox("User", list(by_id), key="reset_user",
                           format_func=lambda i: f"{by_id[i].name} ({i})")
     password = st.text_input("New password", type="password", key="reset_pw")
     if st.button("Set password"):
-        try:
-            set_password(session.writer(), chosen, password)
-        except KpiError as exc:
-            st.error(widgets.md(exc))
-        else:
-            widgets.saved(f"Password set for {widgets.md(chosen)}; their failed sign-ins are cleared.")
+        widgets.save(lambda: set_password(session.writer(), chosen, password),
+                     f"Password set for {widgets.md(chosen)}; their failed sign-ins are cleared.")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from kpi.baseline import Progress
 from kpi.catalog import Metric
+from kpi.errors import KpiError
 from kpi.export import csv_bytes
 from kpi.initiatives import Initiative
 from kpi.periods import PERIOD_GRAINS, Window
@@ -213,6 +214,20 @@ def download_csv(table: pd.DataFrame, name: str) -> None:
     whose text cells a spreadsheet shows as text, never runs as formulas."""
     st.download_button("Download CSV", csv_bytes(table), f"{name}.csv", "text/csv",
                        key=f"csv:{name}")
+
+
+def save(write: Callable[[], Any], message: str | Callable[[Any], str],
+         clear_cache: bool = False, then: Callable[[Any], None] | None = None) -> None:
+    """Run ``write``; on a refusal show why (nothing was saved), else ``then(its result)`` and
+    rerun the page confirming ``message`` (or ``message(its result)``)."""
+    try:
+        result = write()
+    except KpiError as exc:
+        st.error(md(exc))
+        return
+    if then is not None:
+        then(result)
+    saved(message(result) if callable(message) else message, clear_cache)
 
 
 def saved(message: str, clear_cache: bool = False) -> None:
