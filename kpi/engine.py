@@ -268,15 +268,17 @@ def _where(request: MetricRequest, params: dict[str, Any]) -> str:
     clauses = ["f.event_date >= $date_from", "f.event_date <= $date_to"]
     if request.scope.kind != "all":
         column = "f.rep_id" if request.scope.kind == "rep" else "sc.team_id"
-        clauses.append(_in_list(column, "scope", request.scope.ids, params))
+        clauses.append(in_list(column, "scope", request.scope.ids, params))
     if request.scope.within:
-        clauses.append(_in_list("sc.team_id", "within", request.scope.within, params))
+        clauses.append(in_list("sc.team_id", "within", request.scope.within, params))
     for name, values in request.filters:
-        clauses.append(_in_list(_DIMENSION_SQL[name][0], f"f_{name}", values, params))
+        clauses.append(in_list(_DIMENSION_SQL[name][0], f"f_{name}", values, params))
     return " AND ".join(clauses)
 
 
-def _in_list(column: str, prefix: str, values: Sequence[str], params: dict[str, Any]) -> str:
+def in_list(column: str, prefix: str, values: Sequence[str], params: dict[str, Any]) -> str:
+    """``column IN ($prefix_0, $prefix_1, ...)`` with every value bound in ``params``; an empty
+    list matches nothing (never ``IN ()``, which PostgreSQL rejects)."""
     if not values:
         return "1 = 0"
     names = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kpi.engine import Scope
+from kpi.engine import Scope, in_list
 from kpi.errors import AccessRefused, NotFound
 from kpi.schema import ROLES as ROLES  # (the Users page reads the roles from here)
 from kpi.store import Store
@@ -89,12 +89,8 @@ def members(store: Store, scope: Scope, start: dt.date, end: dt.date) -> list[Me
 
 
 def _in(column: str, values: tuple[str, ...], params: dict[str, object]) -> str:
-    """``column IN ($v0, $v1, ...)`` with every value bound; an empty list matches nothing."""
-    names = []
-    for value in values:
-        names.append(f"$v{len(params)}")
-        params[f"v{len(params)}"] = value
-    return f"{column} IN ({', '.join(names)})" if names else "1 = 0"
+    """``column IN (...)``, its values bound beside those ``params`` holds already."""
+    return in_list(column, f"v{len(params)}", values, params)
 
 
 def team_name(store: Store, team_id: str) -> str:
