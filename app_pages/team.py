@@ -4,8 +4,7 @@ import streamlit as st
 
 from kpi import charts
 from kpi.people import narrow, teams
-from kpi.periods import Window
-from kpi.views import CONSEQUENCES, LEVERS
+from kpi.views import CONSEQUENCES, LEVERS, last_year
 from ui import data, frame, honest, session, widgets
 
 user = session.user()
@@ -57,4 +56,4 @@ cards = data.view("cards", CONSEQUENCES, "quarter",
                   page.day, scope, page.initiative)
 widgets.metric_cards(cards)
 
-honest.show(scope, Window(page.day.replace(year=page.day.year - 1), page.day), team_id)
+honest.show(scope, last_year(page.day), team_id)

@@ -38,7 +38,7 @@ import pandas as pd  # noqa: E402
 from benchmarks.scale import build  # noqa: E402
 from kpi import views  # noqa: E402
 from kpi.engine import Engine, MetricRequest, Scope  # noqa: E402
-from kpi.periods import Window, period_start  # noqa: E402
+from kpi.periods import Window, period_start, shift_years  # noqa: E402
 from kpi.store import Store  # noqa: E402
 
 TEAM, REP = "T1", "R0001"
@@ -50,7 +50,7 @@ def context(engine: Engine) -> dict:
     day = views.as_of(engine)
     initiative = views.initiatives_for(engine, Scope.everyone())[0]
     return {"day": day, "initiative": initiative,
-            "window": Window(day.replace(year=day.year - 2) + dt.timedelta(days=1), day)}
+            "window": Window(shift_years(day, -2) + dt.timedelta(days=1), day)}
 
 
 def page_executive(engine: Engine) -> None:
@@ -88,7 +88,7 @@ def page_rep(engine: Engine) -> None:
 def core_windows(engine: Engine) -> dict[str, Window]:
     day = views.as_of(engine)
     week = period_start(day, "week")
-    return {"exec": Window(day.replace(year=day.year - 1) + dt.timedelta(days=1), day),
+    return {"exec": Window(shift_years(day, -1) + dt.timedelta(days=1), day),
             "manager": Window(week - dt.timedelta(weeks=11), day),
             "rep": Window(week - dt.timedelta(weeks=51), day)}
 

@@ -38,6 +38,7 @@ from kpi.periods import (
     period_start,
     period_to_date,
     quarter_ends,
+    shift_years,
 )
 
 if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
@@ -686,7 +687,7 @@ def rollout_levers(initiative: Initiative) -> tuple[str, ...]:
 
 def last_year(day: dt.date) -> Window:
     """The year to ``day`` that the Insights page's win rates and forecasts look back on."""
-    return Window(day.replace(year=day.year - 1), day)
+    return Window(shift_years(day, -1), day)
 
 
 # the views whose answers are kept in the database per data version (kpi.insights.stored): the

@@ -11,7 +11,7 @@ from kpi.engine import Engine, Scope
 from kpi.errors import KpiError
 from kpi.initiatives import Initiative
 from kpi.people import User, teams
-from kpi.periods import Window
+from kpi.periods import Window, shift_years
 from ui import data, session, widgets
 
 
@@ -24,7 +24,7 @@ class Page:
     initiative: Initiative | None
 
     def default_window(self, years: int = 2) -> Window:
-        start = max(self.bounds.start, self.day.replace(year=self.day.year - years))
+        start = max(self.bounds.start, shift_years(self.day, -years))
         return Window(start, self.day)
 
     def metric(self, metric_id: str):  # noqa: ANN201 - kpi.catalog.Metric

@@ -1,0 +1,94 @@
+"""What the Insights page asks of the kept insights: the levers of a rollout, the year it looks
+back on (29 February included), and the questions computed after an import, for the executive
+and for each team's manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kpi import views
+from kpi.engine import Scope
+from kpi.initiatives import Initiative, Target
+from kpi.insights.forecast import past_quarters
+from kpi.periods import Window
+from kpi.store import Store
+from tests.conftest import Tiny, d
+
+NOW = dt.datetime(2025, 3, 1, 9, 0)
+
+
+def test_a_rollouts_levers_are_its_own_first_then_the_pages_levers_and_calls() -> None:
+    initiative = Initiative("i1", "Focus", "", "", d("2025-03-03"), 8, d("2025-12-31"),
+                            targets=(Target("demos", 0.2, d("2025-03-03"), NOW),
+                                     Target("win_rate", 0.1, d("2025-03-03"), NOW),
+                                     Target("demos", 0.3, d("2025-06-02"), NOW)))
+    assert views.rollout_levers(initiative) == (
+        "demos", "win_rate", "new_prospect_meetings", "proposals_sent", "opps_created",
+        "pipeline_created", "stage_conversion", "calls")
+
+
+def test_the_year_back_from_29_february_starts_on_28_february() -> None:
+    assert views.last_year(d("2028-02-29")) == Window(d("2027-02-28"), d("2028-02-29"))
+    assert views.last_year(d("2026-09-30")) == Window(d("2025-09-30"), d("2026-09-30"))
+
+
+def company() -> Tiny:
+    tiny = Tiny()
+    for team in ("T1", "T2"):
+        tiny.team(team)
+        tiny.rep(f"r{team}", team)
+    tiny.deal("rT1", "2024-02-01", "2024-03-01", won=True, amount=100)
+    return tiny
+
+
+def test_after_an_import_the_executive_questions_then_each_managers() -> None:
+    tiny = company()
+    day = d("2024-03-01")
+    executive = Scope.everyone().seen_by("executive")
+    asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)]
+    assert asked == [
+        ("past_quarters", (day,)),
+        ("lead_lags", (views.LEAD_LEVERS, views.LEAD_OUTPUTS, day)),
+        ("lead_lag_detail", (views.LEAD_LEVERS[0], views.LEAD_OUTPUTS[0], day)),
+        ("lead_lag_review", (views.LEAD_LEVERS[0], views.LEAD_OUTPUTS[0], day)),
+        ("quarter_forecast", (executive, day)), ("pipeline_coverage_needed", (executive, day)),
+        ("rep_win_rates", (executive, views.last_year(day)))]
+    assert views.insight_questions(tiny.engine)[0][0] is past_quarters
+    teams = [(fn.__name__, args) for fn, args in views.team_questions(tiny.engine)]
+    assert teams == [
+        (name, args) for team in ("T1", "T2")
+        for name, args in (
+            ("quarter_forecast", (Scope.teams(team).seen_by("manager"), day)),
+            ("pipeline_coverage_needed", (Scope.teams(team).seen_by("manager"), day)),
+            ("rep_win_rates", (Scope.teams(team).seen_by("manager"), views.last_year(day))))]
+
+
+def test_refresh_keeps_an_answer_for_every_question_and_the_teams_on_request() -> None:
+    tiny = company()
+    took = views.refresh_insights(tiny.engine, tiny.store)
+    assert list(took) == ["past_quarters", "lead_lags", "lead_lag_detail", "lead_lag_review",
+                          "quarter_forecast", "pipeline_coverage_needed", "rep_win_rates"]
+    assert all(isinstance(s, float) for s in took.values()), took
+    assert _kept(tiny.store) == 7
+    with_teams = views.refresh_insights(tiny.engine, tiny.store, teams=True)
+    assert all(isinstance(s, float) for s in with_teams.values()), with_teams
+    assert _kept(tiny.store) == 7 + 3 * 2
+
+
+def _kept(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM stored_insights"))
+
+
+def test_a_rollout_adds_its_two_questions() -> None:
+    tiny = company()
+    from kpi.initiatives import create_initiative
+
+    created = create_initiative(tiny.store, name="Focus", strategy="s", tactics="t",
+                                rollout_date=dt.date(2024, 2, 12), baseline_weeks=2,
+                                target_date=dt.date(2024, 12, 31), teams={"T1": dt.date(2024, 2, 12)},
+                                targets={"demos": 0.2}, catalog=tiny.engine.catalog)
+    asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)][-2:]
+    initiative = views.initiatives_for(tiny.engine, Scope.everyone())[0]
+    assert initiative.initiative_id == created.initiative_id
+    assert asked == [("rollout_effects", (initiative, views.rollout_levers(initiative))),
+                     ("rollout_output_effects", (initiative, views.ROLLOUT_OUTPUTS))]
