@@ -222,6 +222,9 @@ def test_import_the_maven_export_into_an_empty_database(empty_server: AppServer,
     open_page(page, "Outputs")
     expect(page.get_by_test_id("stMetricValue").filter(has_text="$2,802,496")).to_be_visible()
     no_errors(page)
+    open_page(page, "Insights")  # its statistics, computed after the import (or now)
+    expect(page.get_by_role("heading", name="Which levers lead the outputs")).to_be_visible()
+    no_errors(page)
 
 
 def test_a_rep_signs_in_and_cannot_reach_another_reps_page(server: AppServer, page: Page) -> None:
