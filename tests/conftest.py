@@ -25,11 +25,17 @@ DEMO_FIXTURES = {"demo_db", "demo_engine"}  # building the demo company takes se
 ROOT = Path(__file__).resolve().parents[1]
 
 
+NEEDS = {"browser": "browser", "pg_url": "postgres"}  # fixture -> the marker of what it starts
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         path = item.path.resolve().relative_to(ROOT).as_posix()
         if not path.startswith(FAST) or path.startswith(SLOW) or DEMO_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+        for fixture, marker in NEEDS.items():  # e.g. `pytest -m "not browser"` without Chromium
+            if fixture in item.fixturenames:
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 @pytest.fixture(autouse=True)
