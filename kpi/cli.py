@@ -380,8 +380,11 @@ def _stages(args: argparse.Namespace) -> None:
 
     with connect(args.db, read_only=not args.refresh) as store:
         if args.refresh:
+            from kpi.insights import stored
+
             with store.transaction():
                 table = stages.refresh(store)
+                stored.bump(store, "stages refreshed")  # the forecast reads the stages
         else:
             table = stages.read(store)
     _emit_records(table.astype(object).where(table.notna(), None).to_dict("records"), args.format)

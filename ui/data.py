@@ -22,9 +22,10 @@ VERSION_SECONDS = 5  # how often a process looks for a new data version
 
 
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
-def _call(db: str, version: int, name: str, args: tuple, kwargs: tuple) -> Any:
+def _call(db: str, version: int, kept: int | None, name: str, args: tuple, kwargs: tuple) -> Any:
     fn = getattr(views, name)
     if fn in views.STORED:
+        assert not kwargs, "the stored views are called with positional arguments"
         return stored.answer(session.engine(), fn, *args, keeper=session.writer())
     return fn(session.engine(), *args, **dict(kwargs))
 
@@ -37,17 +38,16 @@ def _version(db: str) -> int:
 def view(name: str, *args: Any, **kwargs: Any) -> Any:
     """``kpi.views.<name>(engine, *args, **kwargs)``, cached."""
     db = session.db_path()
-    if getattr(views, name) in views.STORED and _stale(name, *args):
-        # the last answer, while a background thread computes the new one: never cached here,
-        # so the new answer shows as soon as it is kept
-        return stored.answer(session.engine(), getattr(views, name), *args,
-                             keeper=session.writer())
-    return _call(db, _version(db), name, args, tuple(sorted(kwargs.items())))
-
-
-def _stale(name: str, *args: Any) -> bool:
-    found = kept(name, *args)
-    return found is not None and not found.fresh
+    found: int | None = None
+    if getattr(views, name) in views.STORED:
+        info = kept(name, *args)
+        if info is not None and not info.fresh:
+            # the last answer, while a background thread computes the new one: never cached
+            # here, so the new answer shows as soon as it is kept
+            return stored.answer(session.engine(), getattr(views, name), *args,
+                                 keeper=session.writer())
+        found = None if info is None else info.version  # a newly kept answer: a new cache entry
+    return _call(db, _version(db), found, name, args, tuple(sorted(kwargs.items())))
 
 
 def kept(name: str, *args: Any) -> stored.Kept | None:

@@ -11,9 +11,13 @@ computed on. ``data_versions`` gets a row each time the data changes (every impo
 - With no kept answer the question is computed now; storing it happens in the background, so a
   page never waits for a write (a DuckDB file busy in another program just leaves it unstored).
 
-Answers are pickled; reading one accepts only the classes and rebuild functions that numpy,
-pandas, the standard library's dates and leverboard's own result types need, so a tampered row
-can never run code: it is recomputed like a missing one.
+Answers are pickled and signed (HMAC-SHA256) with a key that is not in the database: the
+``KPI_INSIGHTS_KEY`` environment variable (give every server and the command line the same one
+to share their answers), else a random key kept in ``~/.config/leverboard/insights.key``. A row
+whose signature does not verify (written by anyone without the key, or by leverboard elsewhere)
+is never unpickled: it is computed again like a missing one. Even a signed row is read through
+an allow-list of the classes a result is made of. The question's key holds a digest of
+leverboard's code, so an upgrade never serves answers computed by the code before it.
 """
 
 from __future__ import annotations
@@ -22,13 +26,17 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-import importlib
+import hmac
 import io
 import logging
+import os
 import pickle
+import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kpi import schema
@@ -68,9 +76,11 @@ def version(store: Store) -> int:
 
 
 def bump(store: Store, why: str) -> int:
-    """Record a change of the data (inside the caller's transaction); the new version."""
+    """Record a change of the data (inside the caller's transaction); the new version: the
+    microseconds of the clock, or one more than the last version when that is later (so two
+    imports at once, or a restored older file, never share a number)."""
     store.execute(schema.ddl_for("data_versions"))
-    new = version(store) + 1
+    new = max(version(store) + 1, time.time_ns() // 1000)
     store.execute("INSERT INTO data_versions VALUES ($v, $at, $why)",
                   {"v": new, "at": dt.datetime.now().replace(microsecond=0), "why": why})
     return new
@@ -80,8 +90,21 @@ def bump(store: Store, why: str) -> int:
 
 def key(fn: Compute, args: tuple) -> str:
     """The question: the function's name and a digest of its arguments' repr (dataclasses,
-    tuples, dates and texts, whose repr is their value)."""
-    return f"{fn.__name__}:{hashlib.sha256(repr(args).encode()).hexdigest()[:40]}"
+    tuples, dates and texts, whose repr is their value) and of leverboard's code."""
+    where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', fn.__name__)}"
+    digest = hashlib.sha256(f"{_code()}|{where}|{args!r}".encode())
+    return f"{fn.__name__}:{digest.hexdigest()[:40]}"
+
+
+@functools.cache
+def _code() -> str:
+    """A digest of the kpi package's source and catalog: it changes with every upgrade."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.yaml")]):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def answer(engine: Any, fn: Compute, *args: Any, keeper: Store | None = None,
@@ -90,22 +113,27 @@ def answer(engine: Any, fn: Compute, *args: Any, keeper: Store | None = None,
 
     ``keeper`` is a store that may write (None: nothing is stored, as on a read-only database);
     with ``background`` a stale answer is returned at once while a thread computes the new one,
-    and a new answer is stored by a thread.
+    and a new answer is stored by a thread. An answer that could not be stored (a read-only or
+    busy database) is remembered by this process for this data version.
     """
     question = key(fn, args)
     current = version(engine.store)
+    remembered = _MEMO.get((_where(engine.store), question, current), _MISSING)
+    if remembered is not _MISSING:
+        return remembered
     kept = _read(engine.store, question)
     if kept is not None:
         info, value = kept
         if info.version == current:
             return value
         if background and keeper is not None:
-            _in_background(question, lambda: _compute_and_keep(engine, fn, args, keeper, current))
+            _in_background(question, functools.partial(_compute_and_keep, engine, fn, args,
+                                                        keeper, current))
             return value
     value, seconds = _timed(engine, fn, args)
     if keeper is not None:
         save = functools.partial(_save, keeper, question, fn.__name__, current, value, seconds,
-                                 _data_through(engine))
+                                 _data_through(engine), _where(engine.store))
         if background:
             _in_background(question, save)
         else:
@@ -136,7 +164,22 @@ def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple]]
             continue
         done = took.get(fn.__name__, 0.0)
         took[fn.__name__] = (done if isinstance(done, float) else 0.0) + seconds
+    _forget_old(keeper, current)
     return took
+
+
+def _forget_old(keeper: Store, current: int) -> None:
+    """Drop the answers of data older than the version before this one (those of the last
+    version stay: a page shows them while their question is computed again)."""
+    try:
+        with keeper.transaction():
+            previous = keeper.scalar("SELECT max(version) FROM data_versions WHERE version < $v",
+                                     {"v": current})
+            if previous is not None:
+                keeper.execute("DELETE FROM stored_insights WHERE version < $p",
+                               {"p": previous})
+    except KpiError as exc:
+        log.info("old insights not dropped: %s", exc)
 
 
 def refresh_in_background(engine: Any, keeper: Store,
@@ -148,25 +191,35 @@ def refresh_in_background(engine: Any, keeper: Store,
 
 # --- inside --------------------------------------------------------------------------------------
 
-_RUNNING: set[str] = set()
+_RUNNING: dict[str, Callable[[], object] | None] = {}  # question -> the work asked meanwhile
 _RUNNING_LOCK = threading.Lock()
+_MEMO: dict[tuple[str, str, int], Any] = {}  # answers this process could not store
+_MEMO_SIZE = 512
+_MISSING = object()
 
 
 def _in_background(question: str, work: Callable[[], object]) -> None:
-    """Run ``work`` in a thread, once per question at a time."""
+    """Run ``work`` in a thread, one at a time per question: work asked while one runs (a second
+    import during a refresh) runs when it ends, the latest asked only."""
     with _RUNNING_LOCK:
         if question in _RUNNING:
+            _RUNNING[question] = work
             return
-        _RUNNING.add(question)
+        _RUNNING[question] = None
 
     def run() -> None:
-        try:
-            work()
-        except Exception:  # a background failure must not end the app; the next visit retries
-            log.exception("computing a stored insight failed")
-        finally:
+        todo: Callable[[], object] | None = work
+        while todo is not None:
+            try:
+                todo()
+            except Exception:  # a background failure must not end the app; the next visit retries
+                log.exception("computing a stored insight failed")
             with _RUNNING_LOCK:
-                _RUNNING.discard(question)
+                todo = _RUNNING.get(question)
+                if todo is None:
+                    _RUNNING.pop(question, None)
+                else:
+                    _RUNNING[question] = None
 
     threading.Thread(target=run, name=f"insight {question}", daemon=True).start()
 
@@ -182,6 +235,11 @@ def wait_idle(seconds: float = 600.0) -> bool:
     return False
 
 
+def _where(store: Store) -> str:
+    """Which database an answer belongs to, for what this process remembers."""
+    return store.path if store.path != ":memory:" else f"memory:{id(store)}"
+
+
 def _timed(engine: Any, fn: Compute, args: tuple) -> tuple[Any, float]:
     started = time.perf_counter()
     value = fn(engine, *args)
@@ -191,7 +249,8 @@ def _timed(engine: Any, fn: Compute, args: tuple) -> tuple[Any, float]:
 def _compute_and_keep(engine: Any, fn: Compute, args: tuple, keeper: Store, current: int
                       ) -> float:
     value, seconds = _timed(engine, fn, args)
-    _save(keeper, key(fn, args), fn.__name__, current, value, seconds, _data_through(engine))
+    _save(keeper, key(fn, args), fn.__name__, current, value, seconds, _data_through(engine),
+          _where(engine.store))
     return seconds
 
 
@@ -203,19 +262,62 @@ def _data_through(engine: Any) -> dt.date | None:
 
 
 def _save(keeper: Store, question: str, name: str, current: int, value: Any, seconds: float,
-          through: dt.date | None) -> None:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+          through: dt.date | None, where: str) -> None:
+    """Keep the answer, unless an answer of newer data is kept already (a slow thread started
+    before an import never replaces what was computed after it)."""
+    payload = _signed(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     try:
         with keeper.transaction():
             keeper.execute(schema.ddl_for("stored_insights"))
+            newer = keeper.scalar("SELECT count(*) FROM stored_insights WHERE insight_key = $k "
+                                  "AND version > $v", {"k": question, "v": current})
+            if newer:
+                return
             keeper.execute("DELETE FROM stored_insights WHERE insight_key = $k", {"k": question})
             keeper.execute("INSERT INTO stored_insights VALUES ($k, $name, $v, $at, $through, "
                            "$s, $payload)",
                            {"k": question, "name": name, "v": current,
                             "at": dt.datetime.now().replace(microsecond=0), "through": through,
                             "s": round(seconds, 3), "payload": payload})
-    except KpiError as exc:  # read-only or busy database: the answer is just not kept
+    except KpiError as exc:  # read-only or busy database: this process remembers the answer
         log.info("insight %s not stored: %s", question, exc)
+        with _RUNNING_LOCK:
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.pop(next(iter(_MEMO)))
+            _MEMO[(where, question, current)] = value
+
+
+# --- signing -------------------------------------------------------------------------------------
+
+SIGNATURE = 32  # bytes of HMAC-SHA256 in front of every payload
+KEY_FILE = Path("~/.config/leverboard/insights.key")
+
+
+@functools.cache
+def _secret() -> bytes:
+    """The signing key: KPI_INSIGHTS_KEY, else this user's key file (made on first use)."""
+    given = os.environ.get("KPI_INSIGHTS_KEY")
+    if given:
+        return given.encode()
+    path = Path(os.environ.get("KPI_INSIGHTS_KEY_FILE", str(KEY_FILE))).expanduser()
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+        return path.read_bytes()
+
+
+def _signed(payload: bytes) -> bytes:
+    return hmac.new(_secret(), payload, hashlib.sha256).digest() + payload
+
+
+def _verified(stored: bytes) -> bytes | None:
+    mac, payload = stored[:SIGNATURE], stored[SIGNATURE:]
+    good = hmac.new(_secret(), payload, hashlib.sha256).digest()
+    return payload if hmac.compare_digest(mac, good) else None
 
 
 def _read(store: Store, question: str, load: bool = True) -> tuple[Kept, Any] | None:
@@ -231,8 +333,13 @@ def _read(store: Store, question: str, load: bool = True) -> tuple[Kept, Any] | 
     info = Kept(_datetime(row[1]), _date(row[2]), int(row[0]), version(store), float(row[3]))
     if not load:
         return info, None
+    payload = _verified(bytes(row[4]))
+    if payload is None:  # not signed with this key: never unpickled, computed again
+        log.warning("stored insight %s is not signed with this key; computing it again",
+                    question)
+        return None
     try:
-        return info, _Restricted(io.BytesIO(bytes(row[4]))).load()
+        return info, _Restricted(io.BytesIO(payload)).load()
     except Exception:  # unreadable or refused: recomputed like a missing answer
         log.warning("stored insight %s could not be read; computing it again", question)
         return None
@@ -251,11 +358,15 @@ def _date(value: Any) -> dt.date | None:
 # What a kept answer may be made of: leverboard's result dataclasses, the classes that hold
 # numpy arrays, pandas frames and dates (none that opens a file, as numpy.memmap would), and the
 # few functions pickle uses to rebuild them.
-_CLASSES_FROM = ("numpy", "numpy.dtypes", "numpy.core.multiarray", "numpy._core.multiarray",
-                 "pandas", "pandas.arrays", "pandas.core.frame", "pandas.core.series", "pandas.core.indexes.",
+_CLASSES_FROM = ("numpy.dtypes", "numpy.core.multiarray", "numpy._core.multiarray",
+                 "pandas.arrays", "pandas.core.frame", "pandas.core.series", "pandas.core.indexes.",
                  "pandas.core.internals.", "pandas.core.arrays.", "pandas.core.dtypes.",
                  "pandas._libs.", "datetime", "collections", "zoneinfo", "decimal")
 _NOT_CLASSES = {"memmap"}
+_PANDAS = {"DataFrame", "Series", "Index", "RangeIndex", "DatetimeIndex", "MultiIndex",
+           "CategoricalIndex", "Categorical", "Timestamp", "Timedelta", "Period", "Interval",
+           "StringDtype", "CategoricalDtype", "DatetimeTZDtype", "BooleanDtype", "Int64Dtype",
+           "Float64Dtype", "ArrowDtype"}
 _BUILTINS = {"bool", "bytearray", "bytes", "complex", "dict", "float", "frozenset", "int", "list",
              "object", "range", "set", "slice", "str", "tuple"}
 _REBUILD = {
@@ -275,21 +386,28 @@ _REBUILD = {
 
 
 def _allowed_class(module: str, name: str) -> type | None:
-    if name in _NOT_CLASSES or not any(
-            module == m or (m.endswith(".") and module.startswith(m)) for m in _CLASSES_FROM):
+    """A class of an allowed module that is already loaded (nothing is imported by reading)."""
+    loaded = sys.modules.get(module)
+    found = getattr(loaded, name, None) if loaded is not None else None
+    if not isinstance(found, type) or name in _NOT_CLASSES:
         return None
-    found = getattr(importlib.import_module(module), name, None)
-    return found if isinstance(found, type) else None
+    if module == "pandas":  # its namespace holds readers and writers too: only these
+        return found if name in _PANDAS else None
+    if module == "numpy":  # numpy's own namespace: only arrays, dtypes and scalar types
+        import numpy as np
+
+        return found if issubclass(found, (np.ndarray, np.dtype, np.generic)) else None
+    if any(module == m or (m.endswith(".") and module.startswith(m)) for m in _CLASSES_FROM):
+        return found
+    if module.startswith("kpi.") and dataclasses.is_dataclass(found):
+        return found
+    return None
 
 
 class _Restricted(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module == "builtins" and name in _BUILTINS or (module, name) in _REBUILD:
             return super().find_class(module, name)
-        if module.startswith("kpi."):
-            found = getattr(importlib.import_module(module), name, None)
-            if isinstance(found, type) and dataclasses.is_dataclass(found):
-                return found
-        elif (allowed := _allowed_class(module, name)) is not None:
+        if (allowed := _allowed_class(module, name)) is not None:
             return allowed
         raise pickle.UnpicklingError(f"a stored insight may not hold {module}.{name}")

@@ -67,10 +67,10 @@ def test_refresh_records_a_change_and_computes_the_insights_again(demo_db: Path,
     assert main(["refresh", "--db", str(db)]) == 0
     assert "insights computed in" in capsys.readouterr().err
     with Store.open(db) as store:
-        assert stored.version(store) == before + 1
+        assert stored.version(store) > before
         again = stored.status(Engine(store), fn, *args)
         assert again is not None and again.fresh and first is not None
-        assert again.version == first.version + 1
+        assert again.version > first.version
         assert store.scalar("SELECT count(*) FROM stored_insights") == len(
             views.insight_questions(Engine(store)))
 

@@ -59,10 +59,13 @@ def test_an_answer_is_computed_once_and_then_read_from_the_database(company: Tin
 
 def test_each_scope_is_its_own_question(company: Tiny) -> None:
     engine, fn = Engine(company.store), Counted()
-    for scope in (Scope.teams("T1"), Scope.reps("r1"), Scope.teams("T1").seen_by("manager")):
-        stored.answer(engine, fn, scope, keeper=company.store, background=False)
-    assert len(fn.calls) == 3
-    assert company.store.scalar("SELECT count(*) FROM stored_insights") == 3
+    scopes = (Scope.teams("T1"), Scope.reps("r1"), Scope.teams("T1").seen_by("manager"),
+              Scope.rep_in_teams("r1", "T1"), Scope.rep_in_teams("r1", "T2"))
+    for scope in scopes:
+        stored.answer(engine, fn, scope, 3, keeper=company.store, background=False)
+    stored.answer(engine, fn, Scope.teams("T1"), 4, keeper=company.store, background=False)
+    assert len(fn.calls) == 6
+    assert company.store.scalar("SELECT count(*) FROM stored_insights") == 6
 
 
 def test_after_a_change_the_last_answer_shows_while_the_new_one_is_computed(
@@ -70,13 +73,14 @@ def test_after_a_change_the_last_answer_shows_while_the_new_one_is_computed(
     engine, fn = Engine(company.store), Counted()
     first = stored.answer(engine, fn, 1, keeper=company.store, background=False)
     with company.store.transaction():
-        assert stored.bump(company.store, "test") == 1
+        new = stored.bump(company.store, "test")
+    assert new > 0 and stored.version(company.store) == new
     stale = stored.answer(engine, fn, 1, keeper=company.store)
     pd.testing.assert_frame_equal(stale, first)
     assert stored.wait_idle(30)
     assert len(fn.calls) == 2
     kept = stored.status(engine, fn, 1)
-    assert kept is not None and kept.fresh and kept.version == 1
+    assert kept is not None and kept.fresh and kept.version == new
     assert stored.answer(engine, fn, 1, keeper=company.store)["n"].tolist() == [2]
 
 
@@ -93,8 +97,8 @@ def test_a_read_only_database_answers_without_keeping(tmp_path: Path) -> None:
     Store.create(path).close()
     with Store.open(path) as store:
         fn = Counted()
-        assert len(stored.answer(Engine(store), fn, 1, keeper=store, background=False)) == 1
-        assert stored.status(Engine(store), fn, 1) is None
+        assert len(stored.answer(Engine(store), fn, 2, keeper=store, background=False)) == 1
+        assert stored.status(Engine(store), fn, 2) is None
         assert stored.version(store) == 0
 
 
@@ -103,18 +107,99 @@ class Evil:
         return (os.system, ("touch evil-was-here",))
 
 
-def test_a_tampered_row_never_runs_code_and_is_computed_again(company: Tiny, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch
-                                                               ) -> None:
+# an allowed module's file writer (it empties the file it is given), and a module that runs a
+# command when imported: payloads a reviewer built from names an allow-list might let through
+WRITER = b"cpandas\nExcelWriter\n(Vreport.xlsx\nVopenpyxl\ntR0I42\n."
+COMMAND = b"ckpi.__main__\nmain\n."
+
+
+def test_a_row_not_signed_with_this_key_is_never_unpickled(company: Tiny, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
     monkeypatch.chdir(tmp_path)
     engine, fn = Engine(company.store), Counted()
     stored.answer(engine, fn, 1, keeper=company.store, background=False)
+    for payload in (pickle.dumps(Evil()), b"\0" * 32 + pickle.dumps(Evil()), WRITER):
+        with company.store.transaction():
+            company.store.execute("UPDATE stored_insights SET payload = $p", {"p": payload})
+        got = stored.answer(engine, fn, 1, keeper=company.store, background=False)
+        assert got["n"].tolist() == [len(fn.calls)]  # computed again
+    assert len(fn.calls) == 4
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_even_a_signed_row_holds_only_what_a_result_is_made_of(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report.xlsx").write_bytes(b"precious")
+    for payload in (pickle.dumps(Evil()), WRITER, COMMAND):
+        with pytest.raises(pickle.UnpicklingError, match="a stored insight may not hold"):
+            stored._Restricted(io.BytesIO(payload)).load()
+    assert (tmp_path / "report.xlsx").read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx"]
+
+
+def test_another_key_cannot_read_this_keys_rows(company: Tiny,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    engine, fn = Engine(company.store), Counted()
+    try:
+        monkeypatch.setenv("KPI_INSIGHTS_KEY", "one server's key")
+        stored._secret.cache_clear()
+        stored.answer(engine, fn, 1, keeper=company.store, background=False)
+        monkeypatch.setenv("KPI_INSIGHTS_KEY", "another key")
+        stored._secret.cache_clear()
+        stored.answer(engine, fn, 1, keeper=company.store, background=False)
+        assert len(fn.calls) == 2
+    finally:
+        monkeypatch.delenv("KPI_INSIGHTS_KEY")
+        stored._secret.cache_clear()
+
+
+def test_an_answer_of_older_data_never_replaces_a_newer_one(company: Tiny) -> None:
+    engine, fn = Engine(company.store), Counted()
     with company.store.transaction():
-        company.store.execute("UPDATE stored_insights SET payload = $p",
-                              {"p": pickle.dumps(Evil())})
-    got = stored.answer(engine, fn, 1, keeper=company.store, background=False)
-    assert not (tmp_path / "evil-was-here").exists()
-    assert len(fn.calls) == 2 and got["n"].tolist() == [2]
+        new = stored.bump(company.store, "import")
+    stored.answer(engine, fn, 1, keeper=company.store, background=False)  # kept at ``new``
+    question = stored.key(fn, (1,))
+    stored._save(company.store, question, "counted", new - 1, pd.DataFrame({"n": [99]}), 1.0,
+                 None, "x")  # a slow thread that started before the import ends now
+    kept = stored.status(engine, fn, 1)
+    assert kept is not None and kept.version == new
+    assert stored.answer(engine, fn, 1)["n"].tolist() == [1]
+
+
+def test_work_asked_while_the_same_work_runs_runs_after_it() -> None:
+    import threading
+
+    started, release, done = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        started.set()
+        release.wait(10)
+        done.append("first")
+
+    stored._in_background("refresh-test", first)
+    assert started.wait(10)
+    stored._in_background("refresh-test", lambda: done.append("second"))
+    stored._in_background("refresh-test", lambda: done.append("third"))  # the latest asked
+    release.set()
+    assert stored.wait_idle(10)
+    assert done == ["first", "third"]
+
+
+def test_a_database_that_cannot_be_written_remembers_the_answer_in_this_process(
+        tmp_path: Path) -> None:
+    path = tmp_path / "x.duckdb"
+    Store.create(path).close()
+    with Store.open(path) as store:
+        fn = Counted()
+        for _ in range(3):
+            stored.answer(Engine(store), fn, 1, keeper=store, background=False)
+        assert len(fn.calls) == 1
+        assert stored.status(Engine(store), fn, 1) is None
 
 
 def test_every_import_makes_the_kept_answers_stale(company: Tiny) -> None:
@@ -123,7 +208,7 @@ def test_every_import_makes_the_kept_answers_stale(company: Tiny) -> None:
     text = b"rep_id,name,hire_date\nr2,Bo,2024-01-01\n"
     plan = plan_import([Source("reps.csv", text)], load_preset("canonical"), company.store)
     load(company.store, plan)
-    assert stored.version(company.store) == 1
+    assert stored.version(company.store) > 0
     assert company.store.scalar("SELECT why FROM data_versions").startswith("import ")
     kept = stored.status(engine, fn, 1)
     assert kept is not None and not kept.fresh
