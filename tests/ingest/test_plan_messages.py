@@ -428,3 +428,24 @@ def test_owners_by_id_and_by_name_are_counted_apart() -> None:
         "id (e.g. '005X'), team 'Unassigned'; import the User export to name them and set their "
         "teams",
         "2 owners became reps with no team (e.g. 'Ann Ray'); import a reps file to set their teams"]
+
+
+def test_a_name_two_teams_share_and_an_unknown_owner_are_named_on_their_rows() -> None:
+    got = problems("canonical", ("teams.csv", "team_id,name\nT1,East\nT2,East\nT3,West\nT4,\n"
+                                              "T5,\n"),
+                   ("reps.csv", "rep_id,name,hire_date\nR1,Ada,2023-01-02\n"),
+                   ("deals.csv", "opp_id,rep_id,created_at,is_closed,amount\n"
+                                 "O1,R9,2024-01-01,false,1\nO2,R1,2024-01-01,false,3\n"))
+    assert [p for p, _ in got if "repeats" in p or "unknown rep" in p] == [
+        "teams.csv, row 3, column 'name': name repeats (value 'East') — each name must be unique",
+        "deals.csv, row 2, column 'rep_id': unknown rep (value 'R9') — import the users/reps file "
+        "too, or fix the owner"]
+
+
+def test_a_rule_on_a_column_the_file_lacks_names_that_column_on_each_row() -> None:
+    """A quota file with a team_id column but no rep_id column, two quotas for neither."""
+    text = ("quota_id,team_id,period_start,period_end,amount\nQ1,,2024-01-01,2024-03-31,100\n"
+            "Q2,T1,2024-04-01,2024-06-30,50\nQ3,,2024-07-01,2024-09-30,50\n")
+    assert problems("canonical", ("quotas.csv", text)) == [
+        (f"quotas.csv, row {row}, column 'rep_id': a quota is for one rep or one team — fill in "
+         "exactly one of rep_id and team_id", False) for row in (2, 4)]
