@@ -245,3 +245,68 @@ def test_a_team_from_the_reps_file_whose_name_another_team_holds_is_a_problem_of
     assert [str(p) for p in got.report.problems] == [
         "(from reps), column 'name': team name already used by another team in the database "
         "(value 'East') — rename the team, or use the same team id"]
+
+
+REPORT = '"Opportunity ID","Opportunity Owner","Stage","Amount","Close Date","Created Date"\n'
+
+
+def test_owners_named_in_a_report_are_the_users_of_the_export_or_the_reps_stored() -> None:
+    """Bo Lee is a rep in the database, Ann Ray a user of this export; Cy New is neither."""
+    from kpi.store import Store
+
+    store = Store.create()
+    with store.transaction():
+        store.execute("INSERT INTO reps VALUES ('R7', 'Bo Lee', NULL, DATE '2023-01-02', NULL)")
+    users = Source("User.csv", b"Id,Name,Email\n005A,Ann Ray,a@x.com\n")
+    report = Source("report.csv", (
+        REPORT + '"006A00000000001","Bo Lee","Closed Won","100","3/13/2024","2/1/2024"\n'
+        '"006A00000000002","Ann Ray","Closed Won","100","3/1/2024","2/1/2024"\n'
+        '"006A00000000003","Cy New","Closed Lost","5","3/1/2024","2/14/2024"\n').encode())
+    got = plan_import([users, report], load_preset("salesforce"), store)
+    assert got.report.problems == []
+    assert deals(got, "rep_id") == [("006A00000000001IAA", "R7"), ("006A00000000002IAA", "005A"),
+                                    ("006A00000000003IAA", "Cy New")]
+    assert [(r.rep_id, r.name) for r in got.tables["reps"].itertuples()] == [
+        ("005A", "Ann Ray"), ("Cy New", "Cy New")]
+
+
+def test_seven_teams_from_a_reps_file_are_named_six_and_more() -> None:
+    for n, listed in ((6, "A, B, C, D, E, F"), (7, "A, B, C, D, E, F ...")):
+        rows = "".join(f"R{i},Rep {i},2023-01-02,{t}\n" for i, t in enumerate("ABCDEFG"[:n]))
+        got = plan("canonical", ("reps.csv", "rep_id,name,hire_date,team\n" + rows))
+        assert [x for x in got.report.notes if "teams from" in x] == [
+            f"{n} teams from the reps' team column: {listed}"]
+        assert list(got.tables["rep_assignments"].columns) == [
+            "_file", "_row", "rep_id", "team_id", "region", "segment", "motion", "valid_from",
+            "valid_to"]
+
+
+def test_an_activity_on_a_deal_listed_twice_takes_the_first_rows_account() -> None:
+    deals_text = ("opp_id,rep_id,account_id,created_at,is_closed,amount\n"
+                  "O1,R1,A1,2024-01-01,false,1\nO1,R1,A2,2024-01-01,false,1\n")
+    acts = "activity_id,rep_id,opp_id,occurred_at,type\nX1,R1,O1,2024-01-05,call\n"
+    got = plan("canonical", REPS, ("accounts.csv", "account_id,name\nA1,One\nA2,Two\n"),
+               ("deals.csv", deals_text), ("acts.csv", acts))
+    assert got.tables["activities"]["account_id"].tolist() == ["A1"]
+    assert "1 activities on a deal take the deal's account" in got.report.notes
+
+
+def test_without_creating_reps_an_owner_named_but_unknown_is_a_problem_that_names_them() -> None:
+    salesforce = load_preset("salesforce")
+    strict = dataclasses.replace(salesforce, create_reps=False)
+    report = Source("report.csv", (
+        REPORT + '"006A00000000003","Cy New","Closed Lost","5","3/1/2024","2/14/2024"\n').encode())
+    got = plan_import([report], strict)
+    assert [str(p) for p in got.report.problems] == [
+        "report.csv, row 2, column 'Opportunity Owner': unknown rep (value 'Cy New') — import "
+        "the users/reps file too, or fix the owner"]
+
+
+def test_a_user_row_without_an_id_does_not_stand_for_its_name() -> None:
+    users = Source("User.csv", b"Id,Name,Email\n,Ann Ray,a@x.com\n005B,Bo Lee,b@x.com\n")
+    report = Source("report.csv", (
+        REPORT + '"006A00000000002","Ann Ray","Closed Won","100","3/1/2024","2/1/2024"\n'
+        '"006A00000000001","Bo Lee","Closed Won","100","3/13/2024","2/1/2024"\n').encode())
+    got = plan_import([users, report], load_preset("salesforce"))
+    assert deals(got, "rep_id") == [("006A00000000002IAA", "Ann Ray"),
+                                    ("006A00000000001IAA", "005B")]
