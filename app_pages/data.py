@@ -6,24 +6,20 @@ from kpi.errors import KpiError
 from kpi.ingest import (
     ImportRefused,
     Source,
-    freshness,
     list_presets,
     load,
     mapping,
-    plan_import,
-    recent_imports,
     save_preset,
 )
 from kpi.ingest.presets import REQUIRED
 from kpi.ingest.read import Unreadable, read
-from ui import session, widgets
+from ui import data, session, widgets
 
 st.title("Data")
 st.caption("Import CRM exports (CSV or Excel) into the canonical tables. Every import is checked "
            "first and written all or nothing; importing the same export again changes nothing.")
-eng = session.engine()
 
-state = freshness(eng.store)
+state = data.freshness()
 cols = st.columns(4)
 cols[0].metric("Opportunities", f"{state['rows'].get('opportunities', 0):,}")
 cols[1].metric("Activities", f"{state['rows'].get('activities', 0):,}")
@@ -51,7 +47,7 @@ else:
     sources = [Source(f.name, f.getvalue()) for f in files]
     if st.button("Check files", type="primary"):
         with st.spinner("Reading and checking..."):
-            st.session_state["import_plan"] = plan_import(sources, presets[preset_name], eng.store)
+            st.session_state["import_plan"] = data.plan(sources, presets[preset_name])
 
 plan = st.session_state.get("import_plan")
 if plan is not None and files:
@@ -163,7 +159,7 @@ with st.expander("Map columns yourself and save the mapping as a preset"):
                              then=lambda _: st.session_state.update(preset_pick=name))
 
 st.subheader("Import history")
-history = recent_imports(eng.store)
+history = data.recent_imports()
 if history.empty:
     widgets.empty("No imports yet.")
 else:

@@ -24,7 +24,7 @@ metric = catalog.get(metric_id)
 request = MetricRequest.make(metric_id, grain=grain, by=[] if by == "none" else [by],
                              date_from=window.start, date_to=window.end, scope=page.user.scope)
 try:
-    table = data.view("run", request)
+    table = data.run(request)
 except KpiError as exc:
     st.warning(widgets.md(exc))
     st.stop()

@@ -11,7 +11,7 @@ scope = page.user.scope
 
 st.subheader("Period to date")
 grain = widgets.grain(default="quarter")
-cards = data.view("cards", OUTPUTS, grain, page.day, scope, page.initiative)
+cards = data.cards(OUTPUTS, grain, page.day, scope, page.initiative)
 widgets.metric_cards(cards)
 
 st.subheader("Trends")
@@ -20,7 +20,7 @@ rollout = page.initiative.rollout_date if page.initiative else None
 left, right = st.columns(2)
 for i, metric_id in enumerate(OUTPUTS):
     metric = page.metric(metric_id)
-    table = data.view("trend", metric_id, grain, window, scope, page.initiative)
+    table = data.trend(metric_id, grain, window, scope, page.initiative)
     with (left if i % 2 == 0 else right):
         if table.empty:
             widgets.empty(f"No {metric.label.lower()} in this range: widen the date range.")

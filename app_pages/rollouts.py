@@ -13,7 +13,6 @@ from kpi.initiatives import (
     recalibrate,
     update_initiative,
 )
-from kpi.people import teams
 from kpi.periods import Window
 from ui import data, frame, session, widgets
 
@@ -21,7 +20,7 @@ page = frame.start("Strategy rollouts",
                    "One strategy, described the same way to everyone: what we want (outputs) "
                    "and how we get there (levers).")
 eng, user = page.engine, page.user
-team_names = dict(teams(eng.store, Scope.everyone()))
+team_names = dict(data.teams(Scope.everyone()))
 initiative = page.initiative
 
 if initiative is not None:
@@ -35,7 +34,7 @@ if initiative is not None:
                "the targets are those of the same teams.")
     cols = st.columns(2)
     for i, metric_id in enumerate(metric_ids):
-        table = data.view("initiative_trend", metric_id, grain, window, user.scope, initiative)
+        table = data.initiative_trend(metric_id, grain, window, user.scope, initiative)
         with cols[i % 2]:
             if table.empty:
                 widgets.empty("No data since the baseline started.")
@@ -45,10 +44,10 @@ if initiative is not None:
                           page.metric(metric_id))
     st.subheader("Target history and reviews")
     left, right = st.columns(2)
-    left.dataframe(data.view("target_history", initiative), hide_index=True, width="stretch",
+    left.dataframe(data.target_history(initiative), hide_index=True, width="stretch",
                    column_config={"target_change": st.column_config.NumberColumn(
                        "Target change", format="percent")})
-    right.dataframe(data.view("review_history", initiative), hide_index=True, width="stretch")
+    right.dataframe(data.review_history(initiative), hide_index=True, width="stretch")
 
 if not user.can_edit_initiatives:
     st.stop()

@@ -15,7 +15,7 @@ dimension = widgets.choice("Segment by", SEGMENT_DIMENSIONS, "segment", "industr
                            format_func=labels.__getitem__, where=left)
 with right:
     window = widgets.date_range(page.default_window(years=1), page.bounds)
-table = data.view("segments", dimension, window, page.user.scope, page.day)
+table = data.segments(dimension, window, page.user.scope, page.day)
 if table.empty:
     widgets.empty("No closed deals in this range: widen the date range or import opportunities.")
     st.stop()

@@ -3,13 +3,11 @@
 import streamlit as st
 
 from kpi import charts
-from kpi.people import narrow, teams
 from kpi.views import CONSEQUENCES, LEVERS, last_year
 from ui import data, frame, honest, session, widgets
 
 user = session.user()
-eng = session.engine()
-allowed = teams(eng.store, user.scope)
+allowed = data.teams(user.scope)
 if not allowed:
     st.title("Team levers")
     widgets.empty("You are not bound to a team yet: ask an admin to set your team.")
@@ -17,7 +15,7 @@ if not allowed:
 names = dict(allowed)
 team_id = widgets.choice("Team", list(names), "team", allowed[0][0],
                          format_func=names.__getitem__, where=st.sidebar)
-scope = narrow(eng.store, user.scope, team_id=team_id)
+scope = data.narrow(user.scope, team_id=team_id)
 page = frame.start(f"Team levers — {widgets.md(names[team_id])}",
                    "The levers that move first. Act on these before the outputs show it.", scope)
 
@@ -27,7 +25,7 @@ lever = widgets.choice("Lever", LEVERS, "lever", "new_prospect_meetings",
 weeks = mid.slider("Weeks", 4, 26, 12, key="w:weeks")
 against = right.radio("Compare with", ["target", "own"], key="w:against", horizontal=True,
                       format_func={"target": "Target", "own": "Own baseline"}.__getitem__)
-heat = data.view("lever_weeks", lever, scope, page.day, weeks, page.initiative, against)
+heat = data.lever_weeks(lever, scope, page.day, weeks, page.initiative, against)
 if heat.empty:
     widgets.empty("No activity for this team in these weeks: check the date or import activities.")
 else:
@@ -37,7 +35,7 @@ else:
 st.subheader("Off track now")
 st.caption("Reps with a lever below target or below their own baseline in each of the last "
            "complete weeks, two weeks or more in a row — worst first.")
-off = data.view("off_track", LEVERS[:3], scope, page.day, page.initiative)
+off = data.off_track(LEVERS[:3], scope, page.day, page.initiative)
 if off.empty:
     st.success("Nobody is off track on the key levers: every rep is at target or their own "
                "baseline in at least one of the last two weeks.")
@@ -52,7 +50,7 @@ else:
     widgets.download_csv(off, f"off_track_{team_id}")
 
 st.subheader("Team outputs — the consequence")
-cards = data.view("cards", CONSEQUENCES, "quarter",
+cards = data.cards(CONSEQUENCES, "quarter",
                   page.day, scope, page.initiative)
 widgets.metric_cards(cards)
 

@@ -4,8 +4,8 @@ import streamlit as st
 
 from kpi.auth import add_user, set_password, update_user
 from kpi.engine import Scope
-from kpi.people import ROLES, list_users, members, teams
-from ui import session, widgets
+from kpi.people import ROLES
+from ui import data, session, widgets
 
 st.title("Users")
 st.caption("Who may sign in, and what each may see: an executive or admin everything, a manager "
@@ -13,11 +13,10 @@ st.caption("Who may sign in, and what each may see: an executive or admin everyt
 if session.user().role != "admin":
     st.error("Only admins manage users.")
     st.stop()
-eng = session.engine()
-users = list_users(eng.store)
-team_names = dict(teams(eng.store, Scope.everyone()))
-lo, hi = eng.data_range() if users else (None, None)
-reps = {m.rep_id: m.name for m in members(eng.store, Scope.everyone(), lo, hi)} if lo else {}
+users = data.users()
+team_names = dict(data.teams(Scope.everyone()))
+lo, hi = data.data_range() if users else (None, None)
+reps = {m.rep_id: m.name for m in data.members(Scope.everyone(), lo, hi)} if lo else {}
 
 st.dataframe([{"user": u.user_id, "name": u.name, "role": u.role,
                "bound to": reps.get(u.rep_id or "", "") or team_names.get(u.team_id or "", "")}

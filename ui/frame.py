@@ -10,7 +10,7 @@ import streamlit as st
 from kpi.engine import Engine, Scope
 from kpi.errors import KpiError
 from kpi.initiatives import Initiative
-from kpi.people import User, teams
+from kpi.people import User
 from kpi.periods import Window, shift_years
 from ui import data, session, widgets
 
@@ -37,19 +37,19 @@ def start(title: str, intro: str, scope: Scope | None = None, card: bool = True)
     st.title(title)
     st.caption(intro)
     try:
-        lo, hi = data.view("data_range")
+        lo, hi = data.data_range()
     except KpiError:
         st.info("No data yet. An administrator can import a CRM export on the **Data** page "
                 "(or run `python -m kpi import FILES --db PATH --preset NAME`).", icon="ℹ️")
         st.stop()
-    day = data.view("as_of")
+    day = data.as_of()
     viewer = scope or user.scope
-    offered, default = data.view("initiative_choice", viewer)
+    offered, default = data.initiative_choice(viewer)
     initiative = widgets.initiative_picker(offered, default)
     if card:
-        progress = (data.view("initiative_progress", initiative, day, viewer)
+        progress = (data.initiative_progress(initiative, day, viewer)
                     if initiative else [])
-        names = dict(teams(eng.store, Scope.everyone()))
+        names = dict(data.teams(Scope.everyone()))
         widgets.initiative_card(initiative, progress, {m.id: m for m in eng.catalog.metrics},
                                 names)
     st.sidebar.caption(f"Data through **{day:%a %d %b %Y}**")

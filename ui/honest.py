@@ -15,7 +15,7 @@ def show(scope: Scope, window: Window, key: str) -> None:
     st.caption("A rep with 3 deals is not the best closer. Each point sits inside the dashed funnel "
                "if chance alone could explain it; the shrunk rate pulls small samples towards the "
                "group's rate. Deals closed " f"{window.start:%d %b %Y}–{window.end:%d %b %Y}.")
-    table = data.view("rep_win_rates", scope, window)
+    table = data.rep_win_rates(scope, window)
     if table.empty:
         widgets.empty("No closed deals in this period.")
         return

@@ -9,6 +9,7 @@ import streamlit as st
 
 from kpi import charts, views
 from kpi.engine import Scope
+from kpi.insights.stored import Kept
 from kpi.views import LEAD_LEVERS, LEAD_OUTPUTS, ROLLOUT_OUTPUTS
 from ui import data, widgets
 from ui.frame import Page
@@ -16,9 +17,8 @@ from ui.frame import Page
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 
-def computed(name: str, *args: object) -> None:
-    """When the statistics above were computed, and on which data."""
-    kept = data.kept(name, *args)
+def computed(kept: Kept | None) -> None:
+    """When the statistics above were computed, and on which data (``data.<view>.kept(...)``)."""
     if kept is None:
         return
     through = f" on data through {kept.data_through:%d %b %Y}" if kept.data_through else ""
@@ -29,7 +29,7 @@ def computed(name: str, *args: object) -> None:
 
 def lead_table(page: Page):  # noqa: ANN201 - pandas.DataFrame
     with st.spinner("Testing which levers lead which outputs (one year, all teams)..."):
-        return data.view("lead_lags", LEAD_LEVERS, LEAD_OUTPUTS, page.day)
+        return data.lead_lags(LEAD_LEVERS, LEAD_OUTPUTS, page.day)
 
 
 def rollout(page: Page) -> None:
@@ -41,10 +41,10 @@ def rollout(page: Page) -> None:
         return
     levers = views.rollout_levers(initiative)
     with st.spinner("Estimating the rollout's effect on each lever and on win rate..."):
-        results = data.view("rollout_effects", initiative, levers)
-        outputs = data.view("rollout_output_effects", initiative, ROLLOUT_OUTPUTS)
+        results = data.rollout_effects(initiative, levers)
+        outputs = data.rollout_output_effects(initiative, ROLLOUT_OUTPUTS)
     st.subheader(f"Did the rollout work? {widgets.md(initiative.name)}")
-    computed("rollout_effects", initiative, levers)
+    computed(data.rollout_effects.kept(initiative, levers))
     if not results and not outputs:
         widgets.empty("No lever of this initiative can be estimated yet.")
         return
@@ -101,7 +101,7 @@ def lead_lag(page: Page) -> None:
     """Executive: every lever against every output, the curve by lag, the quarterly reviews."""
     st.subheader("Which levers lead the outputs")
     table = lead_table(page)
-    computed("lead_lags", LEAD_LEVERS, LEAD_OUTPUTS, page.day)
+    computed(data.lead_lags.kept(LEAD_LEVERS, LEAD_OUTPUTS, page.day))
     if table.empty:
         widgets.empty("Not enough weeks of data to test which levers lead.")
         return
@@ -126,7 +126,7 @@ def lead_lag(page: Page) -> None:
                            format_func=lambda m: page.metric(m).label, where=left)
     output = widgets.choice("Output", list(LEAD_OUTPUTS), "lead_output", LEAD_OUTPUTS[0],
                             format_func=lambda m: page.metric(m).label, where=right)
-    detail = data.view("lead_lag_detail", lever, output, page.day)
+    detail = data.lead_lag_detail(lever, output, page.day)
     if detail.curve.empty:
         widgets.empty(detail.message)
     else:
@@ -135,7 +135,7 @@ def lead_lag(page: Page) -> None:
         st.caption(f"{page.metric(lever).label}: {detail.message}.")
     with st.expander("Quarterly reviews: did it lead at each quarter end?"):
         with st.spinner("Re-running at each quarter end..."):
-            history = data.view("lead_lag_review", lever, output, page.day)
+            history = data.lead_lag_review(lever, output, page.day)
         st.dataframe(history, hide_index=True, width="stretch",
                      column_config={"strength": st.column_config.NumberColumn(format="%+.2f"),
                                     "p_value": st.column_config.NumberColumn(format="%.3f")})
@@ -168,7 +168,7 @@ def levers_to_push(page: Page, scope: Scope, who: str) -> None:
     if table.empty:
         widgets.empty("Not enough weeks of data to tell which levers lead win rate.")
         return
-    push = data.view("levers_to_push", scope, page.day, page.initiative, table)
+    push = data.levers_to_push(scope, page.day, page.initiative, table)
     st.subheader(f"Which levers to push{who}")
     first = push[push["push"]]
     if first.empty:
@@ -199,11 +199,11 @@ def where_we_land(page: Page, scope: Scope, who: str) -> None:
     from kpi.summary import format_money_short as money
 
     with st.spinner("Forecasting the quarter from today's pipeline..."):
-        result = data.view("quarter_forecast", scope, page.day)
-        needed = data.view("pipeline_coverage_needed", scope, page.day)
+        result = data.quarter_forecast(scope, page.day)
+        needed = data.pipeline_coverage_needed(scope, page.day)
     q = result.quarter
     st.subheader(f"Where will {who} land by {q.end:%d %b %Y}?")
-    computed("quarter_forecast", scope, page.day)
+    computed(data.quarter_forecast.kept(scope, page.day))
     st.caption(f"Quarter {q.start:%d %b}–{q.end:%d %b %Y}, as of {page.day:%d %b %Y}: "
                f"{result.message}.")
     cols = st.columns(4)

@@ -22,7 +22,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
     """``scope``: the one rep, as :func:`kpi.people.narrow` bounded it for the viewer."""
     rep_id = scope.ids[0]
     st.subheader("Pace" if not you else "My pace")
-    paces = data.view("pace", scope, LEVERS, page.day, page.initiative)
+    paces = data.pace(scope, LEVERS, page.day, page.initiative)
     if not paces:
         widgets.empty("No lever data for this rep yet.")
     grain = st.segmented_control("Period", ["week", "month", "quarter"], default="week",
@@ -31,7 +31,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
         _pace_row(p, you)
 
     st.subheader("Streaks")
-    streaks = data.view("streaks", scope, LEVERS[:3], page.day, page.initiative)
+    streaks = data.streaks(scope, LEVERS[:3], page.day, page.initiative)
     cols = st.columns(max(len(streaks), 1))
     for col, s in zip(cols, streaks, strict=False):
         word = "at or above" if s.at_or_above else "below"
@@ -45,7 +45,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
                            format_func=lambda m: page.metric(m).label)
     grain = widgets.grain(default="week")
     window = widgets.date_range(page.default_window(years=1), page.bounds)
-    trend = data.view("rep_trend", scope, lever, grain, window, page.initiative)
+    trend = data.rep_trend(scope, lever, grain, window, page.initiative)
     if trend.empty:
         widgets.empty("No activity in this range.")
     else:
@@ -59,7 +59,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
                       trend, f"{lever}_{rep_id}_{grain}", page.metric(lever))
 
     st.subheader("Outputs" if not you else "My outputs")
-    cards = data.view("cards", CONSEQUENCES,
+    cards = data.cards(CONSEQUENCES,
                       "quarter", page.day, scope, page.initiative)
     widgets.metric_cards(cards)
 

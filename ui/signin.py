@@ -12,10 +12,9 @@ import logging
 
 import streamlit as st
 
-from kpi.auth import SignInFailed, authenticate, is_demo
+from kpi.auth import SignInFailed
 from kpi.errors import InvalidRequest
-from kpi.people import list_users
-from ui import session, widgets
+from ui import data, session, widgets
 
 LOG = logging.getLogger("leverboard.signin")
 UNAVAILABLE = ("leverboard is not available right now. Try again in a moment; if it lasts, the "
@@ -36,8 +35,7 @@ def show() -> None:
 
 
 def _screen() -> None:
-    eng = session.engine()
-    users = list_users(eng.store)
+    users = data.users()
     if not users:
         _first_admin()
         return
@@ -49,7 +47,7 @@ def _screen() -> None:
         password = st.text_input("Password", type="password", max_chars=200)
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                user = authenticate(eng.store, login, password, client=session.client_address())
+                user = data.authenticate(login, password)
             except SignInFailed as exc:
                 st.error(str(exc))  # the app's own words, nothing from the data
             else:
@@ -64,7 +62,7 @@ def _screen() -> None:
             else:
                 st.button("Sign in with single sign-on", on_click=st.login)
 
-    if session.is_local() and is_demo(eng.store):
+    if session.is_local() and data.is_demo():
         with right, st.container(border=True):
             st.subheader("Demo company")
             st.caption("This database is the generated demo company, so its users can be tried "

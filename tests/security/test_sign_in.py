@@ -98,7 +98,6 @@ def test_a_database_error_while_signing_in_is_generic(
         raise DatabaseError(f"cannot open {company_db}: IO Error: lock held by PID 4242")
 
     monkeypatch.setattr("kpi.auth.authenticate", broken)
-    monkeypatch.setattr("ui.signin.authenticate", broken)
     at = sign_in(at, "boss", PASSWORD)
     shown = "\n".join(e.value for e in at.error)
     assert "not available right now" in shown
