@@ -3,7 +3,6 @@
 import streamlit as st
 
 from kpi import charts
-from kpi.views import OUTPUTS
 from ui import data, frame, widgets
 
 page = frame.start("Outputs", "Final outputs — the results the strategy must move.")
@@ -11,14 +10,15 @@ scope = page.user.scope
 
 st.subheader("Period to date")
 grain = widgets.grain(default="quarter")
-cards = data.cards(OUTPUTS, grain, page.day, scope, page.initiative)
+outputs = page.shown("outputs")
+cards = data.cards(outputs, grain, page.day, scope, page.initiative)
 widgets.metric_cards(cards)
 
 st.subheader("Trends")
 window = widgets.date_range(page.default_window(), page.bounds)
 rollout = page.initiative.rollout_date if page.initiative else None
 left, right = st.columns(2)
-for i, metric_id in enumerate(OUTPUTS):
+for i, metric_id in enumerate(outputs):
     metric = page.metric(metric_id)
     table = data.trend(metric_id, grain, window, scope, page.initiative)
     with (left if i % 2 == 0 else right):

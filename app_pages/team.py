@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kpi import charts
-from kpi.views import CONSEQUENCES, LEVERS, last_year
+from kpi.views import last_year
 from ui import data, frame, honest, session, widgets
 
 user = session.user()
@@ -19,8 +19,12 @@ scope = data.narrow(user.scope, team_id=team_id)
 page = frame.start(f"Team levers — {widgets.md(names[team_id])}",
                    "The levers that move first. Act on these before the outputs show it.", scope)
 
+levers = page.shown("levers")
+if not levers:
+    widgets.empty("The metric catalog shows no lever to your role.")
+    st.stop()
 left, mid, right = st.columns([2, 1, 1])
-lever = widgets.choice("Lever", LEVERS, "lever", "new_prospect_meetings",
+lever = widgets.choice("Lever", levers, "lever", levers[0],
                        format_func=lambda m: page.metric(m).label, where=left)
 weeks = mid.slider("Weeks", 4, 26, 12, key="w:weeks")
 against = right.radio("Compare with", ["target", "own"], key="w:against", horizontal=True,
@@ -35,7 +39,7 @@ else:
 st.subheader("Off track now")
 st.caption("Reps with a lever below target or below their own baseline in each of the last "
            "complete weeks, two weeks or more in a row — worst first.")
-off = data.off_track(LEVERS[:3], scope, page.day, page.initiative)
+off = data.off_track(levers[:3], scope, page.day, page.initiative)
 if off.empty:
     st.success("Nobody is off track on the key levers: every rep is at target or their own "
                "baseline in at least one of the last two weeks.")
@@ -50,8 +54,7 @@ else:
     widgets.download_csv(off, f"off_track_{team_id}")
 
 st.subheader("Team outputs — the consequence")
-cards = data.cards(CONSEQUENCES, "quarter",
-                  page.day, scope, page.initiative)
+cards = data.cards(page.shown("consequences"), "quarter", page.day, scope, page.initiative)
 widgets.metric_cards(cards)
 
 honest.show(scope, last_year(page.day), team_id)

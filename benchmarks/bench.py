@@ -57,8 +57,8 @@ def page_executive(engine: Engine) -> None:
     c = context(engine)
     everyone = Scope.everyone()
     views.initiative_progress(engine, c["initiative"], c["day"], everyone)
-    views.cards(engine, views.OUTPUTS, "quarter", c["day"], everyone, c["initiative"])
-    for metric in views.OUTPUTS:
+    views.cards(engine, engine.catalog.shown("outputs"), "quarter", c["day"], everyone, c["initiative"])
+    for metric in engine.catalog.shown("outputs"):
         views.trend(engine, metric, "quarter", c["window"], everyone, c["initiative"])
     views.segments(engine, "industry", c["window"], everyone, c["day"])
 
@@ -68,8 +68,8 @@ def page_manager(engine: Engine) -> None:
     team = Scope.teams(TEAM)
     views.initiative_progress(engine, c["initiative"], c["day"], team)
     views.lever_weeks(engine, "new_prospect_meetings", team, c["day"], 12, c["initiative"])
-    views.off_track(engine, views.LEVERS[:3], team, c["day"], c["initiative"])
-    views.cards(engine, views.CONSEQUENCES, "quarter",
+    views.off_track(engine, engine.catalog.shown("levers")[:3], team, c["day"], c["initiative"])
+    views.cards(engine, engine.catalog.shown("consequences"), "quarter",
                 c["day"], team, c["initiative"])
 
 
@@ -77,11 +77,11 @@ def page_rep(engine: Engine) -> None:
     c = context(engine)
     rep = Scope.reps(REP)
     views.initiative_progress(engine, c["initiative"], c["day"], rep)
-    views.pace(engine, REP, views.LEVERS, c["day"], c["initiative"])
-    views.streaks(engine, REP, views.LEVERS[:3], c["day"], c["initiative"])
+    views.pace(engine, REP, engine.catalog.shown("levers"), c["day"], c["initiative"])
+    views.streaks(engine, REP, engine.catalog.shown("levers")[:3], c["day"], c["initiative"])
     views.rep_trend(engine, REP, "new_prospect_meetings", "week",
                     Window(c["day"] - dt.timedelta(days=364), c["day"]), c["initiative"])
-    views.cards(engine, views.CONSEQUENCES, "quarter",
+    views.cards(engine, engine.catalog.shown("consequences"), "quarter",
                 c["day"], rep, c["initiative"])
 
 

@@ -28,6 +28,7 @@ from kpi.baseline import (
     standard_baseline,
     window_value,
 )
+from kpi.catalog import Catalog
 from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
@@ -46,12 +47,7 @@ if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when firs
     from kpi.insights.lead_lag import LeadLag
     from kpi.store import Store
 
-OUTPUTS = ("revenue", "quota_attainment", "win_rate", "avg_deal_size", "gross_margin",
-           "sales_cycle_days", "new_logos")
-# the outputs shown small on a team's or a rep's page, as the consequence of the levers
-CONSEQUENCES = ("revenue", "win_rate", "avg_deal_size", "sales_cycle_days")
-LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created", "pipeline_created",
-          "stage_conversion")
+# Which metrics each page shows is the catalog's `shown_in` (Catalog.shown(place, role)).
 SEGMENT_DIMENSIONS = ("industry", "region", "motion", "product")
 SEGMENT_METRICS = ("win_rate", "avg_deal_size", "sales_cycle_days", "gross_margin", "revenue")
 
@@ -584,9 +580,27 @@ def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
 
 # --- which levers lead -----------------------------------------------------------------------
 
-LEAD_OUTPUTS = ("win_rate", "revenue")
+LEAD_OUTPUT = "win_rate"  # the output levers are pushed for: first in the lead-lag tests
 ROLLOUT_OUTPUTS = ("win_rate",)  # outputs whose rollout effect the time series estimates
-LEAD_LEVERS = tuple(dict.fromkeys([m for m in LEVERS if m != "stage_conversion"] + ["calls"]))
+
+
+def lead_pairs(catalog: Catalog) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The levers and the outputs the lead-lag tests pair, every role's (one table, kept once
+    per data version): the catalog's `shown_in: [lead_lag]`, win rate first among the outputs."""
+    shown = catalog.shown("lead_lag")
+    levers = tuple(m for m in shown if catalog.get(m).kind == "lever")
+    outputs = sorted((m for m in shown if catalog.get(m).kind == "output"),
+                     key=lambda m: m != LEAD_OUTPUT)
+    return levers, tuple(outputs)
+
+
+def seen_leads(catalog: Catalog, leads: pd.DataFrame, role: str | None) -> pd.DataFrame:
+    """The rows of a :func:`lead_lags` table whose lever and output a viewer of ``role`` sees."""
+    if leads.empty:
+        return leads
+    seen = {m.id for m in catalog.for_role(role)} if role is not None else set(catalog.ids())
+    keep = leads["lever"].isin(seen) & leads["output"].isin(seen)
+    return leads[keep].reset_index(drop=True)
 
 
 def lead_lags(engine: Engine, levers: tuple[str, ...], outputs: tuple[str, ...],
@@ -638,6 +652,7 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
     less than half of the baseline weeks, their team's, as on My levers). ``push`` marks a lever
     that leads the output and is below its goal.
     """
+    leads = seen_leads(engine.catalog, leads, scope.role)
     table = leads[leads["output"] == output].copy()
     end = period_start(day, "week") - dt.timedelta(days=1)
     start = end - dt.timedelta(weeks=4) + dt.timedelta(days=1)
@@ -680,9 +695,12 @@ def pipeline_coverage_needed(engine: Engine, scope: Scope, day: dt.date) -> pd.D
 
 # --- insights kept between visits ---------------------------------------------------------------
 
-def rollout_levers(initiative: Initiative) -> tuple[str, ...]:
-    """The levers whose rollout effect the Insights page estimates: the initiative's own first."""
-    return tuple(dict.fromkeys([*initiative.metric_ids(), *LEVERS, "calls"]))
+def rollout_levers(catalog: Catalog, initiative: Initiative) -> tuple[str, ...]:
+    """The levers whose rollout effect the executive's Insights page estimates: the initiative's
+    own first, then those of the lever pages and of the lead-lag tests an executive sees."""
+    shown = [*catalog.shown("levers", "executive"), *catalog.shown("lead_lag", "executive")]
+    return tuple(dict.fromkeys([*initiative.metric_ids(),
+                                *(m for m in shown if catalog.get(m).kind == "lever")]))
 
 
 def last_year(day: dt.date) -> Window:
@@ -702,17 +720,19 @@ def insight_questions(engine: Engine) -> list[tuple]:
     on their first visit and kept from then on)."""
     day = as_of(engine)
     executive = Scope.everyone().seen_by("executive")
-    lever, output = LEAD_LEVERS[0], LEAD_OUTPUTS[0]
+    levers, outputs = lead_pairs(engine.catalog)
     from kpi.insights.forecast import past_quarters
 
     questions: list[tuple] = [
         (past_quarters, (day,)),  # first: every forecast below reads it
-        (lead_lags, (LEAD_LEVERS, LEAD_OUTPUTS, day)),
-        (lead_lag_detail, (lever, output, day)), (lead_lag_review, (lever, output, day)),
+        (lead_lags, (levers, outputs, day)),
         (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day)),
         (rep_win_rates, (executive, last_year(day)))]
+    if levers and outputs:  # the lead-lag page's first lever and output
+        questions[2:2] = [(lead_lag_detail, (levers[0], outputs[0], day)),
+                          (lead_lag_review, (levers[0], outputs[0], day))]
     for initiative in initiatives_for(engine, Scope.everyone()):
-        questions += [(rollout_effects, (initiative, rollout_levers(initiative))),
+        questions += [(rollout_effects, (initiative, rollout_levers(engine.catalog, initiative))),
                       (rollout_output_effects, (initiative, ROLLOUT_OUTPUTS))]
     return questions
 

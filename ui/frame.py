@@ -30,6 +30,10 @@ class Page:
     def metric(self, metric_id: str):  # noqa: ANN201 - kpi.catalog.Metric
         return self.engine.catalog.get(metric_id)
 
+    def shown(self, place: str) -> tuple[str, ...]:
+        """The metrics the catalog shows in ``place`` to this page's viewer (its `shown_in`)."""
+        return self.engine.catalog.shown(place, self.user.role)
+
 
 def start(title: str, intro: str, scope: Scope | None = None, card: bool = True) -> Page:
     """Title, the initiative picker and card (within ``scope``), and the data's 'today'."""

@@ -10,7 +10,7 @@ import streamlit as st
 from kpi import charts, views
 from kpi.engine import Scope
 from kpi.insights.stored import Kept
-from kpi.views import LEAD_LEVERS, LEAD_OUTPUTS, ROLLOUT_OUTPUTS
+from kpi.views import ROLLOUT_OUTPUTS
 from ui import data, widgets
 from ui.frame import Page
 
@@ -28,8 +28,11 @@ def computed(kept: Kept | None) -> None:
 
 
 def lead_table(page: Page):  # noqa: ANN201 - pandas.DataFrame
+    """The lead-lag tests of every lever and output the viewer's role sees (one kept table)."""
+    catalog = page.engine.catalog
     with st.spinner("Testing which levers lead which outputs (one year, all teams)..."):
-        return data.lead_lags(LEAD_LEVERS, LEAD_OUTPUTS, page.day)
+        table = data.lead_lags(*views.lead_pairs(catalog), page.day)
+    return views.seen_leads(catalog, table, page.user.role)
 
 
 def rollout(page: Page) -> None:
@@ -39,7 +42,7 @@ def rollout(page: Page) -> None:
         widgets.empty("No strategy rollout yet: create one on **Strategy rollouts** to see what "
                       "it caused.")
         return
-    levers = views.rollout_levers(initiative)
+    levers = views.rollout_levers(page.engine.catalog, initiative)
     with st.spinner("Estimating the rollout's effect on each lever and on win rate..."):
         results = data.rollout_effects(initiative, levers)
         outputs = data.rollout_output_effects(initiative, ROLLOUT_OUTPUTS)
@@ -101,7 +104,7 @@ def lead_lag(page: Page) -> None:
     """Executive: every lever against every output, the curve by lag, the quarterly reviews."""
     st.subheader("Which levers lead the outputs")
     table = lead_table(page)
-    computed(data.lead_lags.kept(LEAD_LEVERS, LEAD_OUTPUTS, page.day))
+    computed(data.lead_lags.kept(*views.lead_pairs(page.engine.catalog), page.day))
     if table.empty:
         widgets.empty("Not enough weeks of data to test which levers lead.")
         return
@@ -122,9 +125,10 @@ def lead_lag(page: Page) -> None:
                  column_config={"correlation": st.column_config.NumberColumn(format="%+.2f"),
                                 "p": st.column_config.NumberColumn(format="%.3f")})
     left, right = st.columns(2)
-    lever = widgets.choice("Lever", list(LEAD_LEVERS), "lead_lever", LEAD_LEVERS[0],
+    levers, outputs = list(dict.fromkeys(table["lever"])), list(dict.fromkeys(table["output"]))
+    lever = widgets.choice("Lever", levers, "lead_lever", levers[0],
                            format_func=lambda m: page.metric(m).label, where=left)
-    output = widgets.choice("Output", list(LEAD_OUTPUTS), "lead_output", LEAD_OUTPUTS[0],
+    output = widgets.choice("Output", outputs, "lead_output", outputs[0],
                             format_func=lambda m: page.metric(m).label, where=right)
     detail = data.lead_lag_detail(lever, output, page.day)
     if detail.curve.empty:

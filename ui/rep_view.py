@@ -11,7 +11,7 @@ import streamlit as st
 from kpi import charts
 from kpi.engine import Scope
 from kpi.summary import format_value
-from kpi.views import CONSEQUENCES, LEVERS, Pace
+from kpi.views import Pace
 from ui import data, widgets
 from ui.frame import Page
 
@@ -20,9 +20,12 @@ PERIOD_WORD = {"week": "this week", "month": "this month", "quarter": "this quar
 
 def show(page: Page, scope: Scope, you: bool) -> None:
     """``scope``: the one rep, as :func:`kpi.people.narrow` bounded it for the viewer."""
-    rep_id = scope.ids[0]
+    rep_id, levers = scope.ids[0], page.shown("levers")
     st.subheader("Pace" if not you else "My pace")
-    paces = data.pace(scope, LEVERS, page.day, page.initiative)
+    if not levers:
+        widgets.empty("The metric catalog shows no lever to your role.")
+        return
+    paces = data.pace(scope, levers, page.day, page.initiative)
     if not paces:
         widgets.empty("No lever data for this rep yet.")
     grain = st.segmented_control("Period", ["week", "month", "quarter"], default="week",
@@ -31,7 +34,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
         _pace_row(p, you)
 
     st.subheader("Streaks")
-    streaks = data.streaks(scope, LEVERS[:3], page.day, page.initiative)
+    streaks = data.streaks(scope, levers[:3], page.day, page.initiative)
     cols = st.columns(max(len(streaks), 1))
     for col, s in zip(cols, streaks, strict=False):
         word = "at or above" if s.at_or_above else "below"
@@ -41,7 +44,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
                    border=True, help="Complete weeks in a row on the same side of the goal.")
 
     st.subheader("Levers against " + ("my" if you else "their") + " own baseline")
-    lever = widgets.choice("Lever", LEVERS, "lever", "new_prospect_meetings",
+    lever = widgets.choice("Lever", levers, "lever", levers[0],
                            format_func=lambda m: page.metric(m).label)
     grain = widgets.grain(default="week")
     window = widgets.date_range(page.default_window(years=1), page.bounds)
@@ -59,8 +62,7 @@ def show(page: Page, scope: Scope, you: bool) -> None:
                       trend, f"{lever}_{rep_id}_{grain}", page.metric(lever))
 
     st.subheader("Outputs" if not you else "My outputs")
-    cards = data.cards(CONSEQUENCES,
-                      "quarter", page.day, scope, page.initiative)
+    cards = data.cards(page.shown("consequences"), "quarter", page.day, scope, page.initiative)
     widgets.metric_cards(cards)
 
 

@@ -24,6 +24,11 @@ KINDS = ("output", "lever")
 UNITS = ("currency", "percent", "count", "days", "ratio", "per_rep_week")
 DIRECTIONS = ("up", "down")
 AGGREGATIONS = ("sum", "count", "count_distinct", "median", "avg")
+# where the pages show a metric (``shown_in``), and where they do when the catalog does not say
+PLACES = ("outputs", "consequences", "levers", "lead_lag")
+DEFAULT_PLACES = {"output": ("outputs",), "lever": ("levers", "lead_lag")}
+KEYS = ("id", "label", "kind", "unit", "direction", "roles", "shown_in", "definition", "formula",
+        "measure", "numerator", "denominator", "per_rep_week", "leads", "missing")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Metric:
     per_rep_week: bool = False
     leads: tuple[str, ...] = ()
     missing: str = "no data"  # what an empty value means, shown in its place
+    shown_in: tuple[str, ...] = ()  # the places of PLACES where the pages show it
 
     @property
     def is_ratio(self) -> bool:
@@ -106,6 +112,14 @@ class Catalog:
     def for_role(self, role: str) -> list[Metric]:
         return [m for m in self.metrics if role in m.roles or role == "admin"]
 
+    def shown(self, place: str, role: str | None = None) -> tuple[str, ...]:
+        """The ids the pages show in ``place`` (one of PLACES), in catalog order: to a viewer
+        of ``role`` only those the catalog lists for that role (None: every role's)."""
+        if place not in PLACES:
+            raise CatalogError(f"unknown place {place!r}", f"places: {', '.join(PLACES)}")
+        return tuple(m.id for m in self.metrics if place in m.shown_in
+                     and (role is None or role == "admin" or role in m.roles))
+
     def __iter__(self) -> Iterator[Metric]:
         return iter(self.metrics)
 
@@ -129,6 +143,12 @@ def _measure(raw: Any, where: str) -> Measure:
 
 def _metric(raw: Mapping[str, Any], origin: str) -> Metric:
     where = f"{origin}: metric {raw.get('id', '?')!r}"
+    unknown = [key for key in raw if key not in KEYS]
+    if unknown:
+        raise CatalogError(f"{where}: unknown keys {unknown}", f"the keys are {', '.join(KEYS)}")
+    for key in ("roles", "leads", "shown_in"):
+        if key in raw and not isinstance(raw[key], list):
+            raise CatalogError(f"{where}: `{key}` must be a list like [a, b]", f"got {raw[key]!r}")
     per_rep_week = bool(raw.get("per_rep_week", False))
     if "measure" in raw:
         numerator = _measure(raw["measure"], f"{where} measure")
@@ -155,6 +175,8 @@ def _metric(raw: Mapping[str, Any], origin: str) -> Metric:
         per_rep_week=per_rep_week,
         leads=tuple(raw.get("leads", ())),
         missing=str(raw.get("missing", "no data")),
+        shown_in=tuple(raw["shown_in"]) if "shown_in" in raw
+        else DEFAULT_PLACES.get(str(raw.get("kind", "")), ()),
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import sqlglot
 from sqlglot import exp
 
-from kpi.catalog import AGGREGATIONS, DIRECTIONS, KINDS, UNITS, Catalog, Measure
+from kpi.catalog import AGGREGATIONS, DIRECTIONS, KINDS, PLACES, UNITS, Catalog, Measure
 from kpi.schema import ROLES
 from kpi.sources import SOURCES
 
@@ -73,6 +73,16 @@ def levers_lead_outputs(catalog: Catalog) -> Iterator[str]:
             yield f"{m.id}: only levers lead outputs; remove `leads` from this output"
 
 
+def shown_where_it_fits(catalog: Catalog) -> Iterator[str]:
+    fits = {"outputs": "output", "consequences": "output", "levers": "lever"}
+    for m in catalog:
+        for place in m.shown_in:
+            if place not in PLACES:
+                yield f"{m.id}: shown_in {place!r} is not one of {', '.join(PLACES)}"
+            elif fits.get(place, m.kind) != m.kind:
+                yield f"{m.id}: only {fits[place]}s are shown in {place!r}"
+
+
 def per_rep_week_is_lever(catalog: Catalog) -> Iterator[str]:
     for m in catalog:
         if m.per_rep_week and m.unit != "per_rep_week":
@@ -81,7 +91,7 @@ def per_rep_week_is_lever(catalog: Catalog) -> Iterator[str]:
 
 RULES: tuple[Rule, ...] = (
     unique_ids, well_formed_ids, known_enums, described, measures_are_valid,
-    ratios_are_additive, levers_lead_outputs, per_rep_week_is_lever,
+    ratios_are_additive, levers_lead_outputs, per_rep_week_is_lever, shown_where_it_fits,
 )
 
 

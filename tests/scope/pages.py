@@ -100,6 +100,11 @@ def _iid(initiative: Initiative | None) -> str:
     return initiative.initiative_id if initiative else "none"
 
 
+def shown(page: Page, place: str) -> tuple[str, ...]:
+    """What the page shows in ``place`` to its viewer (ui.frame.Page.shown)."""
+    return page.engine.catalog.shown(place, page.viewer.user.role)
+
+
 def rep_view(page: Page, scope: Scope, day: dt.date, bounds: Window,
              initiative: Initiative | None, all_levers: bool = True) -> None:
     """ui.rep_view.show: pace, streaks, a lever's trend against the own baseline, outputs, for
@@ -107,16 +112,17 @@ def rep_view(page: Page, scope: Scope, day: dt.date, bounds: Window,
     rep_id = scope.ids[0]
     at = f"{rep_id} {_iid(initiative)}"
     about = {"rep": rep_id, "initiative": _iid(initiative)}
-    page.view(f"pace {at}", "pace", scope, views.LEVERS, day, initiative, **about)
-    page.view(f"streaks {at}", "streaks", scope, views.LEVERS[:3], day, initiative, **about)
+    levers = shown(page, "levers")
+    page.view(f"pace {at}", "pace", scope, levers, day, initiative, **about)
+    page.view(f"streaks {at}", "streaks", scope, levers[:3], day, initiative, **about)
     window = default_window(day, bounds, 1)
-    trends = [(lever, "week") for lever in (views.LEVERS if all_levers else views.LEVERS[:1])]
+    trends = [(lever, "week") for lever in (levers if all_levers else levers[:1])]
     if initiative is not None:
         trends += [("new_prospect_meetings", "month"), ("pipeline_created", "quarter")]
     for lever, grain in trends:
         page.view(f"trend {lever} {grain} {at}", "rep_trend", scope, lever, grain, window,
                   initiative, metric=lever, **about)
-    page.view(f"outputs {at}", "cards", views.CONSEQUENCES, "quarter", day, scope, initiative,
+    page.view(f"outputs {at}", "cards", shown(page, "consequences"), "quarter", day, scope, initiative,
               **about)
 
 
@@ -190,14 +196,14 @@ def team_levers(page: Page) -> None:
     day, _, choices = page.start(scope)
     for initiative in (choices[0], None):
         at = _iid(initiative)
-        levers = (*views.LEVERS[:3], "stage_conversion") if initiative else views.LEVERS[:1]
+        levers = (*shown(page, "levers")[:3], "stage_conversion") if initiative else shown(page, "levers")[:1]
         for lever in levers:
             for against in ("target", "own"):
                 page.view(f"heat map {lever} {against} {at}", "lever_weeks", lever, scope, day, 12,
                           initiative, against, metric=lever, initiative=at)
-        page.view(f"off track {at}", "off_track", views.LEVERS[:3], scope, day, initiative,
+        page.view(f"off track {at}", "off_track", shown(page, "levers")[:3], scope, day, initiative,
                   initiative=at)
-        page.view(f"team outputs {at}", "cards", views.CONSEQUENCES, "quarter", day, scope,
+        page.view(f"team outputs {at}", "cards", shown(page, "consequences"), "quarter", day, scope,
                   initiative, initiative=at)
     page.view("win rates", "rep_win_rates", scope, Window(day.replace(year=day.year - 1), day))
 

@@ -87,7 +87,7 @@ def _engine(variant: str) -> Engine:
 def _leads(changes: tuple[str, ...]) -> pd.DataFrame:
     """The lead-lag table the Insights page computes (only its win-rate rows are used there)."""
     engine = _built(changes)
-    return views.lead_lags(engine, views.LEAD_LEVERS, ("win_rate",),
+    return views.lead_lags(engine, views.lead_pairs(engine.catalog)[0], ("win_rate",),
                            views.as_of(engine, company.TODAY))
 
 
@@ -165,6 +165,8 @@ NOT_FOR_REPS_OR_MANAGERS = {
     "baseline_window": "a date window from an initiative: no data read",
     "rep_scope": "a rep id as a scope: no data read",
     "rollout_levers": "the levers of an initiative: no data read",
+    "lead_pairs": "the catalog's lead-lag levers and outputs: no data read",
+    "seen_leads": "rows of a lead-lag table by role: replayed inside levers_to_push",
     "last_year": "a date window: no data read",
     "insight_questions": "the executive's company-wide questions, computed after an import",
     "refresh_insights": "answers insight_questions after an import, for no viewer",

@@ -49,7 +49,7 @@ def test_shipped_catalog_has_every_required_metric() -> None:
 
 
 def test_unknown_metric_lists_the_valid_ones() -> None:
-    with pytest.raises(UnknownMetric, match="valid metrics: revenue, win_rate"):
+    with pytest.raises(UnknownMetric, match="valid metrics: revenue, quota_attainment, win_rate"):
         load_catalog().get("winrate")
 
 
@@ -115,3 +115,40 @@ def test_broken_yaml_names_the_file(tmp_path: Path) -> None:
     path.write_text("metrics: [\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="broken.yaml"):
         load_catalog([path])
+
+
+def test_an_unknown_key_is_refused_with_the_valid_ones(tmp_path: Path) -> None:
+    body = GOOD_OUTPUT + "    per_rep_weeks: true\n"
+    found = problems(tmp_path, body)
+    assert f"{tmp_path / 'extra.yaml'}: metric 'revenue2': unknown keys ['per_rep_weeks']" in found
+    assert "the keys are id, label, kind, unit, direction, roles, shown_in," in found
+
+
+@pytest.mark.parametrize("key", ["roles", "leads", "shown_in"])
+def test_lists_must_be_lists(tmp_path: Path, key: str) -> None:
+    body = GOOD_OUTPUT.replace("    roles: [executive]\n", "") + f"    {key}: executive\n"
+    assert f"metric 'revenue2': `{key}` must be a list like [a, b]" in problems(tmp_path, body)
+
+
+def test_shown_in_names_a_place_that_fits_the_kind(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD_OUTPUT + "    shown_in: [levers, dashboard]\n")
+    assert "revenue2: only levers are shown in 'levers'" in found
+    assert ("revenue2: shown_in 'dashboard' is not one of outputs, consequences, levers, "
+            "lead_lag") in found
+
+
+def test_where_a_metric_shows_by_default_and_for_whom(tmp_path: Path) -> None:
+    lever = (GOOD_OUTPUT.replace("revenue2", "calls2").replace("kind: output", "kind: lever")
+             .replace("roles: [executive]", "roles: [manager, rep]") + "    leads: [revenue2]\n")
+    silent = GOOD_OUTPUT.replace("revenue2", "revenue3") + "    shown_in: []\n"
+    catalog = load_catalog([write(tmp_path, GOOD_OUTPUT + lever + silent)])
+    assert catalog.get("revenue2").shown_in == ("outputs",)
+    assert catalog.get("calls2").shown_in == ("levers", "lead_lag")
+    assert catalog.shown("outputs") == ("revenue2",)
+    assert catalog.shown("lead_lag") == ("calls2",)
+    assert catalog.shown("levers", "manager") == ("calls2",)
+    assert catalog.shown("levers", "executive") == ()
+    assert catalog.shown("levers", "admin") == ("calls2",)
+    assert catalog.shown("outputs", "rep") == ()
+    with pytest.raises(CatalogError, match="unknown place 'home'"):
+        catalog.shown("home")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kpi import views
+from kpi.catalog import load_catalog
 from kpi.engine import Scope
 from kpi.initiatives import Initiative, Target
 from kpi.insights.forecast import past_quarters
@@ -17,12 +18,17 @@ from tests.conftest import Tiny, d
 NOW = dt.datetime(2025, 3, 1, 9, 0)
 
 
+# the levers the shipped catalog puts in the lead-lag tests (`shown_in: [lead_lag]`)
+LEAD_LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created",
+               "pipeline_created", "calls")
+
+
 def test_a_rollouts_levers_are_its_own_first_then_the_pages_levers_and_calls() -> None:
     initiative = Initiative("i1", "Focus", "", "", d("2025-03-03"), 8, d("2025-12-31"),
                             targets=(Target("demos", 0.2, d("2025-03-03"), NOW),
                                      Target("win_rate", 0.1, d("2025-03-03"), NOW),
                                      Target("demos", 0.3, d("2025-06-02"), NOW)))
-    assert views.rollout_levers(initiative) == (
+    assert views.rollout_levers(load_catalog(), initiative) == (
         "demos", "win_rate", "new_prospect_meetings", "proposals_sent", "opps_created",
         "pipeline_created", "stage_conversion", "calls")
 
@@ -48,9 +54,9 @@ def test_after_an_import_the_executive_questions_then_each_managers() -> None:
     asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)]
     assert asked == [
         ("past_quarters", (day,)),
-        ("lead_lags", (views.LEAD_LEVERS, views.LEAD_OUTPUTS, day)),
-        ("lead_lag_detail", (views.LEAD_LEVERS[0], views.LEAD_OUTPUTS[0], day)),
-        ("lead_lag_review", (views.LEAD_LEVERS[0], views.LEAD_OUTPUTS[0], day)),
+        ("lead_lags", (LEAD_LEVERS, ("win_rate", "revenue"), day)),
+        ("lead_lag_detail", ("new_prospect_meetings", "win_rate", day)),
+        ("lead_lag_review", ("new_prospect_meetings", "win_rate", day)),
         ("quarter_forecast", (executive, day)), ("pipeline_coverage_needed", (executive, day)),
         ("rep_win_rates", (executive, views.last_year(day)))]
     assert views.insight_questions(tiny.engine)[0][0] is past_quarters
@@ -90,5 +96,5 @@ def test_a_rollout_adds_its_two_questions() -> None:
     asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)][-2:]
     initiative = views.initiatives_for(tiny.engine, Scope.everyone())[0]
     assert initiative.initiative_id == created.initiative_id
-    assert asked == [("rollout_effects", (initiative, views.rollout_levers(initiative))),
+    assert asked == [("rollout_effects", (initiative, views.rollout_levers(tiny.engine.catalog, initiative))),
                      ("rollout_output_effects", (initiative, views.ROLLOUT_OUTPUTS))]
