@@ -3,7 +3,6 @@ which levers lead; managers see which levers matter for their team; reps which o
 
 import streamlit as st
 
-from kpi.engine import Scope
 from kpi.views import last_year
 from ui import frame, honest, insights
 
@@ -19,7 +18,7 @@ if page_role == "rep":
     if page.user.rep_id is None:
         st.info("Your account is not bound to a rep: ask an admin to link it.")
         st.stop()
-    insights.levers_to_push(page, Scope.reps(page.user.rep_id), " this week")
+    insights.levers_to_push(page, page.user.scope, " this week")
 elif page_role == "manager":
     insights.levers_to_push(page, page.user.scope, " in your team")
     insights.where_we_land(page, page.user.scope, "your team")

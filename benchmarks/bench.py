@@ -77,9 +77,9 @@ def page_rep(engine: Engine) -> None:
     c = context(engine)
     rep = Scope.reps(REP)
     views.initiative_progress(engine, c["initiative"], c["day"], rep)
-    views.pace(engine, REP, engine.catalog.shown("levers"), c["day"], c["initiative"])
-    views.streaks(engine, REP, engine.catalog.shown("levers")[:3], c["day"], c["initiative"])
-    views.rep_trend(engine, REP, "new_prospect_meetings", "week",
+    views.pace(engine, rep, engine.catalog.shown("levers"), c["day"], c["initiative"])
+    views.streaks(engine, rep, engine.catalog.shown("levers")[:3], c["day"], c["initiative"])
+    views.rep_trend(engine, rep, "new_prospect_meetings", "week",
                     Window(c["day"] - dt.timedelta(days=364), c["day"]), c["initiative"])
     views.cards(engine, engine.catalog.shown("consequences"), "quarter",
                 c["day"], rep, c["initiative"])

@@ -407,16 +407,15 @@ class Pace:
         return None if self.goal is None else max(0.0, math.ceil(self.goal - self.actual))
 
 
-def rep_scope(rep: str | Scope) -> Scope:
-    """One rep as a scope: a bare id reads all of the rep's days; a scope from
-    :func:`kpi.people.narrow` keeps its bounds (a manager's view: the days in their team)."""
-    scope = Scope.reps(rep) if isinstance(rep, str) else rep
+def rep_scope(scope: Scope) -> Scope:
+    """The one rep a rep's view reads: the viewer's own scope, or one that
+    :func:`kpi.people.narrow` bounded for them (a manager's view: the days in their team)."""
     if scope.kind != "rep" or len(scope.ids) != 1:
         raise ValueError(f"one rep expected, got {scope}")
     return scope
 
 
-def pace(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str], day: dt.date,
+def pace(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: dt.date,
          initiative: Initiative | None = None, grains: tuple[str, ...] = ("week", "month", "quarter"),
          ) -> list[Pace]:
     """Each count lever this week, month and quarter to date against its goal for the period."""
@@ -459,7 +458,7 @@ class Streak:
     goal_kind: str
 
 
-def streaks(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str], day: dt.date,
+def streaks(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: dt.date,
             initiative: Initiative | None = None) -> list[Streak]:
     """How many complete weeks in a row each lever has been at/above (or below) its goal."""
     last_complete = period_start(day, "week") - dt.timedelta(days=1)
@@ -478,7 +477,7 @@ def streaks(engine: Engine, rep: str | Scope, levers: tuple[str, ...] | list[str
     return result
 
 
-def rep_trend(engine: Engine, rep: str | Scope, lever: str, grain: str, window: Window,
+def rep_trend(engine: Engine, rep: Scope, lever: str, grain: str, window: Window,
               initiative: Initiative | None = None) -> pd.DataFrame:
     """One rep's lever per period: value, own baseline (and band), and the initiative's target."""
     scope = rep_scope(rep)
@@ -497,7 +496,7 @@ def rep_trend(engine: Engine, rep: str | Scope, lever: str, grain: str, window: 
     return frame.drop(columns=["pace"])
 
 
-def team_average(engine: Engine, rep: str | Scope, lever: str, grain: str,
+def team_average(engine: Engine, rep: Scope, lever: str, grain: str,
                  window: Window) -> list[float | None] | None:
     """The team's value per period beside one rep: the rep's current team (a manager's view:
     the manager's team), one aggregate number each, and only in periods where at least

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpi import stages
-from kpi.engine import Engine, MetricRequest, Scope
+from kpi.engine import Engine, MetricRequest, Scope, in_list
 from kpi.people import members
 from kpi.periods import Window, period_last_day, period_start, quarter_ends
 
@@ -94,8 +96,7 @@ def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
     horizon = (quarter.end - day).days
     booked, quota = _booked_and_quota(engine, scope, quarter, day)
     reps = {m.rep_id for m in members(engine.store, scope, day, day)}
-    today = _open_at(engine, day, quarter.end)
-    today = today[today["rep_id"].isin(reps)].reset_index(drop=True)
+    today = _open_at(engine, day, quarter.end, reps)
     if past is None or past.day != day:
         past = past_quarters(engine, day)
     created = _created(engine, day - dt.timedelta(weeks=LEVER_WEEKS), day, reps)
@@ -148,16 +149,18 @@ OPEN_AT = """
                AND coalesce(s.outcome, 'open') = 'open'
              ORDER BY h.entered_at DESC, s.position DESC, h.stage LIMIT 1) AS stage
       FROM opportunities o
-     WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day)
+     WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day) AND {reps}
      ORDER BY o.opp_id"""
 
 
-def _open_at(engine: Engine, day: dt.date, horizon_end: dt.date) -> pd.DataFrame:
+def _open_at(engine: Engine, day: dt.date, horizon_end: dt.date,
+             reps: Collection[str] | None = None) -> pd.DataFrame:
     """Deals open at the end of ``day`` (read in the database), with the open stage they had
     reached by then (the furthest in the pipeline when they entered several that day; won and
     lost stages are told apart by the stages table, not by name), whether they are due by the
-    horizon's end and whether they were won by it."""
-    frame = engine.store.query(OPEN_AT, {"day": day})
+    horizon's end and whether they were won by it; only ``reps``' deals (None: everyone's)."""
+    params: dict[str, Any] = {"day": day}
+    frame = engine.store.query(OPEN_AT.format(reps=_of_reps(reps, params)), params)
     closed = pd.to_datetime(frame["closed_at"])
     due = pd.to_datetime(frame["expected_close_at"])
     stage = frame["stage"].astype(object)
@@ -175,14 +178,19 @@ def _in_pipeline_order(engine: Engine, by_stage: pd.DataFrame) -> pd.DataFrame:
     return by_stage.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
 
 
-def _created(engine: Engine, after: dt.date, until: dt.date, reps: set[str] | None = None) -> int:
+def _of_reps(reps: Collection[str] | None, params: dict[str, Any]) -> str:
+    """The SQL condition "the deal is one of ``reps``'" (None: every deal), bound in ``params``."""
+    return "1 = 1" if reps is None else in_list("o.rep_id", "rep", sorted(reps), params)
+
+
+def _created(engine: Engine, after: dt.date, until: dt.date,
+             reps: Collection[str] | None = None) -> int:
     """Opportunities created in (after, until], by ``reps`` (everyone when None)."""
-    frame = engine.store.query(
-        "SELECT rep_id, count(*) AS n FROM opportunities WHERE created_at > $a AND created_at <= $b "
-        "GROUP BY rep_id", {"a": after, "b": until})
-    if reps is not None:
-        frame = frame[frame["rep_id"].isin(reps)]
-    return int(frame["n"].sum())
+    params: dict[str, Any] = {"a": after, "b": until}
+    count = engine.store.scalar(
+        "SELECT count(*) FROM opportunities o WHERE o.created_at > $a AND o.created_at <= $b "
+        f"AND {_of_reps(reps, params)}", params)
+    return int(count or 0)
 
 
 def _snapshots(day: dt.date, horizon: int, quarters: int = QUARTERS) -> list[tuple[dt.date, dt.date]]:
@@ -304,10 +312,10 @@ def coverage(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
         booked = booked.iloc[0:0]
     wins = engine.run(MetricRequest.make("win_rate_value", grain="total", by=by, scope=scope,
                                          date_from=year.start, date_to=year.end))
-    today = _open_at(engine, day, quarter.end)
-    segment_of = _segments_at(engine, day)
     reps = {m.rep_id for m in members(engine.store, scope, day, day)}
-    today = today[today["rep_id"].isin(reps) & today["due"]]
+    today = _open_at(engine, day, quarter.end, reps)
+    segment_of = _segments_at(engine, day)
+    today = today[today["due"]]
     pipeline = today.groupby(today["rep_id"].map(segment_of))["amount"].sum()
     table = pd.DataFrame({"segment": sorted(set(quota["segment"]) | set(wins["segment"]))})
     table["quota"] = table["segment"].map(quota.set_index("segment")["denominator"])

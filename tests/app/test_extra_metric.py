@@ -76,3 +76,32 @@ def test_an_executive_does_not_see_it() -> None:
     team = _opener("exec", "team")
     assert "New-prospect meetings" in lever_options(team)
     assert "Emails" not in lever_options(team)
+
+
+MANAGERS_ONLY = """metrics:
+  - id: team_emails
+    label: Team emails
+    kind: lever
+    unit: count
+    direction: up
+    roles: [manager]
+    definition: Emails the team sent.
+    formula: count of emails
+    measure: {source: activities, agg: count, filter: "type = 'email'"}
+    leads: [win_rate]
+"""
+
+
+def test_a_lever_for_managers_only_is_not_a_reps(writable_app: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "managers.yaml"
+    path.write_text(MANAGERS_ONLY, encoding="utf-8")
+    monkeypatch.setenv("KPI_EXTRA_METRICS", str(path))
+    manager = _opener("mgr-t1", "insights")
+    pushed = next(d.value for d in manager.dataframe if "vs goal" in d.value)["lever"].tolist()
+    assert "Team emails" in pushed
+    rep = _opener("rep-r002", "insights")
+    pushed = next(d.value for d in rep.dataframe if "vs goal" in d.value)["lever"].tolist()
+    assert "New-prospect meetings" in pushed
+    assert "Team emails" not in pushed
+    assert "Team emails" not in lever_options(_opener("rep-r002", "me"))

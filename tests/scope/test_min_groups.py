@@ -48,7 +48,7 @@ def small(teams: dict[str, int], new_rep_in: str | None = None, since: dt.date =
 
 
 def _team_average(engine: Engine) -> list:
-    return views.team_average(engine, "T1-1", "new_prospect_meetings", "week", MONTHS) or []
+    return views.team_average(engine, Scope.reps("T1-1"), "new_prospect_meetings", "week", MONTHS) or []
 
 
 def _standard(engine: Engine) -> float | None:

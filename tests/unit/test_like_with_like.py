@@ -132,7 +132,7 @@ def test_a_new_hire_is_compared_with_the_team_baseline_and_told_so(company: Tiny
     assert series["target"].tolist() == pytest.approx([13 / 9 * 1.5] * 2)
     assert series["baseline_of"].iloc[0] == p.note
     # a lever without a target is scored against the same team baseline, and says so
-    (streak,) = streaks(company.engine, "N", ["activities"], SUNDAY, alpha)
+    (streak,) = streaks(company.engine, Scope.reps("N"), ["activities"], SUNDAY, alpha)
     assert (streak.weeks, streak.at_or_above, streak.goal_kind) == (2, False, "team baseline")
     # a total (revenue) has no team stand-in for one rep: said, not invented
     revenue = progress(company.engine, alpha, "revenue", SUNDAY, Scope.reps("N"))

@@ -36,7 +36,7 @@ def pair(tiny: Tiny) -> Tiny:
 
 
 def test_a_reps_trend_is_the_reps_own(pair: Tiny) -> None:
-    frame = rep_trend(pair.engine, "A", "meetings", "week", SHOWN)
+    frame = rep_trend(pair.engine, Scope.reps("A"), "meetings", "week", SHOWN)
     assert frame["period"].tolist() == [d("2025-03-03"), d("2025-03-10")]
     assert frame["value"].tolist() == pytest.approx([2.0, 2.0])  # 2 meetings in 1 rep-week
     assert frame["numerator"].tolist() == [2, 2]
@@ -44,7 +44,7 @@ def test_a_reps_trend_is_the_reps_own(pair: Tiny) -> None:
     assert frame["baseline"].tolist() == pytest.approx([1.0, 1.0])  # 13 meetings / 13 rep-weeks
     assert frame["baseline_of"].tolist() == ["own", "own"]
     assert frame["team_average"].tolist() == [None, None]  # one other rep is too few to show
-    other = rep_trend(pair.engine, "B", "meetings", "week", SHOWN)
+    other = rep_trend(pair.engine, Scope.reps("B"), "meetings", "week", SHOWN)
     assert other["value"].tolist() == pytest.approx([6.0, 6.0])
     assert other["baseline"].tolist() == pytest.approx([4.0, 4.0])
 

@@ -70,7 +70,7 @@ def test_the_team_average_beside_a_rep_is_the_viewers_team_and_needs_three_other
         moved: Tiny) -> None:
     march = Window(d("2025-03-01"), DAY)
     # X is now in Beta (4 others): the average is Beta's, 6 meetings over 5 reps' 30 days
-    (beta,) = team_average(moved.engine, "X", "meetings", "quarter", march)
+    (beta,) = team_average(moved.engine, Scope.reps("X"), "meetings", "quarter", march)
     assert beta == pytest.approx(6 / (5 * 30 / 7))
     # a manager of Alpha coaching X sees Alpha's February: only two others, so no average
     alpha = narrow(moved.store, Scope.teams("TA"), rep_id="X")

@@ -106,7 +106,7 @@ def test_off_track_needs_two_weeks_below(team: Tiny) -> None:
 
 def test_pace_to_the_period_goal(team: Tiny) -> None:
     initiative = get_initiative(team.store, "meet-more")
-    week, month, _ = pace(team.engine, "A", ["meetings"], TODAY, initiative)
+    week, month, _ = pace(team.engine, Scope.reps("A"), ["meetings"], TODAY, initiative)
     assert (week.actual, week.active_weeks) == pytest.approx((1, 3 / 7))
     assert week.expected_by_now == pytest.approx(2.25 * 3 / 7)  # 0.96: one meeting is on pace
     assert week.more_to_stay_on_pace == 0
@@ -119,9 +119,9 @@ def test_pace_to_the_period_goal(team: Tiny) -> None:
 
 def test_streaks(team: Tiny) -> None:
     initiative = get_initiative(team.store, "meet-more")
-    (b,) = streaks(team.engine, "B", ["meetings"], TODAY, initiative)
+    (b,) = streaks(team.engine, Scope.reps("B"), ["meetings"], TODAY, initiative)
     assert (b.weeks, b.at_or_above, b.goal_kind) == (2, False, "target")
-    (a,) = streaks(team.engine, "A", ["meetings"], TODAY, initiative)
+    (a,) = streaks(team.engine, Scope.reps("A"), ["meetings"], TODAY, initiative)
     assert (a.weeks, a.at_or_above) == (4, True)  # 2 baseline weeks on own baseline + 2 above
 
 
@@ -150,8 +150,8 @@ def test_a_reps_trend_carries_the_team_average_only_as_an_aggregate(team: Tiny) 
     from kpi.views import rep_trend
 
     initiative = get_initiative(team.store, "meet-more")
-    frame = rep_trend(team.engine, "A", "meetings", "week", Window(d("2025-03-03"), d("2025-03-16")),
-                      initiative)
+    frame = rep_trend(team.engine, Scope.reps("A"), "meetings", "week",
+                      Window(d("2025-03-03"), d("2025-03-16")), initiative)
     assert frame["value"].tolist() == [3, 3]
     assert frame["team_average"].tolist() == pytest.approx([2, 2])  # (3 + 1) / 2 rep-weeks
     assert frame["target"].tolist() == pytest.approx([2.25, 2.25])

@@ -103,13 +103,13 @@ def test_the_team_average_needs_three_others_behind_it(five: Tiny) -> None:
     """Weeks of 30 Dec, 6 Jan, 13 Jan: A's team T had 0, 2, then 3 other reps active: only the
     third week is shown, (4 + 1 + 1 + 1) / 4 rep-weeks = 1.75."""
     weeks = Window(d("2024-12-30"), d("2025-01-19"))
-    assert team_average(five.engine, "A", "meetings", "week", weeks) == [None, None, 1.75]
+    assert team_average(five.engine, Scope.reps("A"), "meetings", "week", weeks) == [None, None, 1.75]
 
 
 def test_a_managers_view_keeps_the_managers_team(five: Tiny) -> None:
     """To 26 January A is in U (alone there: nothing shown); T's manager sees T beside A: the
     week of 20 January is B, C and D at 1 each, 1.0."""
     weeks = Window(d("2024-12-30"), d("2025-01-26"))
-    assert team_average(five.engine, "A", "meetings", "week", weeks) == [None] * 4
+    assert team_average(five.engine, Scope.reps("A"), "meetings", "week", weeks) == [None] * 4
     assert team_average(five.engine, Scope.rep_in_teams("A", "T"), "meetings", "week",
                         weeks) == [None, None, 1.75, 1.0]

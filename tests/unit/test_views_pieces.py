@@ -65,7 +65,8 @@ def test_the_default_baseline_is_the_13_weeks_before_the_last_13() -> None:
 
 
 def test_a_one_rep_view_takes_one_rep() -> None:
-    assert rep_scope("r1") == Scope.reps("r1")
+    own = Scope.reps("r1").seen_by("rep")
+    assert rep_scope(own) is own
     inside = Scope.rep_in_teams("r1", "T")
     assert rep_scope(inside) is inside
     for wrong in (Scope.teams("T"), Scope.reps("r1", "r2"), Scope.everyone()):

@@ -103,7 +103,7 @@ def expect(grain: str, period: Window, elapsed: int, active: float, actual: floa
 def test_pace_against_the_target_skips_rates_and_keeps_the_own_baseline_beside_it(
         crew: Tiny) -> None:
     """Win rate is no count to pace; A's own baseline is 4 meetings over 2 weeks."""
-    got = pace(crew.engine, "A", ["win_rate", "meetings"], TODAY, meet(crew))
+    got = pace(crew.engine, Scope.reps("A"), ["win_rate", "meetings"], TODAY, meet(crew))
     assert [approx_pace(p) for p in got] == [
         expect("week", WEEK, 3, 3 / 7, 1.0, TARGET, "target", 2.0),
         expect("month", MONTH, 19, 19 / 7, 7.0, TARGET, "target", 2.0),
@@ -111,16 +111,16 @@ def test_pace_against_the_target_skips_rates_and_keeps_the_own_baseline_beside_i
 
 
 def test_pace_without_a_target_is_against_the_own_baseline(crew: Tiny) -> None:
-    (week, _, _) = pace(crew.engine, "A", ["meetings"], TODAY, demo(crew))
+    (week, _, _) = pace(crew.engine, Scope.reps("A"), ["meetings"], TODAY, demo(crew))
     assert approx_pace(week) == expect("week", WEEK, 3, 3 / 7, 1.0, 2.0, "own baseline", 2.0)
-    (week, _, _) = pace(crew.engine, "B", ["meetings"], TODAY, demo(crew))
+    (week, _, _) = pace(crew.engine, Scope.reps("B"), ["meetings"], TODAY, demo(crew))
     assert approx_pace(week) == expect("week", WEEK, 3, 3 / 7, 0.0, 1.0, "own baseline", 1.0)
 
 
 def test_a_new_rep_paces_against_the_team_they_are_in_today(crew: Tiny) -> None:
     """N was employed 5 of the 14 baseline days: N is held to the baseline of U, the team N is
     in today (C's 8 meetings in 2 weeks), not to T's, where N started."""
-    got = pace(crew.engine, "N", ["meetings"], TODAY, demo(crew))
+    got = pace(crew.engine, Scope.reps("N"), ["meetings"], TODAY, demo(crew))
     assert [approx_pace(p) for p in got] == [
         expect("week", WEEK, 3, 3 / 7, 0.0, 4.0, "team baseline", 4.0),
         expect("month", MONTH, 19, 19 / 7, 0.0, 4.0, "team baseline", 4.0),
@@ -129,7 +129,7 @@ def test_a_new_rep_paces_against_the_team_they_are_in_today(crew: Tiny) -> None:
 
 def test_a_new_rep_without_a_team_big_enough_has_no_goal(strict: Tiny) -> None:
     """Under the real minimum groups U's one rep cannot stand in for N: no goal at all."""
-    (week, _, _) = pace(strict.engine, "N", ["meetings"], TODAY, demo(strict))
+    (week, _, _) = pace(strict.engine, Scope.reps("N"), ["meetings"], TODAY, demo(strict))
     assert approx_pace(week) == expect("week", WEEK, 3, 3 / 7, 0.0, None, "own baseline", None)
     assert (week.goal, week.more_for_period) == (None, None)
 
@@ -167,11 +167,11 @@ def test_a_new_reps_trend_without_an_initiative(crew: Tiny) -> None:
     N's baseline is U's, C's 4 a week. B, hired in 2025, has no baseline, and T held nobody
     then to stand in."""
     shown = Window(d("2025-03-03"), d("2025-03-16"))
-    frame = rep_trend(crew.engine, "N", "meetings", "week", shown)
+    frame = rep_trend(crew.engine, Scope.reps("N"), "meetings", "week", shown)
     assert frame["baseline"].tolist() == [4.0, 4.0]
     assert frame["baseline_of"].tolist() == [
         "team baseline (Beta): active 0 of the 13 baseline weeks"] * 2
-    other = rep_trend(crew.engine, "B", "meetings", "week", shown)
+    other = rep_trend(crew.engine, Scope.reps("B"), "meetings", "week", shown)
     assert other["baseline"].tolist() == [None, None]
     assert other["baseline_of"].tolist() == [
         "not enough baseline: active 0 of the 13 baseline weeks"] * 2
@@ -180,14 +180,14 @@ def test_a_new_reps_trend_without_an_initiative(crew: Tiny) -> None:
 def test_a_reps_trend_has_the_team_average_beside_it(crew: Tiny) -> None:
     """T in the week of 3 March: A's 3 and B's 1 meetings over A, B and N (still in T): 4/3;
     the week of 10 March: 4 over A and B (N has moved): 2."""
-    frame = rep_trend(crew.engine, "A", "meetings", "week", Window(d("2025-03-03"),
+    frame = rep_trend(crew.engine, Scope.reps("A"), "meetings", "week", Window(d("2025-03-03"),
                                                                    d("2025-03-16")))
     assert frame["value"].tolist() == [3.0, 3.0]
     assert frame["team_average"].tolist() == pytest.approx([4 / 3, 2.0])
 
 
 def test_a_reps_trend_with_an_initiative_has_its_target(crew: Tiny) -> None:
-    frame = rep_trend(crew.engine, "A", "meetings", "week",
+    frame = rep_trend(crew.engine, Scope.reps("A"), "meetings", "week",
                       Window(d("2025-03-03"), d("2025-03-16")), meet(crew))
     assert frame["target"].tolist() == pytest.approx([TARGET, TARGET])
     assert frame["team_average"].tolist() == pytest.approx([4 / 3, 2.0])
@@ -235,7 +235,7 @@ def test_colleagues_outside_the_window_are_not_behind_the_average(two_behind: Ti
     is alone in both weeks and no average is shown."""
     from kpi.views import team_average
 
-    got = team_average(two_behind.engine, "R", "meetings", "week",
+    got = team_average(two_behind.engine, Scope.reps("R"), "meetings", "week",
                        Window(d("2025-03-05"), d("2025-03-11")))
     assert got == [None, None]
 
@@ -248,7 +248,7 @@ def test_an_active_colleague_is_behind_the_average_of_a_rate(two_behind: Tiny) -
     two_behind.rep("Q", "T", hired="2025-01-01")
     two_behind.deal("R", "2025-02-01", "2025-03-06", won=True, amount=100)
     two_behind.deal("R", "2025-02-01", "2025-03-07", won=False, amount=100)
-    got = team_average(two_behind.engine, "R", "win_rate", "month",
+    got = team_average(two_behind.engine, Scope.reps("R"), "win_rate", "month",
                        Window(d("2025-03-01"), d("2025-03-31")))
     assert got == [0.5]
 
@@ -274,7 +274,7 @@ def pair(tiny: Tiny) -> Tiny:
 
 def test_without_one_standard_each_rep_is_held_to_their_own_baseline_raised(pair: Tiny) -> None:
     initiative = meet(pair)
-    (week, _, _) = pace(pair.engine, "A", ["meetings"], TODAY, initiative)
+    (week, _, _) = pace(pair.engine, Scope.reps("A"), ["meetings"], TODAY, initiative)
     assert approx_pace(week) == expect("week", WEEK, 3, 3 / 7, 0.0, 3.0, "target", 2.0)
     frame = lever_weeks(pair.engine, "meetings", Scope.teams("T"), d("2025-03-16"), 2, initiative)
     assert [(r.period, r.rep, r.value, r.target, r.own_baseline, r.score)
@@ -283,6 +283,6 @@ def test_without_one_standard_each_rep_is_held_to_their_own_baseline_raised(pair
         (d("2025-03-03"), "Rep B", 1.0, 1.5, 1.0, pytest.approx(2 / 3)),
         (d("2025-03-10"), "Rep A", 2.0, 3.0, 2.0, pytest.approx(2 / 3)),
         (d("2025-03-10"), "Rep B", 1.0, 1.5, 1.0, pytest.approx(2 / 3))]
-    trend = rep_trend(pair.engine, "B", "meetings", "week",
+    trend = rep_trend(pair.engine, Scope.reps("B"), "meetings", "week",
                       Window(d("2025-03-03"), d("2025-03-16")), initiative)
     assert trend["target"].tolist() == [1.5, 1.5]

@@ -66,16 +66,16 @@ def steady() -> Tiny:
 def test_a_streak_counts_the_last_26_weeks_at_most(steady: Tiny) -> None:
     """A was at their own 2 a week in each of the 26 weeks looked at (and long before); D's
     demos are no lever for A, who gives none."""
-    assert streaks(steady.engine, "A", ["demos", "meetings"], TODAY) == [
+    assert streaks(steady.engine, Scope.reps("A"), ["demos", "meetings"], TODAY) == [
         Streak(*MEETINGS, 26, True, "own baseline")]
 
 
 def test_a_streak_ends_in_the_last_complete_week(steady: Tiny) -> None:
     """B's week of 10 March fell below after 25 weeks at the goal; C's two meetings of that
     week were on its Sunday, which the week includes."""
-    assert streaks(steady.engine, "B", ["meetings"], TODAY) == [
+    assert streaks(steady.engine, Scope.reps("B"), ["meetings"], TODAY) == [
         Streak(*MEETINGS, 1, False, "own baseline")]
-    assert streaks(steady.engine, "C", ["meetings"], TODAY) == [
+    assert streaks(steady.engine, Scope.reps("C"), ["meetings"], TODAY) == [
         Streak(*MEETINGS, 26, True, "own baseline")]
 
 
@@ -83,7 +83,7 @@ def test_a_streak_under_an_initiative_meets_the_target_from_the_rollout(steady: 
     """A's 2 in the week of 10 March are below its 2.25 target; the weeks before it met A's own
     baseline (2 a week over 24 February - 9 March)."""
     initiative = get_initiative(steady.store, "meet-more")
-    assert streaks(steady.engine, "A", ["meetings"], TODAY, initiative) == [
+    assert streaks(steady.engine, Scope.reps("A"), ["meetings"], TODAY, initiative) == [
         Streak(*MEETINGS, 1, False, "target")]
 
 
@@ -93,7 +93,7 @@ def test_a_lever_without_a_target_is_against_the_own_baseline_of_the_initiative(
     after the 13 weeks that count without an initiative). D's first week (Saturday and Sunday,
     no demo) was below; the 6 weeks since held 1 demo each."""
     initiative = get_initiative(steady.store, "meet-more")
-    assert streaks(steady.engine, "D", ["demos"], TODAY, initiative) == [
+    assert streaks(steady.engine, Scope.reps("D"), ["demos"], TODAY, initiative) == [
         Streak("demos", "Demos", 6, True, "own baseline")]
 
 
