@@ -1,7 +1,7 @@
 """`make mutate`: mutation testing of the modules that decide the numbers, against the fast tests.
 
 mutmut 3 (configured in pyproject's [tool.mutmut]) changes one small thing at a time in
-kpi/engine.py, kpi/views.py, kpi/people.py, kpi/baseline.py and kpi/ingest/plan.py (a `<` for a
+kpi/engine.py, kpi/views/, kpi/people.py, kpi/baseline.py and kpi/ingest/plan.py (a `<` for a
 `<=`, a dropped argument, a changed string) and runs the fast tests that execute the changed
 function; a mutant that no test notices "survives". The run happens in a copy of the tree under
 build/mutate/ (mutmut writes its mutants/ folder there), so the working tree is never mutated and
@@ -243,12 +243,13 @@ def function_of(mutant: str) -> str:
     return ".".join(last.split("ǁ")[1:]) if last.startswith("xǁ") else last[2:]
 
 
-def same_functions(module: str, commit: str) -> set[str]:
+def same_functions(module: str, commit: str, moved_from: str | None = None) -> set[str]:
     """The functions of ``module`` whose code is the same now as in ``commit``: their mutants
-    keep their names and their results, whatever else changed in the module."""
+    keep their names and their results, whatever else changed in the module (``moved_from``:
+    the file the module's functions were in at ``commit``, when they have moved since)."""
     base = commit.rstrip("+")
-    then = subprocess.run(["git", "show", f"{base}:{module}"], cwd=ROOT, capture_output=True,
-                          text=True)
+    then = subprocess.run(["git", "show", f"{base}:{moved_from or module}"], cwd=ROOT,
+                          capture_output=True, text=True)
     if then.returncode:
         return set()
     old, now = functions(then.stdout), functions((ROOT / module).read_text())
@@ -266,7 +267,7 @@ def retest_names(fresh: bool) -> list[str]:
                 if s == "survived" and n not in explained]
     names = []
     for module, r in kept().items():
-        same = same_functions(module, r["commit"])
+        same = same_functions(module, r["commit"], r.get("moved_from"))
         names += [n for n, s in r["statuses"].items()
                   if s in ("survived", "no tests", "not checked") and n not in explained
                   and function_of(n) in same]
@@ -278,7 +279,7 @@ def changed_functions() -> list[str]:
     kept run: run afresh with ``--retest --fresh``, their old results dropped."""
     patterns = []
     for module, r in kept().items():
-        same = same_functions(module, r["commit"])
+        same = same_functions(module, r["commit"], r.get("moved_from"))
         now = functions((ROOT / module).read_text())
         prefix = module.removesuffix(".py").replace("/", ".")
         for name in now:
@@ -314,11 +315,17 @@ def merge(found: dict[str, dict[str, str]], names: list[str], seconds: float | N
         if fresh:  # every function's statuses are of the copy's code now (the others are the same)
             origin = WORK / ".copied-from"
             result["commit"] = origin.read_text().strip() if origin.exists() else result["commit"]
+            result.pop("moved_from", None)  # and the module is where it was copied from
         result["retested"] = {"date": time.strftime("%Y-%m-%d"), "mutants": len(hits) + len(fresh),
                               "minutes": round(seconds / 60) if seconds else None,
                               "functions changed since": sorted(gone)}
         (KEPT / (module.replace("/", ".") + ".json")).write_text(
             json.dumps(result, indent=1, sort_keys=True) + "\n")
+
+
+def names_of(modules: list[str]) -> list[str]:
+    """mutmut name patterns of the mutants of ``modules`` ('kpi/people.py' -> 'kpi.people.*')."""
+    return [m.removesuffix(".py").replace("/", ".") + ".*" for m in modules]
 
 
 def main() -> None:
@@ -337,11 +344,15 @@ def main() -> None:
                         help="stop the run after this long and keep what it checked")
     args = parser.parse_args()
     seconds = None
-    names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in args.only]
+    names = names_of(args.only)
     if args.retest and args.fresh:
         global WORK
         WORK = ROOT / "build" / "mutate-fresh"  # beside a run that may still use build/mutate
         names, changed = retest_names(fresh=True), changed_functions()
+        if args.only:  # the modules asked for alone
+            prefixes = tuple(n.removesuffix("*") for n in names_of(args.only))
+            names = [n for n in names if n.startswith(prefixes)]
+            changed = [c for c in changed if c.startswith(prefixes)]
         if names or changed:
             copy_tree(args.ref)
             (WORK / ".copied-from").write_text(args.ref or head())

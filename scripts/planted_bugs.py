@@ -44,7 +44,7 @@ BUGS: dict[str, tuple[str, str, str, str]] = {
         "return self.rollout_date - dt.timedelta(weeks=self.baseline_weeks + 1)\n"),
     "rep_trend_scope": (
         "views.rep_trend (no initiative) drops the rep scope",
-        "kpi/views.py",
+        "kpi/views/rep.py",
         "        frame = engine.run(MetricRequest.make(lever, grain=grain, scope=scope,\n"
         "                                              date_from=window.start, date_to=window.end))\n"
         "        base = baseline_window(None, window.end)",

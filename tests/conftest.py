@@ -19,7 +19,7 @@ from kpi.store import Store
 # ...) never lands in the developer's loop by accident; a quick test elsewhere is listed in FAST.
 FAST = ("tests/unit/", *(f"tests/ingest/test_{name}.py" for name in (
     "row_numbers", "bad_input", "crm_quirks", "presets", "stages", "reimport", "mapping",
-    "real_exports", "fast_read", "fast_dates", "plan_messages", "plan_derived")))
+    "real_exports", "fast_read", "fast_dates", "plan_messages", "plan_derived", "plan_mutants")))
 SLOW = ("tests/unit/test_fuzz.py", "tests/unit/test_demo.py")  # hypothesis runs, whole demo companies
 DEMO_FIXTURES = {"demo_db", "demo_engine"}  # building the demo company takes seconds
 ROOT = Path(__file__).resolve().parents[1]

@@ -145,7 +145,7 @@ def insights(page: Page, leads: Callable[[dt.date], Any]) -> None:
     initiative = choices[0]
     user = page.viewer.user
     table = leads(day)
-    scope = Scope.reps(user.rep_id) if user.role == "rep" else user.scope
+    scope = user.scope  # as the Insights page passes it
     page.view("levers to push", "levers_to_push", scope, day, initiative, table,
               rep=user.rep_id, initiative=_iid(initiative))
     if user.role == "manager":
@@ -255,7 +255,7 @@ def building_blocks(page: Page) -> None:
         page.view(f"own baselines {lever}", "own_baselines", lever, ids,
                   views.baseline_window(initiative, day), day, within, metric=lever)
         if user.role == "rep":
-            page.view(f"team average {lever}", "team_average", user.rep_id, lever, "week", window,
+            page.view(f"team average {lever}", "team_average", user.scope, lever, "week", window,
                       metric=lever, rep=user.rep_id)
     for dimension in views.SEGMENT_DIMENSIONS[:2]:
         page.view(f"segments {dimension}", "segments", dimension, window, scope, day)

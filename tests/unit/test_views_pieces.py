@@ -10,7 +10,8 @@ import pytest
 
 from kpi.engine import Scope
 from kpi.periods import Window
-from kpi.views import Pace, _shortfall, _weeks_below, baseline_window, rep_scope
+from kpi.views import Pace, baseline_window, rep_scope
+from kpi.views.levers import _shortfall, _weeks_below
 from tests.conftest import d
 
 MARCH = Window(d("2025-03-01"), d("2025-03-31"))

@@ -1,0 +1,73 @@
+"""The insights kept between visits: what is asked after each import."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kpi.engine import Engine, Scope
+from kpi.people import teams
+from kpi.views.context import as_of, initiatives_for, last_year
+from kpi.views.forecast import pipeline_coverage_needed, quarter_forecast
+from kpi.views.leads import lead_lag_detail, lead_lag_review, lead_lags, lead_pairs
+from kpi.views.outputs import rep_win_rates
+from kpi.views.rollout import (
+    ROLLOUT_OUTPUTS,
+    rollout_effects,
+    rollout_levers,
+    rollout_output_effects,
+)
+
+if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
+    from kpi.store import Store
+
+
+# the views whose answers are kept in the database per data version (kpi.insights.stored): the
+# statistics, which take seconds to minutes on a large company
+STORED = (lead_lags, lead_lag_detail, lead_lag_review, rollout_effects, rollout_output_effects,
+          quarter_forecast, pipeline_coverage_needed, rep_win_rates)
+
+
+def insight_questions(engine: Engine) -> list[tuple]:
+    """What the executive's Insights page asks on the current data, company-wide: computed after
+    each import so that its first visit reads them (a team's or a rep's questions are computed
+    on their first visit and kept from then on)."""
+    day = as_of(engine)
+    executive = Scope.everyone().seen_by("executive")
+    levers, outputs = lead_pairs(engine.catalog)
+    from kpi.insights.forecast import past_quarters
+
+    questions: list[tuple] = [
+        (past_quarters, (day,)),  # first: every forecast below reads it
+        (lead_lags, (levers, outputs, day)),
+        (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day)),
+        (rep_win_rates, (executive, last_year(day)))]
+    if levers and outputs:  # the lead-lag page's first lever and output
+        questions[2:2] = [(lead_lag_detail, (levers[0], outputs[0], day)),
+                          (lead_lag_review, (levers[0], outputs[0], day))]
+    for initiative in initiatives_for(engine, Scope.everyone()):
+        questions += [(rollout_effects, (initiative, rollout_levers(engine.catalog, initiative))),
+                      (rollout_output_effects, (initiative, ROLLOUT_OUTPUTS))]
+    return questions
+
+
+def team_questions(engine: Engine) -> list[tuple]:
+    """What each team's manager's Insights page asks that is kept (the forecast, the pipeline it
+    needs, the win rates): computed after the executive's in the app's background refresh, so a
+    manager's first visit after an import reads them too."""
+    day = as_of(engine)
+    questions: list[tuple] = []
+    for team_id, _ in teams(engine.store, Scope.everyone()):
+        manager = Scope.teams(team_id).seen_by("manager")
+        questions += [(quarter_forecast, (manager, day)), (pipeline_coverage_needed, (manager, day)),
+                      (rep_win_rates, (manager, last_year(day)))]
+    return questions
+
+
+def refresh_insights(engine: Engine, keeper: Store, teams: bool = False
+                     ) -> dict[str, float | str]:
+    """Compute and keep :func:`insight_questions` (and with ``teams`` :func:`team_questions`) on
+    the current data; seconds per view (or why it could not be answered)."""
+    from kpi.insights import stored
+
+    return stored.refresh(engine, keeper, insight_questions(engine)
+                          + (team_questions(engine) if teams else []))

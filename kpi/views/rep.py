@@ -1,0 +1,168 @@
+"""One rep: pace in the week, month and quarter, streaks, the trend beside the team's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi.baseline import baseline_basis, progress_series, window_value
+from kpi.disclosure import AGGREGATES
+from kpi.engine import Engine, MetricRequest, Scope
+from kpi.initiatives import Initiative
+from kpi.people import members, team_of
+from kpi.periods import Window, period_last_day, period_start
+from kpi.views.context import baseline_window
+from kpi.views.levers import _own_baseline, lever_target, lever_weeks
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A lever in the period to date against the goal for the whole period."""
+
+    lever: str
+    label: str
+    unit: str
+    grain: str
+    period: Window
+    elapsed_days: int
+    active_weeks: float  # rep-weeks the rep was active so far in the period
+    actual: float
+    goal_rate: float | None  # per rep-week
+    goal_kind: str  # 'target' or 'own baseline'
+    own_rate: float | None
+
+    @property
+    def goal(self) -> float | None:
+        """The goal for the whole period: active weeks so far plus the days still to come."""
+        remaining = (self.period.days - self.elapsed_days) / 7
+        return None if self.goal_rate is None else self.goal_rate * (self.active_weeks + remaining)
+
+    @property
+    def expected_by_now(self) -> float | None:
+        return None if self.goal_rate is None else self.goal_rate * self.active_weeks
+
+    @property
+    def more_to_stay_on_pace(self) -> float | None:
+        """How many more the rep needs today to be where the straight path to the goal is."""
+        need = self.expected_by_now
+        return None if need is None else max(0.0, math.ceil(need - self.actual))
+
+    @property
+    def more_for_period(self) -> float | None:
+        return None if self.goal is None else max(0.0, math.ceil(self.goal - self.actual))
+
+
+def rep_scope(scope: Scope) -> Scope:
+    """The one rep a rep's view reads: the viewer's own scope, or one that
+    :func:`kpi.people.narrow` bounded for them (a manager's view: the days in their team)."""
+    if scope.kind != "rep" or len(scope.ids) != 1:
+        raise ValueError(f"one rep expected, got {scope}")
+    return scope
+
+
+def pace(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: dt.date,
+         initiative: Initiative | None = None, grains: tuple[str, ...] = ("week", "month", "quarter"),
+         ) -> list[Pace]:
+    """Each count lever this week, month and quarter to date against its goal for the period."""
+    scope = rep_scope(rep)
+    result = []
+    for lever in levers:
+        metric = engine.catalog.get(lever)
+        if not metric.per_rep_week:
+            continue
+        own, own_kind = _own_baseline(engine, lever, baseline_window(initiative, day), scope, day)
+        target = lever_target(engine, initiative, lever, day, own)
+        for grain in grains:
+            period = Window(period_start(day, grain), period_last_day(period_start(day, grain), grain))
+            frame = engine.run(MetricRequest.make(lever, grain="total", scope=scope,
+                                                  date_from=period.start, date_to=day))
+            actual = float(frame["numerator"].iloc[0]) if len(frame) else 0.0
+            active = float(frame["denominator"].iloc[0]) if len(frame) else 0.0
+            goal, kind = (target, "target") if target is not None else (own, own_kind)
+            result.append(Pace(lever, metric.label, metric.unit, grain, period,
+                               (day - period.start).days + 1, active, actual, goal, kind, own))
+    return result
+
+
+@dataclass(frozen=True)
+class Streak:
+    lever: str
+    label: str
+    weeks: int
+    at_or_above: bool
+    goal_kind: str
+
+
+def streaks(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: dt.date,
+            initiative: Initiative | None = None) -> list[Streak]:
+    """How many complete weeks in a row each lever has been at/above (or below) its goal."""
+    last_complete = period_start(day, "week") - dt.timedelta(days=1)
+    basis = baseline_basis(engine, baseline_window(initiative, day), rep_scope(rep), day)
+    baseline_kind = "own baseline" if basis.own else "team baseline"
+    result = []
+    for lever in levers:
+        frame = lever_weeks(engine, lever, rep_scope(rep), last_complete, 26, initiative)
+        scored = frame.dropna(subset=["score"]).sort_values("period")
+        if scored.empty:
+            continue
+        above = (scored["score"] >= 1.0).tolist()
+        run = next((i for i, a in enumerate(reversed(above)) if a != above[-1]), len(above))
+        kind = "target" if scored["target"].notna().iloc[-1] else baseline_kind
+        result.append(Streak(lever, engine.catalog.get(lever).label, run, above[-1], kind))
+    return result
+
+
+def rep_trend(engine: Engine, rep: Scope, lever: str, grain: str, window: Window,
+              initiative: Initiative | None = None) -> pd.DataFrame:
+    """One rep's lever per period: value, own baseline (and band), and the initiative's target."""
+    scope = rep_scope(rep)
+    if initiative is None:
+        frame = engine.run(MetricRequest.make(lever, grain=grain, scope=scope,
+                                              date_from=window.start, date_to=window.end))
+        base = baseline_window(None, window.end)
+        basis = baseline_basis(engine, base, scope, window.end)
+        frame["baseline"] = None if basis.scope is None else window_value(
+            engine, lever, base.start, base.end, basis.scope)
+        frame["baseline_of"] = basis.note or "own"
+        frame["team_average"] = team_average(engine, scope, lever, grain, window)
+        return frame
+    frame = progress_series(engine, initiative, lever, grain, window.end, scope, window.start)
+    frame["team_average"] = team_average(engine, scope, lever, grain, window)
+    return frame.drop(columns=["pace"])
+
+
+def team_average(engine: Engine, rep: Scope, lever: str, grain: str,
+                 window: Window) -> list[float | None] | None:
+    """The team's value per period beside one rep: the rep's current team (a manager's view:
+    the manager's team), one aggregate number each, and only in periods where at least
+    3 other reps were active in it (with fewer, the average and the rep's
+    own number would give a colleague's away; see :mod:`kpi.disclosure`)."""
+    scope = rep_scope(rep)
+    rep_id = scope.ids[0]
+    team = team_of(engine.store, rep_id, window.end)
+    if scope.within and team not in scope.within:
+        team = scope.within[0]
+    if team is None:
+        return None
+    request = MetricRequest.make(lever, grain=grain, scope=Scope.teams(team),
+                                 date_from=window.start, date_to=window.end)
+    frame = engine.run(request)
+    others = _others_active(engine, team, rep_id, lever, grain, window)
+    fewest = AGGREGATES["team_average"].min_group - 1  # the others behind the average
+    return [None if pd.isna(v) or others.get(p, 0) < fewest else float(v)
+            for p, v in zip(frame["period"], frame["value"], strict=True)]
+
+
+def _others_active(engine: Engine, team: str, rep_id: str, lever: str, grain: str,
+                   window: Window) -> dict[dt.date, int]:
+    """Per period: how many reps other than ``rep_id`` were active in the team."""
+    counted = lever if engine.catalog.get(lever).per_rep_week else "activities"
+    days = engine.run(MetricRequest.make(counted, grain=grain, by=["rep"],
+                                         scope=Scope.teams(team), date_from=window.start,
+                                         date_to=window.end))
+    names = {m.name for m in members(engine.store, Scope.reps(rep_id), window.start, window.end)}
+    active = days[(days["denominator"] > 0) & ~days["rep"].isin(names)]
+    return active.groupby("period")["rep"].nunique().to_dict()
