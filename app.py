@@ -8,6 +8,7 @@ import streamlit as st
 
 from kpi.errors import KpiError
 from ui import guard, session, signin, widgets
+from ui.frame import ROLE_PAGES
 
 st.set_page_config(page_title="leverboard", page_icon="📈", layout="wide")
 guard.refuse_cache_clearing()
@@ -20,14 +21,6 @@ _PAGES = [("outputs", "Outputs", "monitoring"), ("segments", "Segments", "pie_ch
           ("users", "Users", "manage_accounts"), ("insights", "Insights", "insights")]
 PAGES = {key: st.Page(f"app_pages/{key}.py", title=title, icon=f":material/{icon}:", url_path=key)
          for key, title, icon in _PAGES}
-ROLE_PAGES = {
-    "executive": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore",
-                  "data"),
-    "admin": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
-              "users"),
-    "manager": ("team", "coaching", "insights", "rollouts", "explore"),
-    "rep": ("me", "insights", "rollouts", "explore"),
-}
 
 if not session.database_ready():
     setup = (f"No database at `{session.db_path()}`. Build the demo with `make run` or "

@@ -14,6 +14,16 @@ from kpi.people import User
 from kpi.periods import Window, shift_years
 from ui import data, session, widgets
 
+# the pages each role opens, in menu order (app.py builds the navigation from it)
+ROLE_PAGES = {
+    "executive": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore",
+                  "data"),
+    "admin": ("outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
+              "users"),
+    "manager": ("team", "coaching", "insights", "rollouts", "explore"),
+    "rep": ("me", "insights", "rollouts", "explore"),
+}
+
 
 @dataclass(frozen=True)
 class Page:

@@ -16,6 +16,7 @@ from kpi.people import get_user, list_users, members
 from kpi.store import Store
 from kpi.views import as_of
 from tests.app.conftest import APP, Opener, _opener
+from ui.frame import ROLE_PAGES
 
 PASSWORD = "correct horse battery"
 
@@ -103,7 +104,7 @@ def test_a_deleted_user_is_signed_out(open_page: Opener) -> None:
     assert at.text_input[0].label == "User id or email"
 
 
-MANAGER_PAGES = ["team", "coaching", "insights", "rollouts", "explore"]
+MANAGER_PAGES = ROLE_PAGES["manager"]
 
 
 @pytest.mark.parametrize("page", MANAGER_PAGES)
@@ -113,7 +114,7 @@ def test_a_manager_sees_no_rep_outside_the_team(open_page: Opener, demo_engine: 
     assert not names_outside(demo_engine, Scope.teams("T1"), all_text(at))
 
 
-REP_PAGES = ["me", "insights", "rollouts", "explore"]
+REP_PAGES = ROLE_PAGES["rep"]
 
 
 @pytest.mark.parametrize("page", REP_PAGES)

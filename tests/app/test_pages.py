@@ -22,6 +22,7 @@ from kpi.views import (
     levers_to_push,
 )
 from tests.app.conftest import APP, Opener, _opener
+from ui.frame import ROLE_PAGES
 
 # what the shipped catalog shows (its `shown_in`), written out: the pages must show exactly these
 OUTPUTS = ("revenue", "quota_attainment", "win_rate", "avg_deal_size", "gross_margin",
@@ -31,13 +32,8 @@ LEAD_LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created
                "pipeline_created", "calls")
 LEAD_OUTPUTS = ("win_rate", "revenue")
 
-ROLES = {
-    "exec": ["outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data"],
-    "admin": ["outputs", "segments", "insights", "team", "coaching", "rollouts", "explore", "data",
-              "users"],
-    "mgr-t1": ["team", "coaching", "insights", "rollouts", "explore"],
-    "rep-r002": ["me", "insights", "rollouts", "explore"],
-}
+USERS = {"exec": "executive", "admin": "admin", "mgr-t1": "manager", "rep-r002": "rep"}
+ROLES = {user: ROLE_PAGES[role] for user, role in USERS.items()}
 CASES = [(user, page) for user, pages in ROLES.items() for page in pages]
 
 
