@@ -39,7 +39,7 @@ from benchmarks.scale import build  # noqa: E402
 from kpi import views  # noqa: E402
 from kpi.engine import Engine, MetricRequest, Scope  # noqa: E402
 from kpi.periods import Window, period_start, shift_years  # noqa: E402
-from kpi.store import Store  # noqa: E402
+from kpi.store import DuckDBStore, Store  # noqa: E402
 
 TEAM, REP = "T1", "R0001"
 
@@ -202,7 +202,7 @@ def refresh_insights(db: Path) -> float:
     new data and kept (the data version bumped first, so nothing kept counts)."""
     from kpi.insights import stored
 
-    with Store.open(db, read_only=False) as store:
+    with DuckDBStore.open(db, read_only=False) as store:
         with store.transaction():
             stored.bump(store, "benchmark")
         started = time.perf_counter()
@@ -228,14 +228,14 @@ def worker(db: Path, task: str, runs: int, out: Path) -> None:
         if task == "refresh":
             refresh_insights(db)
         elif task.startswith("page-"):
-            with Store.open(db) as store:
+            with DuckDBStore.open(db) as store:
                 TASKS[task](Engine(store))
         elif task.startswith("engine-"):
-            with Store.open(db) as store:
+            with DuckDBStore.open(db) as store:
                 result = core_engine(Engine(store), task.split("-", 1)[1])
         else:
             role = task.split("-", 1)[1]
-            with Store.open(db) as store:
+            with DuckDBStore.open(db) as store:
                 window = core_windows(Engine(store))[role]
                 if result is None:  # cold: load the tables (a notebook keeps them afterwards)
                     tables = Tables(store, role)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kpi import schema, stages  # noqa: E402
-from kpi.store import Store  # noqa: E402
+from kpi.store import DuckDBStore  # noqa: E402
 
 START = "2024-10-01"
 DAYS = 730
@@ -116,7 +116,7 @@ def build(path: Path, activities: int, reps: int = 2000, teams: int = 200) -> fl
     started = time.perf_counter()
     tmp = path.with_suffix(".tmp.duckdb")
     tmp.unlink(missing_ok=True)
-    store = Store.create(tmp)
+    store = DuckDBStore.create(tmp)
     with store.transaction():
         for statement in statements(reps, teams, activities):
             store.execute(statement)
@@ -133,7 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     seconds = build(args.db, args.activities)
-    with Store.open(args.db) as store:
+    with DuckDBStore.open(args.db) as store:
         counts = {t: store.scalar(f"SELECT count(*) FROM {t}") for t in
                   ("reps", "teams", "opportunities", "activities")}
     print(f"wrote {args.db} in {seconds:.1f} s: {counts}")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from kpi.demo import DemoConfig, build  # noqa: E402
 from kpi.engine import Engine, Scope  # noqa: E402
 from kpi.insights.rollout import RolloutEffect, estimate, estimate_output  # noqa: E402
-from kpi.store import Store  # noqa: E402
+from kpi.store import DuckDBStore  # noqa: E402
 from kpi.views import initiatives_for  # noqa: E402
 
 LEVERS = ("new_prospect_meetings", "demos", "proposals_sent", "opps_created", "calls")
@@ -46,7 +46,7 @@ def run_seed(seed: int, folder: Path) -> tuple[dict[str, tuple], float]:
     path = folder / f"demo-seed{seed}.duckdb"
     if not path.exists():
         build(path, DemoConfig(seed=seed))
-    with Store.open(path) as store:
+    with DuckDBStore.open(path) as store:
         engine = Engine(store)
         initiative = initiatives_for(engine, Scope.everyone())[0]
         truth = dict(store.rows("SELECT metric_id, max(effect_pct) FROM demo_truth GROUP BY 1")[1])

@@ -22,7 +22,8 @@ from kpi.catalog import load_catalog
 from kpi.engine import GRAINS, Engine, MetricRequest
 from kpi.errors import InvalidRequest, KpiError
 from kpi.schema import ROLES
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
+from kpi.store import describe as describe_db
 
 FORMATS = ("table", "csv", "json")
 
@@ -244,8 +245,8 @@ def _open(args: argparse.Namespace, write: bool) -> Store | None:
     if "://" in args.db:
         return SqlStore.open_url(args.db, read_only=not write)
     if Path(args.db).is_file():
-        return Store.open(args.db, read_only=not write)
-    return Store.create(args.db) if write else None
+        return DuckDBStore.open(args.db, read_only=not write)
+    return DuckDBStore.create(args.db) if write else None
 
 
 def _run_import(args: argparse.Namespace) -> int:
@@ -403,7 +404,7 @@ def _demo(args: argparse.Namespace) -> None:
     from kpi import demo
 
     if "://" in args.db:
-        raise InvalidRequest(f"the demo is written as a DuckDB file, not to {Store.describe(args.db)}",
+        raise InvalidRequest(f"the demo is written as a DuckDB file, not to {describe_db(args.db)}",
                              "give a file path, e.g. --db data/demo.duckdb; load it into another "
                              "database with `python -m kpi import`")
     args.db = Path(args.db)

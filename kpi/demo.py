@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.stages import Evidence, StageList, stage_table
-from kpi.store import Store
+from kpi.store import DuckDBStore
 
 START = dt.date(2024, 10, 1)
 REGIONS = ("East", "Central", "West")
@@ -97,7 +97,7 @@ def build(path: str | Path, config: DemoConfig | None = None) -> dict[str, int]:
     tmp.unlink(missing_ok=True)
     try:
         tables = generate(config)
-        with Store.create(tmp) as store, store.transaction():
+        with DuckDBStore.create(tmp) as store, store.transaction():
             counts = {name: store.insert_frame(name, frame) for name, frame in tables.items()}
         os.replace(tmp, path)
     finally:

@@ -1,5 +1,11 @@
 """The only module that talks to the database.
 
+:class:`Store` is the seam: what the rest of kpi/ may ask of a database, whatever it is. One
+class per backend implements it: :class:`DuckDBStore` (a file or memory, the embedded default)
+and :class:`SqlStore` (any database SQLAlchemy reaches). What differs between databases beyond
+that is one row of :data:`DIALECTS` (as Superset's engine specs): the sqlglot dialect the
+engine's SQL is translated to, and how rows are bulk-loaded.
+
 Read-only by default: reading a metric can never change data. Writes go through
 :meth:`Store.transaction`, which commits all or nothing. Every SQL value is a bound parameter
 (``$name`` placeholders); the engine only splices catalog fragments and whitelisted identifiers.
@@ -11,11 +17,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import sqlglot
@@ -148,19 +155,137 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
                             "close it and retry") from exc
 
 
-class Store:
-    """A connection to one leverboard database (DuckDB file or in-memory)."""
+class Store(Protocol):
+    """A leverboard database, as the engine, the imports and the app use it.
+
+    ``path`` names it in messages (a URL with its password masked); ``dialect`` is its row of
+    :data:`DIALECTS`. SQL is written in DuckDB's dialect with ``$name`` parameters; a backend
+    translates it. Writing methods work inside :meth:`transaction` on a store opened with
+    ``read_only=False`` and raise :class:`~kpi.errors.DatabaseError` otherwise; every failure of
+    the database is a ``DatabaseError`` with its first meaningful line.
+    """
+
+    path: str
+    read_only: bool
+    dialect: Dialect
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """One SELECT, its rows as a DataFrame."""
+        ...
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None
+             ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """One SELECT, as (column names, plain tuples), without pandas."""
+        ...
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """A query's one value (None when it returns no row)."""
+        ...
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """One writing statement."""
+        ...
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        """Append a DataFrame to a canonical table by column name; returns the row count."""
+        ...
+
+    def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
+        """Upsert by the table's primary key; returns the row count."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[Store]:
+        """All or nothing: commit when the block ends, roll back on any exception."""
+        ...
+
+    def tables(self) -> set[str]:
+        """The names of the tables the database holds."""
+        ...
+
+    def create_schema(self) -> None:
+        """Create every canonical table that does not exist yet, in one transaction."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+    def __enter__(self) -> Store:
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between databases: ``name``, the sqlglot dialect the engine's SQL (DuckDB's)
+    is translated to; ``bulk``, how rows are loaded: "frame" (the database reads the DataFrame
+    itself), "copy" (PostgreSQL's COPY) or "insert" (batched INSERT statements)."""
+
+    name: str
+    bulk: str = "insert"
+
+
+# SQLAlchemy's dialect name -> what differs in that database
+DIALECTS = {
+    "duckdb": Dialect("duckdb", bulk="frame"), "postgresql": Dialect("postgres", bulk="copy"),
+    "mysql": Dialect("mysql"), "mariadb": Dialect("mysql"), "sqlite": Dialect("sqlite"),
+    "trino": Dialect("trino"), "presto": Dialect("presto"), "snowflake": Dialect("snowflake"),
+    "bigquery": Dialect("bigquery"), "databricks": Dialect("databricks"),
+    "hive": Dialect("spark"), "spark": Dialect("spark"), "mssql": Dialect("tsql"),
+    "oracle": Dialect("oracle"), "redshift": Dialect("redshift"),
+}
+
+
+class _Base:
+    """What both backends do alike: the name, read-only by default, the schema, closing."""
+
+    def __init__(self, path: str, read_only: bool) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._local = threading.local()
+
+    def create_schema(self) -> None:
+        """Create every canonical table that does not exist yet, in one transaction."""
+        with self.transaction():
+            for statement in schema.ddl():
+                self.execute(statement)
+
+    def transaction(self) -> AbstractContextManager[Store]:
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Store:
+        return self  # type: ignore[return-value]  # each backend is a Store
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise DatabaseError(
+                f"{self.path} is open read-only", "open it with read_only=False to change data"
+            )
+
+
+class DuckDBStore(_Base):
+    """A connection to one leverboard database in DuckDB (a file, or in memory)."""
+
+    dialect = DIALECTS["duckdb"]
 
     def __init__(self, con: duckdb.DuckDBPyConnection | None, path: str, read_only: bool,
                  shared: _SharedFile | None = None) -> None:
+        super().__init__(path, read_only)
         self._con = con
-        self.path = path
-        self.read_only = read_only
         self._shared = shared
-        self._local = threading.local()
 
     @classmethod
-    def open(cls, path: str | Path, read_only: bool = True) -> Store:
+    def open(cls, path: str | Path, read_only: bool = True) -> DuckDBStore:
         """Open an existing database; never creates a file by reading."""
         path = str(path)
         if path != MEMORY and not Path(path).is_file():
@@ -171,7 +296,7 @@ class Store:
         return cls(_connect(path, read_only), path, read_only)
 
     @classmethod
-    def shared(cls, path: str | Path, read_only: bool = True) -> Store:
+    def shared(cls, path: str | Path, read_only: bool = True) -> DuckDBStore:
         """A store on the process-wide, thread-safe connection to ``path`` (the app's way in).
 
         DuckDB refuses a read-only and a writable connection to the same file in one process and
@@ -186,13 +311,8 @@ class Store:
                 _SHARED[key] = _SharedFile(str(path))
         return cls(None, str(path), read_only, shared=_SHARED[key])
 
-    @staticmethod
-    def describe(target: str) -> str:
-        """How to name a database in messages and cache keys: never with its password."""
-        return _masked(target)
-
     @classmethod
-    def create(cls, path: str | Path = MEMORY) -> Store:
+    def create(cls, path: str | Path = MEMORY) -> DuckDBStore:
         """Create (or open for writing) a database and make sure every canonical table exists."""
         path = str(path)
         if path != MEMORY:
@@ -200,12 +320,6 @@ class Store:
         store = cls(duckdb.connect(path), path, read_only=False)
         store.create_schema()
         return store
-
-    def create_schema(self) -> None:
-        """Create every canonical table that does not exist yet, in one transaction."""
-        with self.transaction():
-            for statement in schema.ddl():
-                self.execute(statement)
 
     def close(self) -> None:
         if self._con is not None:
@@ -229,12 +343,6 @@ class Store:
                 self._local.cursor = (cursor, self._shared.generation)
             yield cursor
 
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run one SELECT and return its rows as a DataFrame."""
         try:
@@ -244,7 +352,7 @@ class Store:
             raise DatabaseError(f"query failed: {_first_line(exc)}") from exc
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None
-             ) -> tuple[list[str], list[tuple]]:
+             ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run one SELECT and return (column names, plain tuples), without pandas."""
         try:
             with self._using() as db:
@@ -295,7 +403,7 @@ class Store:
             differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM _stage.{c}" for c, _ in types
                                   if c not in keys) or "false"
             spec = ", ".join(f"{c} {t}" for c, t in types)
-            limit = db.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            (limit,) = db.execute("SELECT current_setting('memory_limit')").fetchone() or ("",)
             try:
                 db.execute(f"SET memory_limit = '{LOAD_MEMORY}'")  # joins spill beyond it
                 db.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({spec})")
@@ -353,30 +461,19 @@ class Store:
             rows = db.execute("SELECT table_name FROM information_schema.tables").fetchall()
         return {r[0] for r in rows}
 
-    def _require_writable(self) -> None:
-        if self.read_only:
-            raise DatabaseError(
-                f"{self.path} is open read-only", "open it with read_only=False to change data"
-            )
 
-
-# SQLAlchemy dialect name -> sqlglot dialect name
-_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite",
-             "trino": "trino", "presto": "presto", "snowflake": "snowflake", "bigquery": "bigquery",
-             "databricks": "databricks", "hive": "spark", "spark": "spark", "mssql": "tsql",
-             "oracle": "oracle", "redshift": "redshift", "duckdb": "duckdb"}
 _PARAM = re.compile(r"__param_([A-Za-z0-9_]+)__")
 
 
-class SqlStore(Store):
+class SqlStore(_Base):
     """Any database SQLAlchemy can reach. The engine's SQL (DuckDB dialect, ``$name`` params) is
     transpiled once per statement by sqlglot and runs *in* that database: nothing is pulled into
     pandas but the result."""
 
     def __init__(self, engine: Any, url: str, read_only: bool) -> None:
-        super().__init__(None, url, read_only)
+        super().__init__(url, read_only)
         self._engine = engine
-        self.dialect = _DIALECTS.get(engine.dialect.name, engine.dialect.name)
+        self.dialect = DIALECTS.get(engine.dialect.name, Dialect(engine.dialect.name))
 
     @classmethod
     def open_url(cls, url: str, read_only: bool = True) -> SqlStore:
@@ -396,7 +493,7 @@ class SqlStore(Store):
 
     def translate(self, sql: str) -> str:
         """DuckDB SQL with ``$name`` parameters -> this database's SQL with ``:name`` binds."""
-        return _translate(sql, self.dialect)
+        return _translate(sql, self.dialect.name)
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -407,7 +504,8 @@ class SqlStore(Store):
         with self._engine.connect() as con:
             yield con
 
-    def _run(self, sql: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[tuple]]:
+    def _run(self, sql: str, params: Mapping[str, Any] | None
+             ) -> tuple[list[str], list[tuple[Any, ...]]]:
         import sqlalchemy
 
         try:
@@ -417,7 +515,8 @@ class SqlStore(Store):
                     return [], []
                 return list(result.keys()), [tuple(_py(v) for v in r) for r in result]
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            raise DatabaseError(f"query failed: {_first_line(exc.orig or exc)}") from exc
+            raise DatabaseError(f"query failed: {_first_line(getattr(exc, 'orig', None) or exc)}"
+                                ) from exc
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         import pandas as pd
@@ -426,7 +525,7 @@ class SqlStore(Store):
         return pd.DataFrame.from_records(rows, columns=columns)
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None
-             ) -> tuple[list[str], list[tuple]]:
+             ) -> tuple[list[str], list[tuple[Any, ...]]]:
         return self._run(sql, params)
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -446,7 +545,7 @@ class SqlStore(Store):
         records = [tuple(_py(v) for v in row) for row in clean.itertuples(index=False, name=None)]
         with self._connection() as con:
             raw = con.connection.driver_connection
-            if self.dialect == "postgres" and hasattr(raw, "cursor"):
+            if self.dialect.bulk == "copy" and hasattr(raw, "cursor"):
                 with raw.cursor() as cur, cur.copy(
                         f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN") as copy:
                     for record in records:
@@ -518,14 +617,19 @@ def _masked(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", url)
 
 
+def describe(target: str) -> str:
+    """How to name a database in messages and cache keys: never with its password."""
+    return _masked(target)
+
+
 def connect(target: str | Path, read_only: bool = True) -> Store:
     """A DuckDB file (a path or ``duckdb:///path``) or any SQLAlchemy URL."""
     text = str(target)
     if text.startswith("duckdb:///"):
-        return Store.open(text.removeprefix("duckdb:///"), read_only)
+        return DuckDBStore.open(text.removeprefix("duckdb:///"), read_only)
     if "://" in text:
         return SqlStore.open_url(text, read_only)
-    return Store.open(text, read_only)
+    return DuckDBStore.open(text, read_only)
 
 
 LOAD_MEMORY = "512MB"  # DuckDB's share of a bulk load; the rest of an import is pandas frames

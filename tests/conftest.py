@@ -12,7 +12,7 @@ import pytest
 from kpi.demo import DemoConfig, build
 from kpi.engine import Engine
 from kpi.stages import StageList, refresh
-from kpi.store import Store
+from kpi.store import DuckDBStore
 
 # `make test-fast` runs the tests not marked slow: the unit tests of kpi/ and the import rules,
 # under a minute on two cores. Everything else is slow by default, so a new folder (app, e2e, db,
@@ -60,7 +60,7 @@ class Tiny:
     """A tiny in-memory company whose answers can be computed with a pencil."""
 
     def __init__(self) -> None:
-        self.store = Store.create()
+        self.store = DuckDBStore.create()
         self._n = 0
 
     def _id(self, prefix: str) -> str:
@@ -167,14 +167,14 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build(path, DEMO)
-    with Store.open(path, read_only=False) as store:
+    with DuckDBStore.open(path, read_only=False) as store:
         refresh_insights(Engine(store), store)
     return path
 
 
 @pytest.fixture(scope="session")
 def demo_engine(demo_db: Path) -> Iterator[Engine]:
-    store = Store.open(demo_db)
+    store = DuckDBStore.open(demo_db)
     yield Engine(store)
     store.close()
 

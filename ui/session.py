@@ -17,7 +17,8 @@ import streamlit as st
 from kpi.engine import Engine
 from kpi.errors import NotFound
 from kpi.people import User, get_user
-from kpi.store import SqlStore, Store
+from kpi.store import DuckDBStore, SqlStore, Store
+from kpi.store import describe as describe_db
 
 DEFAULT_DB = "data/demo.duckdb"
 AUTH_KEY = "auth:user"
@@ -48,13 +49,13 @@ def _secrets_present() -> bool:
 def db_path() -> str:
     """A key naming the database (the URL with its password masked, or the DuckDB path)."""
     url = db_url()
-    return Store.describe(url) if url else os.environ.get("KPI_DB", DEFAULT_DB)
+    return describe_db(url) if url else os.environ.get("KPI_DB", DEFAULT_DB)
 
 
 @st.cache_resource(show_spinner=False)
 def _engine(key: str) -> Engine:
     url = db_url()
-    return Engine(SqlStore.open_url(url) if url else Store.shared(key))
+    return Engine(SqlStore.open_url(url) if url else DuckDBStore.shared(key))
 
 
 @st.cache_resource(show_spinner=False)
@@ -71,7 +72,7 @@ def writer() -> Store:
     """A store that may write (initiative edits); each use gets its own connection or cursor."""
     if db_url():
         return _sql_writer(db_path())
-    return Store.shared(db_path(), read_only=False)
+    return DuckDBStore.shared(db_path(), read_only=False)
 
 
 def refresh_insights() -> None:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from kpi.auth import THROTTLE, set_password
 from kpi.engine import Engine, Scope
 from kpi.people import get_user, list_users, members
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from kpi.views import as_of
 from tests.app.conftest import APP, Opener, _opener
 from ui.frame import ROLE_PAGES
@@ -56,7 +56,7 @@ def test_nothing_shows_before_sign_in(open_page: Opener, monkeypatch: pytest.Mon
 
 
 def test_sign_in_with_a_password_and_throttling(writable_app: Path) -> None:
-    store = Store.shared(writable_app, read_only=False)  # the app's own way in to the file
+    store = DuckDBStore.shared(writable_app, read_only=False)  # the app's own way in to the file
     set_password(store, "mgr-t1", PASSWORD)
     at = signed_out()
     at.text_input[0].input("mgr-t1")
@@ -82,7 +82,7 @@ def test_a_real_database_offers_no_demo_users(writable_app: Path,
     from ui import session
 
     monkeypatch.setattr(session, "is_local", lambda: True)  # even on this machine
-    store = Store.shared(writable_app, read_only=False)
+    store = DuckDBStore.shared(writable_app, read_only=False)
     with store.transaction():
         store.execute("DELETE FROM demo_truth")
     assert "Demo company" not in all_text(signed_out())
@@ -183,7 +183,7 @@ def test_an_admin_adds_a_user_and_resets_a_password(writable_app: Path) -> None:
     at.text_input(key="reset_pw").input("another passphrase")
     next(b for b in at.button if b.label == "Set password").click().run()
     assert not at.exception
-    store = Store.shared(writable_app, read_only=False)
+    store = DuckDBStore.shared(writable_app, read_only=False)
     stored = store.scalar("SELECT password_hash FROM users WHERE user_id = 'casey'")
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     from kpi.auth import authenticate

@@ -11,7 +11,7 @@ from kpi.catalog import load_catalog as demo_catalog
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import get_initiative
 from kpi.people import get_user, list_users, members
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from kpi.summary import format_value
 from kpi.views import (
     as_of,
@@ -165,7 +165,7 @@ def test_creating_and_recalibrating_survive_a_restart(writable_app: Path) -> Non
 
     restarted = _opener("exec", "rollouts", initiative="demo-push")
     assert any("Demo push" in m.value for m in restarted.markdown)
-    with Store.open(writable_app) as store:
+    with DuckDBStore.open(writable_app) as store:
         initiative = get_initiative(store, "Demo push")
     assert [t.change_pct for t in initiative.target_history("demos")] == [0.3, 0.4]
 
@@ -182,7 +182,7 @@ def test_a_missing_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_every_page_works_before_any_initiative_exists(writable_app: Path) -> None:
-    with Store.open(writable_app, read_only=False) as store, store.transaction():
+    with DuckDBStore.open(writable_app, read_only=False) as store, store.transaction():
         for table in ("reviews", "initiative_targets", "initiative_teams", "initiatives"):
             store.execute(f"DELETE FROM {table}")
     for user, pages in (("exec", ROLES["exec"]), ("mgr-t1", ["team"]), ("rep-r002", ["me"])):
@@ -238,7 +238,7 @@ def test_every_number_on_a_page_names_its_window(open_page: Opener, demo_engine:
 
 
 def test_a_team_initiative_is_no_one_elses_default(writable_app: Path) -> None:
-    with Store.open(writable_app, read_only=False) as store:
+    with DuckDBStore.open(writable_app, read_only=False) as store:
         from kpi.initiatives import create_initiative
 
         day = as_of(Engine(store))

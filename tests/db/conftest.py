@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kpi.schema import TABLES
-from kpi.store import SqlStore, Store
+from kpi.store import DuckDBStore, SqlStore
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def pg_demo(pg_url: str, demo_db: Path) -> Iterator[SqlStore]:
     insights kept in DuckDB: PostgreSQL computes (and keeps) its own."""
     target = SqlStore.open_url(pg_url, read_only=False)
     target.create_schema()
-    with Store.open(demo_db) as source, target.transaction():
+    with DuckDBStore.open(demo_db) as source, target.transaction():
         for table in TABLES:
             if table != "stored_insights":
                 target.insert_frame(table, source.query(f"SELECT * FROM {table}"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi.stages import refresh
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 
 REGIONS = ("East", "West", "North")
 SEGMENTS = ("generalist", "Retail", "Health", "Finance")
@@ -53,7 +53,7 @@ class Company:
 
     def store(self) -> Store:
         """A fresh in-memory database holding the company, its stages derived as after an import."""
-        store = Store.create()
+        store = DuckDBStore.create()
         with store.transaction():
             for table, frame in self.tables.items():
                 if len(frame):

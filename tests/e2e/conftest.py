@@ -75,12 +75,12 @@ class AppServer:
 def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """The app on its own copy of the demo database (the app holds the file's write lock)."""
     from kpi.auth import set_password
-    from kpi.store import Store
+    from kpi.store import DuckDBStore
 
     workdir = tmp_path_factory.mktemp("e2e")
     db = workdir / "demo.duckdb"
     shutil.copy(demo_db, db)
-    with Store.open(db, read_only=False) as store:
+    with DuckDBStore.open(db, read_only=False) as store:
         set_password(store, "rep-r002", REP_PASSWORD)
     app = AppServer(db, workdir)
     app.start()
@@ -91,10 +91,10 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture
 def empty_server(tmp_path: Path) -> Iterator[AppServer]:
     """The app on a brand-new, empty database (what a user starts from with their own data)."""
-    from kpi.store import Store
+    from kpi.store import DuckDBStore
 
     db = tmp_path / "mine.duckdb"
-    Store.create(db).close()
+    DuckDBStore.create(db).close()
     app = AppServer(db, tmp_path)
     app.start()
     yield app

@@ -11,7 +11,7 @@ import pytest
 from kpi.ingest import Plan, Source, load, load_preset, plan_import
 from kpi.ingest.load import ImportResult
 from kpi.schema import TABLES
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"  # public exports, as downloaded
@@ -41,7 +41,7 @@ def same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
 @pytest.fixture
 def canonical_db(tmp_path: Path) -> Iterator[Store]:
     """A database holding the canonical fixture (2 reps, 2 accounts, 4 deals, 3 activities)."""
-    store = Store.create(tmp_path / "canonical.duckdb")
+    store = DuckDBStore.create(tmp_path / "canonical.duckdb")
     run_import(store, "canonical", sources(FIXTURES / "canonical"))
     yield store
     store.close()

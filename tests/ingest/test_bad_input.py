@@ -13,7 +13,7 @@ import pytest
 
 from kpi.ingest import Source, load, load_preset, plan_import
 from kpi.ingest.load import ImportRefused
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.ingest.conftest import FIXTURES, run_import, same, snapshot
 
 OPPS = (FIXTURES / "canonical" / "opportunities.csv").read_text()
@@ -147,5 +147,5 @@ def test_a_load_killed_midway_leaves_the_database_as_before(canonical_db: Store,
             break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the import finished before it could be killed"
-    with Store.open(path) as reopened:
+    with DuckDBStore.open(path) as reopened:
         assert same(before, snapshot(reopened))

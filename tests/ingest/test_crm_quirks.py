@@ -14,7 +14,7 @@ import pytest
 
 from kpi.cli import main
 from kpi.ingest import Source, load_preset, plan_import
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.ingest.conftest import run_import
 
 OPP = "Id,OwnerId,AccountId,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon"
@@ -38,7 +38,7 @@ def problems(files: list[Source], preset: str = "salesforce", **options: str) ->
 
 @pytest.fixture
 def db(tmp_path: Path) -> Store:
-    return Store.create(tmp_path / "crm.duckdb")
+    return DuckDBStore.create(tmp_path / "crm.duckdb")
 
 
 # --- blank cells, booleans, owners ---------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_an_ambiguous_column_is_refused_with_the_fix(tmp_path: Path,
             "'03/04/2024') — import again with --date-order DMY or MDY") in err
     assert not db.exists()
     assert main([*args, "--date-order", "DMY"]) == 0
-    with Store.open(db) as store:
+    with DuckDBStore.open(db) as store:
         assert str(store.scalar("SELECT closed_at FROM opportunities")) == "2024-04-03"
 
 

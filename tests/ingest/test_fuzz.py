@@ -20,7 +20,7 @@ import pytest
 from kpi.cli import main
 from kpi.ingest.presets import TABLES
 from kpi.ingest.rules import RULES, schema_checks
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.ingest.conftest import FIXTURES, REAL, run_import, same, snapshot, sources
 
 SF = "Id,OwnerId,AccountId,StageName,Amount,CloseDate,CreatedDate,IsClosed,IsWon"
@@ -171,14 +171,14 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
     paths = {}
     for preset in ("salesforce", "canonical"):
         path = folder / f"{preset}.duckdb"
-        with Store.create(path) as store:
+        with DuckDBStore.create(path) as store:
             run_import(store, preset, sources(FIXTURES / preset))
         paths[preset] = path
     yield paths
 
 
 def tables(path: Path) -> dict:
-    with Store.open(path) as store:
+    with DuckDBStore.open(path) as store:
         return snapshot(store)
 
 
@@ -247,5 +247,5 @@ def test_random_damage_never_ends_in_a_traceback(seed: int) -> None:
     plan = plan_import([Source("Opportunity.csv", data)], preset)
     assert all(p.file and p.fix and "bug in leverboard" not in p.fix for p in plan.report.problems)
     if refusal(plan, "skip") is None:
-        with Store.create() as store:
+        with DuckDBStore.create() as store:
             load(store, plan, on_error="skip")

@@ -12,7 +12,7 @@ from kpi.errors import InvalidRequest
 from kpi.ingest import Source, load_preset, save_preset
 from kpi.ingest import mapping as m
 from kpi.ingest.read import read
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.ingest.conftest import REAL, run_import
 
 EXPORT = (b"Deal,Owner,Opened,Phase,Closed on,Value,Notes\n"
@@ -57,7 +57,7 @@ def test_the_saved_preset_imports_closed_deals(presets: Path, tmp_path: Path) ->
     assert (preset.create_reps, preset.date_order, preset.decimal) == (True, "DMY", "comma")
     assert list(preset.files[0].stages.items()) == [("Discovery", "open"), ("Signed", "won"),
                                                     ("Dropped", "lost")]
-    with Store.create(tmp_path / "other.duckdb") as store:
+    with DuckDBStore.create(tmp_path / "other.duckdb") as store:
         run_import(store, "other-crm", [Source("deals.csv", EXPORT)])
         rows = store.rows("SELECT opp_id, rep_id, created_at, closed_at, stage, is_closed, is_won, "
                           "amount, product FROM opportunities ORDER BY opp_id")[1]
@@ -94,7 +94,7 @@ def test_a_required_column_may_be_one_value_for_every_row(presets: Path, tmp_pat
     columns = {k: v for k, v in form().columns.items() if k != "rep_id"}
     save_preset(m.custom_preset("one-rep", "deals.csv",
                                 form(columns=columns, constants={"rep_id": "solo"})))
-    with Store.create(tmp_path / "one.duckdb") as store:
+    with DuckDBStore.create(tmp_path / "one.duckdb") as store:
         run_import(store, "one-rep", [Source("deals.csv", EXPORT)])
         assert store.rows("SELECT DISTINCT rep_id FROM opportunities")[1] == [("solo",)]
 

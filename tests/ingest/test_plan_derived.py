@@ -236,9 +236,9 @@ def test_a_reps_team_column_makes_the_teams_and_fills_blank_assignments_with_def
 
 def test_a_team_from_the_reps_file_whose_name_another_team_holds_is_a_problem_of_that_file(
 ) -> None:
-    from kpi.store import Store
+    from kpi.store import DuckDBStore
 
-    store = Store.create()
+    store = DuckDBStore.create()
     store.execute("INSERT INTO teams VALUES ('T1', 'East', NULL)")
     got = plan_import([Source(*[TEAM_REPS[0], TEAM_REPS[1].encode()])], load_preset("canonical"),
                       store)
@@ -252,9 +252,9 @@ REPORT = '"Opportunity ID","Opportunity Owner","Stage","Amount","Close Date","Cr
 
 def test_owners_named_in_a_report_are_the_users_of_the_export_or_the_reps_stored() -> None:
     """Bo Lee is a rep in the database, Ann Ray a user of this export; Cy New is neither."""
-    from kpi.store import Store
+    from kpi.store import DuckDBStore
 
-    store = Store.create()
+    store = DuckDBStore.create()
     with store.transaction():
         store.execute("INSERT INTO reps VALUES ('R7', 'Bo Lee', NULL, DATE '2023-01-02', NULL)")
     users = Source("User.csv", b"Id,Name,Email\n005A,Ann Ray,a@x.com\n")

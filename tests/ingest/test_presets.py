@@ -10,7 +10,7 @@ import pytest
 
 from kpi.engine import Engine, MetricRequest
 from kpi.ingest import Preset, list_presets, load_preset, recent_imports, save_preset
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.ingest.conftest import FIXTURES, MAVEN, run_import, snapshot, sources
 
 
@@ -41,7 +41,7 @@ def test_canonical(canonical_db: Store) -> None:
 
 
 def test_salesforce(tmp_path: Path) -> None:
-    store = Store.create(tmp_path / "sf.duckdb")
+    store = DuckDBStore.create(tmp_path / "sf.duckdb")
     plan, _ = run_import(store, "salesforce", sources(FIXTURES / "salesforce"))
     assert counts(store) == {"teams": 2, "reps": 3, "rep_assignments": 3, "accounts": 3,
                              "opportunities": 4, "stage_history": 4, "activities": 5}
@@ -64,7 +64,7 @@ def test_salesforce(tmp_path: Path) -> None:
 
 
 def test_hubspot(tmp_path: Path) -> None:
-    store = Store.create(tmp_path / "hs.duckdb")
+    store = DuckDBStore.create(tmp_path / "hs.duckdb")
     plan, _ = run_import(store, "hubspot", sources(FIXTURES / "hubspot"))
     assert store.query("SELECT name FROM reps ORDER BY 1")["name"].tolist() == ["Dana Lee",
                                                                                 "Eli Park"]
@@ -97,7 +97,7 @@ def maven_reference() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def maven(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    store = Store.create(tmp_path_factory.mktemp("maven") / "maven.duckdb")
+    store = DuckDBStore.create(tmp_path_factory.mktemp("maven") / "maven.duckdb")
     run_import(store, "maven", sources(MAVEN))
     return store
 

@@ -14,7 +14,7 @@ import pytest
 
 from kpi.cli import main
 from kpi.engine import Engine, MetricRequest
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.ingest.conftest import REAL
 
 EXPORTS = ["salesforce_genai_demo", "salesforce_migration_pack"]
@@ -43,7 +43,7 @@ def imported(tmp_path: Path, name: str, capsys: pytest.CaptureFixture) -> tuple[
     status = main(["import", str(REAL / name), "--db", str(db), "--preset", "salesforce"])
     err = capsys.readouterr().err
     assert status == 0, err
-    return Store.open(db), err
+    return DuckDBStore.open(db), err
 
 
 @pytest.mark.parametrize("name", EXPORTS)

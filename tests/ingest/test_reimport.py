@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kpi.ingest import Source
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.ingest.conftest import FIXTURES, run_import, sources
 
 HEADER = "opp_id,rep_id,account_id,created_at,closed_at,stage,is_closed,is_won,amount,cost,product"
@@ -24,25 +24,25 @@ def size(path: Path) -> int:
 
 def test_the_same_file_again_leaves_the_database_file_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "again.duckdb"
-    with Store.create(path) as store:
+    with DuckDBStore.create(path) as store:
         run_import(store, "canonical", sources(FIXTURES / "canonical"))
         run_import(store, "canonical", [deals(60_000)])
     first = size(path)
     sizes = []
     for _ in range(3):
-        with Store.open(path, read_only=False) as store:
+        with DuckDBStore.open(path, read_only=False) as store:
             run_import(store, "canonical", [deals(60_000)])
         sizes.append(size(path))
     # the deals are not rewritten (that alone adds their 4+ MB each time); the import's own
     # record and the small tables it refreshes take a few of DuckDB's 256 KiB blocks
     assert max(sizes) <= first + 2 * 2**20, f"{first:,} bytes grew to {sizes}"
-    with Store.open(path) as store:
+    with DuckDBStore.open(path) as store:
         assert store.scalar("SELECT count(*) FROM opportunities") == 60_000  # o1-o4 among them
         assert store.scalar("SELECT count(*) FROM imports") == 5
 
 
 def test_a_changed_row_replaces_the_stored_one_and_the_others_stay(tmp_path: Path) -> None:
-    with Store.create(tmp_path / "changed.duckdb") as store:
+    with DuckDBStore.create(tmp_path / "changed.duckdb") as store:
         run_import(store, "canonical", sources(FIXTURES / "canonical"))
         run_import(store, "canonical", [deals(10)])
         before = store.query("SELECT * FROM opportunities WHERE opp_id <> 'o7' ORDER BY opp_id")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from kpi.ingest import Source, load, load_preset, plan_import
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 
 REPS = ("rep_id,name,email,hire_date,team,region,motion",
         "r1,Ann Lee,,2024-01-01,North,EMEA,hunter", "r2,Ben Ode,,2024-01-01,North,EMEA,farmer")
@@ -81,7 +81,7 @@ def csv(name: str, *lines: str) -> Source:
 
 
 def planned(*files: Source) -> tuple[Store, object]:
-    store = Store.create()
+    store = DuckDBStore.create()
     return store, plan_import(list(files), load_preset("canonical"), store)
 
 

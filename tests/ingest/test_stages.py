@@ -15,7 +15,7 @@ from kpi.engine import Engine, MetricRequest
 from kpi.errors import InvalidRequest
 from kpi.ingest import Source, load_preset, plan_import, save_preset
 from kpi.ingest.presets import _parse
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.ingest.conftest import FIXTURES, run_import, sources
 
 SALESFORCE_PIPELINE = ("Qualification (qualifying stage) -> Proposal/Price Quote (proposal stage) "
@@ -35,7 +35,7 @@ def csv(name: str, text: str) -> Source:
 
 @pytest.fixture
 def salesforce(tmp_path: Path) -> Store:
-    store = Store.create(tmp_path / "sf.duckdb")
+    store = DuckDBStore.create(tmp_path / "sf.duckdb")
     run_import(store, "salesforce", sources(FIXTURES / "salesforce"))
     return store
 
@@ -63,7 +63,7 @@ def test_a_later_import_with_a_new_stage_name_is_placed_by_its_history(salesforc
 
 def test_hubspot_internal_stage_names(tmp_path: Path) -> None:
     """Deals exported with HubSpot's internal stage names import, and the preset orders them."""
-    store = Store.create(tmp_path / "hs.duckdb")
+    store = DuckDBStore.create(tmp_path / "hs.duckdb")
     deals = ("Record ID,Deal Stage,Amount,Close Date,Create Date,Deal owner\n"
              "1,closedwon,100,2024-05-10,2024-04-01,Dana Lee\n"
              "2,closedlost,100,2024-05-12,2024-04-02,Dana Lee\n"
@@ -84,7 +84,7 @@ def test_a_preset_can_name_the_stages_for_each_role(tmp_path: Path,
     files = [replace(f, stage_roles={"propose": "Negotiation/Review"}) if f.stages else f
              for f in base.files]
     save_preset(replace(base, name="my-sf", files=files))
-    store = Store.create(tmp_path / "mine.duckdb")
+    store = DuckDBStore.create(tmp_path / "mine.duckdb")
     run_import(store, "my-sf", sources(FIXTURES / "salesforce"))
     table = stages.read(store).set_index("stage")
     assert table.loc["Negotiation/Review", ["role", "role_by"]].tolist() == ["propose", "preset"]
@@ -97,5 +97,5 @@ def test_a_preset_can_name_the_stages_for_each_role(tmp_path: Path,
 
 def test_the_import_report_says_how_it_read_the_stages(tmp_path: Path) -> None:
     plan = plan_import(sources(FIXTURES / "salesforce"), load_preset("salesforce"),
-                       Store.create(tmp_path / "new.duckdb"))
+                       DuckDBStore.create(tmp_path / "new.duckdb"))
     assert f"stages as read: {SALESFORCE_PIPELINE}" in plan.report.notes

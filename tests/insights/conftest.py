@@ -8,7 +8,7 @@ import pytest
 
 from kpi.demo import DemoConfig, build
 from kpi.engine import Engine
-from kpi.store import Store
+from kpi.store import DuckDBStore
 
 SEEDS = (1, 2, 3, 4, 5)
 
@@ -20,7 +20,7 @@ def seed_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int,
     for seed in SEEDS:
         path = tmp_path_factory.mktemp(f"seed{seed}") / "demo.duckdb"
         build(path, DemoConfig(seed=seed))
-        stores[seed] = Store.open(path)
+        stores[seed] = DuckDBStore.open(path)
     yield {seed: Engine(store) for seed, store in stores.items()}
     for store in stores.values():
         store.close()

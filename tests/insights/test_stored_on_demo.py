@@ -16,7 +16,7 @@ from kpi import views
 from kpi.cli import main
 from kpi.engine import Engine
 from kpi.insights import stored
-from kpi.store import Store
+from kpi.store import DuckDBStore
 
 
 def same(kept: object, fresh: object, where: str = "answer", rtol: float = 0.0) -> None:
@@ -60,13 +60,13 @@ def test_refresh_records_a_change_and_computes_the_insights_again(demo_db: Path,
                                                                   ) -> None:
     db = tmp_path / "demo.duckdb"
     shutil.copy(demo_db, db)
-    with Store.open(db) as store:
+    with DuckDBStore.open(db) as store:
         before = stored.version(store)
         fn, args = views.insight_questions(Engine(store))[0]
         first = stored.status(Engine(store), fn, *args)
     assert main(["refresh", "--db", str(db)]) == 0
     assert "insights computed in" in capsys.readouterr().err
-    with Store.open(db) as store:
+    with DuckDBStore.open(db) as store:
         assert stored.version(store) > before
         again = stored.status(Engine(store), fn, *args)
         assert again is not None and again.fresh and first is not None
@@ -83,7 +83,7 @@ def test_refresh_with_teams_keeps_what_each_managers_page_asks(demo_db: Path, tm
     db = tmp_path / "demo.duckdb"
     shutil.copy(demo_db, db)
     assert main(["refresh", "--db", str(db), "--teams"]) == 0
-    with Store.open(db) as store:
+    with DuckDBStore.open(db) as store:
         engine = Engine(store)
         day = views.as_of(engine)
         manager = get_user(store, "mgr-t1")

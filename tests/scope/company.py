@@ -24,7 +24,7 @@ import pandas as pd
 
 from kpi.engine import CompiledQuery, Engine, MetricRequest
 from kpi.stages import refresh
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 
 TODAY = dt.date(2025, 6, 18)  # a Wednesday: weeks, months and the quarter are all under way
 START, END = dt.date(2024, 1, 1), dt.date(2025, 6, 29)  # data runs a little past the day viewed
@@ -148,7 +148,7 @@ class Tables:
         return store
 
 
-class Frozen(Store):
+class Frozen(DuckDBStore):
     """A store that is never written after it is built, so each distinct read runs once.
 
     The views read the same baselines many times over; the answers are the database's either

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kpi.auth import add_user
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 
 PASSWORD = "correct horse battery"
 
@@ -59,7 +59,7 @@ def company_db(tmp_path: Path) -> Path:
     import pandas as pd
 
     path = tmp_path / "company.duckdb"
-    with Store.create(path) as store:
+    with DuckDBStore.create(path) as store:
         with store.transaction():
             store.insert_frame("teams", pd.DataFrame([{"team_id": "T", "name": "Atlas",
                                                        "manager_id": None}]))
@@ -76,7 +76,7 @@ def shared(company_db: Path) -> Iterator[Store]:
     """The app's way in to the file: the process-wide shared store, writable in transactions."""
     from kpi import store as store_module
 
-    yield Store.shared(company_db, read_only=False)
+    yield DuckDBStore.shared(company_db, read_only=False)
     held = store_module._SHARED.pop(str(company_db.resolve()), None)
     if held is not None and held.con is not None:
         held.con.close()
@@ -91,7 +91,7 @@ def hostile(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     """The demo with hostile names: a rep, a team, an industry, the initiative, a manager."""
     db = tmp_path / "hostile.duckdb"
     shutil.copy(demo_db, db)
-    with Store.open(db, read_only=False) as store, store.transaction():
+    with DuckDBStore.open(db, read_only=False) as store, store.transaction():
         store.execute("UPDATE reps SET name = 'Yara ' || $e WHERE rep_id = 'R001'", {"e": EVIL})
         store.execute("UPDATE teams SET name = 'Atlas ' || $e WHERE team_id = 'T1'", {"e": EVIL})
         store.execute("UPDATE accounts SET industry = 'Retail ' || $e WHERE industry = 'Retail'",

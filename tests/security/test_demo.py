@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi.auth import is_demo
 from kpi.ingest import Source, load, load_preset, plan_import
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.app.conftest import APP
 from ui import session
 
@@ -43,7 +43,7 @@ def sign_in_screen(monkeypatch: pytest.MonkeyPatch, local: bool | None) -> str:
 
 def import_accounts(db: Path) -> None:
     files = [Source("accounts.csv", b"account_id,name\nacme,Acme\n")]
-    with Store.open(db, read_only=False) as store:
+    with DuckDBStore.open(db, read_only=False) as store:
         plan = plan_import(files, load_preset("canonical"), store)
         load(store, plan, loaded_by="someone")
 
@@ -61,10 +61,10 @@ def test_with_no_known_connection_the_demo_users_are_not_offered(
 
 def test_a_demo_database_that_received_an_import_is_not_a_demo(
         demo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with Store.open(demo_copy) as store:
+    with DuckDBStore.open(demo_copy) as store:
         assert is_demo(store)
     import_accounts(demo_copy)
-    with Store.open(demo_copy) as store:
+    with DuckDBStore.open(demo_copy) as store:
         assert not is_demo(store)
     assert "Demo company" not in sign_in_screen(monkeypatch, local=True)
 

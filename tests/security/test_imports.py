@@ -23,7 +23,7 @@ from kpi.cli import main
 from kpi.errors import KpiError
 from kpi.ingest import Source, load, load_preset, plan_import
 from kpi.ingest.presets import FileMap
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.security.conftest import PASSWORD
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "canonical"
@@ -62,7 +62,7 @@ USERS_WITH_TEAMS = ("user_id,name,email,role,rep_id,team_id",
 @pytest.mark.parametrize("users", [USERS, USERS_WITH_TEAMS], ids=["users", "with_team_id"])
 def test_an_import_never_touches_the_users_or_teams_through_a_users_file(
         company_db: Path, users: tuple[str, ...]) -> None:
-    with Store.open(company_db, read_only=False) as store:
+    with DuckDBStore.open(company_db, read_only=False) as store:
         before = snapshot(store, (*APP_TABLES, "teams"))
         notes = import_all(store, [*fixture_files(), csv("users.csv", *users)])
         after = snapshot(store, (*APP_TABLES, "teams"))
@@ -75,7 +75,7 @@ def test_an_import_never_touches_the_users_or_teams_through_a_users_file(
 
 
 def test_only_a_users_file_imports_nothing(company_db: Path) -> None:
-    with Store.open(company_db, read_only=False) as store:
+    with DuckDBStore.open(company_db, read_only=False) as store:
         before = snapshot(store, APP_TABLES)
         plan = plan_import([csv("users.csv", *USERS)], load_preset("canonical"), store)
         assert plan.report.fatal and "Users page" in "\n".join(plan.report.lines())
@@ -103,7 +103,7 @@ def test_a_custom_preset_cannot_write_the_apps_own_tables(company_db: Path, tabl
         fmap = dataclasses.replace(fmap, table=table, match=["user_id"])
     canonical = load_preset("canonical")
     mine = dataclasses.replace(canonical, name="mine", files=[fmap, *canonical.files])
-    with Store.open(company_db, read_only=False) as store:
+    with DuckDBStore.open(company_db, read_only=False) as store:
         before = snapshot(store, APP_TABLES)
         with suppress(KpiError):  # refusing the whole import is as good as leaving it out
             import_all(store, [*fixture_files(), csv("people.csv", *(RENAMED if renamed
@@ -135,7 +135,7 @@ def test_a_cli_import_into_a_new_file_creates_no_passwordless_admin(
     db = tmp_path / "new.duckdb"
     assert main(["import", str(FIXTURES), "--db", str(db), "--preset", "canonical"]) == 0
     said = capsys.readouterr()
-    with Store.open(db) as store:
+    with DuckDBStore.open(db) as store:
         assert store.scalar("SELECT count(*) FROM users") == 0
     assert "kpi user add" in said.out + said.err and "first-run" in said.out + said.err
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from kpi import auth
 from kpi.auth import SignInFailed, Throttle, authenticate, set_password
 from kpi.errors import DatabaseError
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.app.conftest import APP
 from tests.security.conftest import PASSWORD, Holder
 
@@ -36,7 +36,7 @@ def wrong(store: Store, login: str, now: dt.datetime, client: str, throttle: Thr
 # --- Medium 7: no write lock, no details before sign-in -------------------------------------
 
 def test_sign_in_only_reads(company_db: Path) -> None:
-    with Store.open(company_db) as store:  # read-only: any write would raise
+    with DuckDBStore.open(company_db) as store:  # read-only: any write would raise
         assert "wrong login or password" in wrong(store, "boss", T0, USER, Throttle())
         assert authenticate(store, "boss", PASSWORD, T0, client=USER).user_id == "boss"
 
@@ -108,7 +108,7 @@ def test_a_database_error_while_signing_in_is_generic(
 
 def test_delays_grow_for_one_client_at_one_login_and_never_lock(company_db: Path) -> None:
     throttle, now, waits = Throttle(), T0, []
-    with Store.open(company_db) as store:
+    with DuckDBStore.open(company_db) as store:
         for i in range(12):
             now += dt.timedelta(seconds=throttle.wait(ATTACKER, "boss", now))
             if i < 4:
@@ -128,7 +128,7 @@ def test_a_stranger_cannot_keep_a_user_out(company_db: Path) -> None:
     """An attacker guesses the chief executive's password as fast as allowed for an hour, from
     one machine and then from many; the executive, from their own machine, waits 10 s at most."""
     throttle, now = Throttle(), T0
-    with Store.open(company_db) as store:
+    with DuckDBStore.open(company_db) as store:
         wrong(store, "boss@example.com", now, ATTACKER, throttle)
         for i in range(400):  # the same as wrong() each time, without argon2's work
             client = ATTACKER if i < 200 else f"203.0.113.{i % 50}"
@@ -143,7 +143,7 @@ def test_a_stranger_cannot_keep_a_user_out(company_db: Path) -> None:
 
 def test_the_id_and_its_email_are_one_login(company_db: Path) -> None:
     throttle = Throttle()
-    with Store.open(company_db) as store:
+    with DuckDBStore.open(company_db) as store:
         for login in ("boss", "Boss@Example.com", "boss"):
             wrong(store, login, T0, ATTACKER, throttle)
         assert "too many failed sign-ins" in wrong(store, "boss@example.com", T0, ATTACKER,
@@ -152,7 +152,7 @@ def test_the_id_and_its_email_are_one_login(company_db: Path) -> None:
 
 def test_one_client_trying_many_logins_is_slowed(company_db: Path) -> None:
     throttle = Throttle()
-    with Store.open(company_db) as store:
+    with DuckDBStore.open(company_db) as store:
         for i in range(auth.RULES["client"].free - 1):
             throttle.failed(ATTACKER, f"user{i}", T0)  # each login only once
         wrong(store, "ann", T0, ATTACKER, throttle)
@@ -176,7 +176,7 @@ def test_old_failures_are_forgotten_and_memory_stays_bounded(
 
 
 def test_old_login_failures_rows_are_purged(company_db: Path) -> None:
-    with Store.open(company_db, read_only=False) as store:
+    with DuckDBStore.open(company_db, read_only=False) as store:
         with store.transaction():
             for login, minutes in (("ann", 600), ("mallory", 60 * 24 * 30), ("boss", 1)):
                 store.execute("INSERT INTO login_failures VALUES ($l, $t)",

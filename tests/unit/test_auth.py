@@ -19,7 +19,7 @@ from kpi.auth import (
 )
 from kpi.cli import main
 from kpi.errors import InvalidRequest, NotFound
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.conftest import Tiny
 
 PASSWORD = "correct horse battery"
@@ -90,7 +90,7 @@ def test_bindings_and_input_are_checked(org: Tiny) -> None:
 def test_cli_adds_users_without_echoing_passwords(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture) -> None:
     db = tmp_path / "x.duckdb"
-    Store.create(db).close()
+    DuckDBStore.create(db).close()
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert main(["user", "add", "root", "--db", str(db), "--role", "admin", "--password-stdin"]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("a different passphrase\n"))
@@ -99,5 +99,5 @@ def test_cli_adds_users_without_echoing_passwords(tmp_path: Path, monkeypatch: p
     out = capsys.readouterr()
     assert "root" in out.out and "admin" in out.out
     assert PASSWORD not in out.out + out.err and "argon2" not in out.out
-    with Store.open(db, read_only=False) as store:
+    with DuckDBStore.open(db, read_only=False) as store:
         assert authenticate(store, "root", "a different passphrase").role == "admin"

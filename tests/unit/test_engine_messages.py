@@ -14,7 +14,7 @@ import pytest
 from kpi.catalog import DEFAULT_PATH, load_catalog
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.errors import InvalidRequest, KpiError, UnknownDimension
-from kpi.store import Store
+from kpi.store import DuckDBStore, Store
 from tests.conftest import Tiny, d
 
 DIMENSIONS = "industry, motion, product, region, rep, segment, team"
@@ -37,7 +37,7 @@ def said(engine: Engine, error: type[KpiError], **request: object) -> str:
 
 
 def test_an_empty_database_says_how_to_fill_it() -> None:
-    with Store.create() as store:
+    with DuckDBStore.create() as store:
         engine = Engine(store)
         expected = ("the database holds no opportunities or activities yet — import data or build "
                     "the demo (`python -m kpi demo`)")

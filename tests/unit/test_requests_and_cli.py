@@ -14,7 +14,7 @@ import pytest
 from kpi.cli import main
 from kpi.engine import MetricRequest
 from kpi.errors import DatabaseError, DatabaseNotFound, InvalidRequest, UnknownDimension, UnknownMetric
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.conftest import Tiny, d
 
 HOSTILE = "team'; drop table reps; --"
@@ -63,14 +63,14 @@ def test_bad_requests_raise_one_clear_error(company: Tiny, kwargs: dict, error: 
 
 def test_read_only_store_refuses_writes(tmp_path: Path) -> None:
     path = tmp_path / "x.duckdb"
-    Store.create(path).close()
-    with Store.open(path) as store, pytest.raises(DatabaseError, match="read-only"):
+    DuckDBStore.create(path).close()
+    with DuckDBStore.open(path) as store, pytest.raises(DatabaseError, match="read-only"):
         store.execute("DELETE FROM reps")
 
 
 def test_missing_database_says_how_to_create_it(tmp_path: Path) -> None:
     with pytest.raises(DatabaseNotFound, match="python -m kpi demo"):
-        Store.open(tmp_path / "missing.duckdb")
+        DuckDBStore.open(tmp_path / "missing.duckdb")
     assert not (tmp_path / "missing.duckdb").exists()
 
 

@@ -10,7 +10,7 @@ import pytest
 from kpi.cli import main
 from kpi.sources import SOURCES
 from kpi.stages import Evidence, StageList, describe, pipeline_roles, read, stage_table
-from kpi.store import Store
+from kpi.store import DuckDBStore
 from tests.conftest import Tiny
 
 
@@ -138,7 +138,7 @@ def test_cli_derives_the_stages_of_a_database_filled_by_other_means(tmp_path: Pa
                                                                      capsys: pytest.CaptureFixture
                                                                      ) -> None:
     path = tmp_path / "older.duckdb"
-    with Store.create(path) as store, store.transaction():
+    with DuckDBStore.create(path) as store, store.transaction():
         store.execute("DROP TABLE stages")  # built before the table existed, or by a pipeline
         store.execute("INSERT INTO opportunities (opp_id, rep_id, created_at, stage, is_closed, "
                       "is_won) VALUES ('o1', 'r', DATE '2025-01-02', 'Pitch', FALSE, FALSE)")

@@ -16,7 +16,7 @@ from kpi.engine import Engine, Scope
 from kpi.errors import InvalidRequest
 from kpi.ingest import Source, load, load_preset, plan_import
 from kpi.insights import stored
-from kpi.store import Store
+from kpi.store import DuckDBStore
 
 from ..conftest import Tiny
 
@@ -94,8 +94,8 @@ def test_without_a_store_that_may_write_nothing_is_kept(company: Tiny) -> None:
 
 def test_a_read_only_database_answers_without_keeping(tmp_path: Path) -> None:
     path = tmp_path / "x.duckdb"
-    Store.create(path).close()
-    with Store.open(path) as store:
+    DuckDBStore.create(path).close()
+    with DuckDBStore.open(path) as store:
         fn = Counted()
         assert len(stored.answer(Engine(store), fn, 2, keeper=store, background=False)) == 1
         assert stored.status(Engine(store), fn, 2) is None
@@ -193,8 +193,8 @@ def test_work_asked_while_the_same_work_runs_runs_after_it() -> None:
 def test_a_database_that_cannot_be_written_remembers_the_answer_in_this_process(
         tmp_path: Path) -> None:
     path = tmp_path / "x.duckdb"
-    Store.create(path).close()
-    with Store.open(path) as store:
+    DuckDBStore.create(path).close()
+    with DuckDBStore.open(path) as store:
         fn = Counted()
         for _ in range(3):
             stored.answer(Engine(store), fn, 1, keeper=store, background=False)
