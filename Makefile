@@ -65,9 +65,10 @@ mutate: $(VENV)/.installed  ## mutation testing of engine, views, people, baseli
 screenshots: $(VENV)/.installed browser  ## refresh the page screenshots in docs/
 	LEVERBOARD_SCREENSHOTS=docs CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/e2e
 
-lint: $(VENV)/.installed  ## ruff and the layer contract
+lint: $(VENV)/.installed  ## ruff, the layer contract and mypy (strict) on kpi/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 check: test  ## what CI runs (same as make test)
 

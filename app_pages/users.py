@@ -4,7 +4,7 @@ import streamlit as st
 
 from kpi.auth import add_user, set_password, update_user
 from kpi.engine import Scope
-from kpi.people import ROLES
+from kpi.schema import ROLES
 from ui import data, session, widgets
 
 st.title("Users")

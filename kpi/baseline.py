@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -24,6 +25,7 @@ from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
 from kpi.people import active_days, members, team_name, team_of
 from kpi.periods import Window, last_complete_day, period_last_day
+from kpi.schema import Grain
 
 MIN_OWN_BASELINE_SHARE = 0.5  # a rep's own baseline needs this share of its days employed
 
@@ -62,7 +64,7 @@ def target_value(baseline: float | None, change_pct: float | None) -> float | No
 
 def attainment(baseline: float | None, current: float | None, target: float | None) -> float | None:
     """Share of the targeted change achieved: 0 = still at baseline, 1 = target reached."""
-    if None in (baseline, current, target) or target == baseline:
+    if baseline is None or current is None or target is None or target == baseline:
         return None
     return (current - baseline) / (target - baseline)
 
@@ -200,7 +202,7 @@ def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.d
         change_pct=relative_change(baseline, current),
         target_change_pct=target.change_pct if target else None, target_value=goal,
         attainment=attainment(reference, current, goal), expected_value=expected,
-        on_pace=None if None in (current, expected) else sign * (current - expected) >= 0,
+        on_pace=None if current is None or expected is None else sign * (current - expected) >= 0,
         window=window, baseline_window=base, per_week=per_week, note=note,
     )
 
@@ -275,7 +277,7 @@ def baseline_stats(engine: Engine, initiative: Initiative, metric_id: str,
     )
 
 
-def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grain: str,
+def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grain: Grain,
                     as_of: dt.date, scope: Scope | None = None,
                     date_from: dt.date | None = None) -> pd.DataFrame:
     """Per period from ``date_from`` (default: the baseline start) up to ``as_of``, in ``scope``
@@ -326,7 +328,7 @@ def _pace(initiative: Initiative, baseline: float | None, change_pct: float,
 
 
 def report(engine: Engine, initiative: Initiative, as_of: dt.date,
-           scope: Scope | None = None) -> dict:
+           scope: Scope | None = None) -> dict[str, Any]:
     """The initiative card and the progress of each targeted metric, JSON-ready."""
     return {
         "initiative": initiative.name, "strategy": initiative.strategy,
@@ -353,9 +355,9 @@ def relative_change(baseline: float | None, current: float | None) -> float | No
     return current / baseline - 1.0
 
 
-def _period_last_day(period: dt.date, grain: str, as_of: dt.date) -> dt.date:
+def _period_last_day(period: dt.date, grain: Grain, as_of: dt.date) -> dt.date:
     return as_of if grain == "total" else min(period_last_day(period, grain), as_of)
 
 
-def _clean(row: dict) -> dict:
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}

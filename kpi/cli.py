@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from kpi.catalog import load_catalog
-from kpi.engine import GRAINS, Engine, MetricRequest
+from kpi.engine import Engine, MetricRequest
 from kpi.errors import InvalidRequest, KpiError
-from kpi.schema import ROLES
+from kpi.schema import GRAINS, ROLES
 from kpi.store import DuckDBStore, Store
 from kpi.store import describe as describe_db
 

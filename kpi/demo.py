@@ -14,6 +14,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,7 +139,7 @@ class _Org:
         """The team's swing ``lag`` weeks before ``day`` (1 where there is none)."""
         week = (pd.to_datetime(day) - pd.to_timedelta(lag, unit="W")).dt.to_period("W").dt.start_time
         keys = pd.MultiIndex.from_arrays([team.to_numpy(), week.to_numpy()])
-        return self.swing.reindex(keys).fillna(1.0).to_numpy()
+        return np.asarray(self.swing.reindex(keys).fillna(1.0).to_numpy())
 
 
 def _org(config: DemoConfig, rng: np.random.Generator) -> _Org:
@@ -153,7 +154,9 @@ def _org(config: DemoConfig, rng: np.random.Generator) -> _Org:
     adoption = {t: config.rollout + dt.timedelta(weeks=ADOPTION_GAP_WEEKS * i)
                 for i, t in enumerate(team_ids)}
     names = _unique_names(rng, config.reps * 3)
-    reps, assignments, skill = [], [], {}
+    reps: list[tuple[Any, ...]] = []
+    assignments: list[tuple[Any, ...]] = []
+    skill: dict[str, float] = {}
     for slot in range(config.reps):
         before = team_ids[slot % n_teams]
         moved = rng.random() < 0.25
@@ -213,7 +216,7 @@ def _tenures(config: DemoConfig, rng: np.random.Generator) -> list[tuple[dt.date
 
 
 def _assignment_rows(rep_id: str, hire: dt.date, leave: dt.date | None, rollout: dt.date,
-                     before: tuple[str, str], after: tuple[str, str, str, str]) -> list[tuple]:
+                     before: tuple[str, str], after: tuple[str, str, str, str]) -> list[tuple[Any, ...]]:
     """Regional generalist until the reorg at rollout, then an industry team as hunter or farmer.
 
     A rep's last assignment stays open after they leave, so deals that close after a departure are
@@ -389,7 +392,7 @@ def _pick_accounts(src: pd.DataFrame, accounts: pd.DataFrame, segment: dict[str,
         pool = ids[(accounts["industry"] == industry).to_numpy()]
         mask = focused & (src["team_id"] == team).to_numpy()
         picks[mask] = pool[rng.integers(len(pool), size=int(mask.sum()))]
-    return picks
+    return np.asarray(picks)
 
 
 def _stage_history(opps: pd.DataFrame, created: pd.Series, closed: pd.Series, reached: np.ndarray,

@@ -18,17 +18,15 @@ from sqlglot import exp
 
 from kpi.catalog import Catalog, Measure, Metric, load_catalog
 from kpi.errors import AccessRefused, InvalidRequest, UnknownDimension
+from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Attribution, Grain, Role, ScopeKind
 from kpi.sources import ALL_DIMENSIONS, SOURCES
 from kpi.store import Store
 
 if TYPE_CHECKING:  # imported on first use so `python -m kpi query --format csv` starts fast
     import pandas as pd
 
-GRAINS = ("day", "week", "month", "quarter", "year", "total")
 _STEP = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH", "quarter": "3 MONTH",
          "year": "1 YEAR"}
-ATTRIBUTIONS = ("as_of", "current")
-SCOPE_KINDS = ("all", "team", "rep")
 
 # dimension -> (SQL over the joined aliases, alias it needs)
 _DIMENSION_SQL: dict[str, tuple[str, str]] = {
@@ -64,14 +62,14 @@ class Scope:
     way (a manager looking at one rep sees only the days that rep was in the manager's teams).
     """
 
-    kind: str = "all"
+    kind: ScopeKind = "all"
     ids: tuple[str, ...] = ()
     within: tuple[str, ...] = ()
     # the viewer's role when the scope is a signed-in user's: the engine answers only the
     # metrics the catalog lists for it (None: the app's own computations, the CLI)
-    role: str | None = None
+    role: Role | None = None
 
-    def seen_by(self, role: str | None) -> Scope:
+    def seen_by(self, role: Role | None) -> Scope:
         """The same rows, for a viewer of ``role``."""
         return dataclasses.replace(self, role=role)
 
@@ -98,13 +96,13 @@ class MetricRequest:
     """What to compute: one metric by period and dimensions, in a date range, within a scope."""
 
     metric: str
-    grain: str = "month"
+    grain: Grain = "month"
     by: tuple[str, ...] = ()
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     scope: Scope = field(default_factory=Scope)
-    attribution: str = "as_of"
+    attribution: Attribution = "as_of"
 
     @classmethod
     def make(cls, metric: str, *, filters: Mapping[str, Sequence[str]] | None = None,
@@ -135,7 +133,7 @@ class Engine:
         columns, rows = self.rows(request)
         return pd.DataFrame.from_records(rows, columns=columns)
 
-    def rows(self, request: MetricRequest) -> tuple[list[str], list[tuple]]:
+    def rows(self, request: MetricRequest) -> tuple[list[str], list[tuple[Any, ...]]]:
         """The same table as :meth:`run`, as column names and plain tuples."""
         compiled = self.compile(request)
         names, rows = self.store.rows(compiled.sql, compiled.params)
@@ -288,7 +286,7 @@ def in_list(column: str, prefix: str, values: Sequence[str], params: dict[str, A
     return f"{column} IN ({', '.join(names)})"
 
 
-def _spine_sql(grain: str) -> str:
+def _spine_sql(grain: Grain) -> str:
     if grain == "total":
         return ("SELECT CAST($date_from AS DATE) AS period, CAST($date_from AS DATE) AS window_start,"
                 " CAST(CAST($date_to AS DATE) + INTERVAL 1 DAY AS DATE) AS window_end,"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kpi.ingest.report import Problem
+
 
 class KpiError(Exception):
     """Base of every error the engine raises on purpose; the CLI prints it as one line."""
@@ -59,6 +64,6 @@ class ImportRefused(InvalidRequest):
 class Unreadable(KpiError):
     """A file that cannot be read as a table; ``problem`` names the file, the row and the fix."""
 
-    def __init__(self, problem: object) -> None:
+    def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem

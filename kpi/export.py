@@ -31,4 +31,5 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         values = frame[column]
         if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
             safe.isetitem(i, values.map(spreadsheet_text, na_action="ignore"))
-    return safe.to_csv(index=False, quoting=csv.QUOTE_ALL).encode()
+    text: str = safe.to_csv(index=False, quoting=csv.QUOTE_ALL)
+    return text.encode()

@@ -233,4 +233,5 @@ def _slug(name: str) -> str:
 
 
 def _date(value: object) -> dt.date:
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kpi.engine import Scope, in_list
 from kpi.errors import AccessRefused, NotFound
-from kpi.schema import ROLES as ROLES  # (the Users page reads the roles from here)
+from kpi.schema import Role
 from kpi.store import Store
 
 
@@ -19,7 +19,7 @@ from kpi.store import Store
 class User:
     user_id: str
     name: str
-    role: str
+    role: Role
     rep_id: str | None = None
     team_id: str | None = None
 
@@ -145,8 +145,8 @@ def active_days(store: Store, rep_id: str, start: dt.date, end: dt.date,
                           f"AND {_in('team_id', within, params)}", params)
     days = 0
     for valid_from, valid_to in spans:  # valid_to is the first day of the next assignment
-        lo = max(first, _day(valid_from) or first)
-        hi = min(last, (_day(valid_to) - dt.timedelta(days=1)) if valid_to else last)
+        lo, until = max(first, _day(valid_from) or first), _day(valid_to)
+        hi = min(last, (until - dt.timedelta(days=1)) if until else last)
         days += max((hi - lo).days + 1, 0)
     return days
 

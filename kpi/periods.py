@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-PERIOD_GRAINS = ("week", "month", "quarter", "year")
+from kpi.schema import Grain
+
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
@@ -27,7 +28,7 @@ class Window:
         return Window(shift_years(self.start, years), shift_years(self.end, years))
 
 
-def period_start(day: dt.date, grain: str) -> dt.date:
+def period_start(day: dt.date, grain: Grain) -> dt.date:
     """The first day of the period that holds ``day``."""
     if grain == "day":
         return day
@@ -42,7 +43,7 @@ def period_start(day: dt.date, grain: str) -> dt.date:
     raise ValueError(f"unknown grain {grain!r}")
 
 
-def next_period(start: dt.date, grain: str) -> dt.date:
+def next_period(start: dt.date, grain: Grain) -> dt.date:
     """The first day of the period after the one starting on ``start``."""
     if grain == "day":
         return start + dt.timedelta(days=1)
@@ -52,11 +53,11 @@ def next_period(start: dt.date, grain: str) -> dt.date:
     return dt.date(months // 12, months % 12 + 1, 1)
 
 
-def period_last_day(start: dt.date, grain: str) -> dt.date:
+def period_last_day(start: dt.date, grain: Grain) -> dt.date:
     return next_period(start, grain) - dt.timedelta(days=1)
 
 
-def last_complete_day(day: dt.date, grain: str) -> dt.date:
+def last_complete_day(day: dt.date, grain: Grain) -> dt.date:
     """The last day of the last complete period on or before ``day`` (``day`` if it ends one)."""
     start = period_start(day, grain)
     return day if period_last_day(start, grain) == day else start - dt.timedelta(days=1)
@@ -70,7 +71,7 @@ def quarter_ends(day: dt.date, count: int) -> list[dt.date]:
     return ends
 
 
-def period_to_date(day: dt.date, grain: str) -> Window:
+def period_to_date(day: dt.date, grain: Grain) -> Window:
     """From the start of ``day``'s period up to and including ``day``."""
     return Window(period_start(day, grain), day)
 
@@ -83,7 +84,7 @@ def shift_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def weeks_in(grain: str) -> float:
+def weeks_in(grain: Grain) -> float:
     """Average length of a period in weeks (for scaling weekly rates to a period)."""
     return {"day": 1 / 7, "week": 1.0, "month": 365.25 / 12 / 7, "quarter": 365.25 / 4 / 7,
             "year": 365.25 / 7}[grain]

@@ -7,7 +7,23 @@ declared, because CRM exports arrive in any order and are upserted table by tabl
 
 from __future__ import annotations
 
-ROLES = ("executive", "manager", "rep", "admin")
+from typing import Literal, get_args
+
+# The words a request, a scope, a metric or a user is made of: each written once, as a type for
+# mypy and as the tuple of its values for checks at run time and for the CLI's choices.
+Role = Literal["executive", "manager", "rep", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+Grain = Literal["day", "week", "month", "quarter", "year", "total"]
+GRAINS: tuple[Grain, ...] = get_args(Grain)
+PeriodGrain = Literal["week", "month", "quarter", "year"]  # the grains a page offers
+PERIOD_GRAINS: tuple[PeriodGrain, ...] = get_args(PeriodGrain)
+ScopeKind = Literal["all", "team", "rep"]
+SCOPE_KINDS: tuple[ScopeKind, ...] = get_args(ScopeKind)
+Attribution = Literal["as_of", "current"]  # a row's team: on its day, or the rep's team today
+ATTRIBUTIONS: tuple[Attribution, ...] = get_args(Attribution)
+Aggregation = Literal["sum", "count", "count_distinct", "median", "avg"]
+AGGREGATIONS: tuple[Aggregation, ...] = get_args(Aggregation)
+
 MOTIONS = ("hunter", "farmer", "generalist")
 OPP_KINDS = ("new", "expansion")
 STAGE_OUTCOMES = ("open", "won", "lost")

@@ -35,8 +35,9 @@ outcome or unknown) and ``role_by`` what gave its role (rule, or the list that n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
 
@@ -189,7 +190,9 @@ def stage_table(evidence: Evidence, lists: Sequence[StageList] = ()) -> pd.DataF
     outcome = {s: _outcome(s, lists, counts) for s in names}
     open_ = [s for s in names if outcome[s] == "open"]
     votes = _votes(evidence.precedence, set(open_))
-    probability = {s: _stated(s, lists, "probability")[0] for s in names}
+    # a stage list's probability column holds numbers (or nothing)
+    probability = cast(dict[str, float | None],
+                       {s: _stated(s, lists, "probability")[0] for s in names})
     timing = dict(zip(evidence.timing["stage"], evidence.timing["days"], strict=True))
     chains = [[s for s in sl.frame["stage"] if s in open_] for sl in lists if sl.ordered]
     order = pipeline_order(open_, chains, votes, probability, timing)
@@ -325,7 +328,7 @@ def _chain_votes(chain: Sequence[str]) -> dict[tuple[str, str], float]:
     return {(a, b): 1.0 for i, a in enumerate(chain) for b in chain[i + 1:]}
 
 
-def _rank_votes(stages: Sequence[str], value: dict[str, float | None]
+def _rank_votes(stages: Sequence[str], value: Mapping[str, float | None]
                 ) -> dict[tuple[str, str], float]:
     """One vote for 'a comes before b' when a's value (probability, days) is lower than b's."""
     known = [(s, float(v)) for s in stages if (v := value.get(s)) is not None and v == v]
@@ -373,7 +376,7 @@ def _fixed_roles(lists: Sequence[StageList], open_order: Sequence[str]
 
 def _ordered_by(stage: str, outcome: str, lists: Sequence[StageList],
                 votes: dict[tuple[str, str], float],
-                measures: dict[str, dict[str, float | None]]) -> str:
+                measures: Mapping[str, Mapping[str, float | None]]) -> str:
     """What placed the stage: a list's source, 'history', 'probability', 'timing', 'outcome'
     (won and lost stages come last) or 'unknown'."""
     for sl in lists:

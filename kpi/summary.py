@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kpi.schema import Grain
+
 
 def format_value(value: float | None, unit: str) -> str:
     """How a number reads next to its label."""
@@ -37,7 +39,7 @@ def format_change(change: float | None) -> str:
     return "—" if change is None else f"{change:+.1%}"
 
 
-def period_label(period: dt.date | None, grain: str) -> str:
+def period_label(period: dt.date | None, grain: Grain) -> str:
     """'Q3 2026', 'Mar 2026', 'week of 2026-03-02', '2026'."""
     if period is None:
         return "no complete period yet"

@@ -16,7 +16,8 @@ from kpi.catalog import Metric
 from kpi.errors import KpiError
 from kpi.export import csv_bytes
 from kpi.initiatives import Initiative
-from kpi.periods import PERIOD_GRAINS, Window
+from kpi.periods import Window
+from kpi.schema import PERIOD_GRAINS
 from kpi.summary import format_change, format_value
 from kpi.views import Card
 

@@ -11,11 +11,12 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 from kpi.errors import CatalogError, UnknownMetric
+from kpi.schema import Aggregation
 
 DEFAULT_PATH = Path(__file__).with_name("metrics.yaml")
 EXTRA_ENV = "KPI_EXTRA_METRICS"
@@ -23,7 +24,6 @@ EXTRA_ENV = "KPI_EXTRA_METRICS"
 KINDS = ("output", "lever")
 UNITS = ("currency", "percent", "count", "days", "ratio", "per_rep_week")
 DIRECTIONS = ("up", "down")
-AGGREGATIONS = ("sum", "count", "count_distinct", "median", "avg")
 # where the pages show a metric (``shown_in``), and where they do when the catalog does not say
 PLACES = ("outputs", "consequences", "levers", "lead_lag")
 DEFAULT_PLACES = {"output": ("outputs",), "lever": ("levers", "lead_lag")}
@@ -36,7 +36,7 @@ class Measure:
     """One aggregate over a fact source: ``agg(expr) FILTER (WHERE filter)``, divided by ``divide``."""
 
     source: str
-    agg: str = "count"
+    agg: Aggregation = "count"
     expr: str | None = None
     filter: str | None = None
     divide: float = 1.0
@@ -135,7 +135,7 @@ def _measure(raw: Any, where: str) -> Measure:
         raise CatalogError(f"{where}: unknown keys {sorted(unknown)}", "use source, agg, expr, filter")
     return Measure(
         source=str(raw.get("source", "")),
-        agg=str(raw.get("agg", "count")),
+        agg=cast(Aggregation, str(raw.get("agg", "count"))),  # checked by kpi.catalog.rules
         expr=None if raw.get("expr") is None else str(raw["expr"]),
         filter=None if raw.get("filter") is None else str(raw["filter"]),
     )

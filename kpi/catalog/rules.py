@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import sqlglot
 from sqlglot import exp
 
-from kpi.catalog import AGGREGATIONS, DIRECTIONS, KINDS, PLACES, UNITS, Catalog, Measure
-from kpi.schema import ROLES
+from kpi.catalog import DIRECTIONS, KINDS, PLACES, UNITS, Catalog, Measure
+from kpi.schema import AGGREGATIONS, ROLES
 from kpi.sources import SOURCES
 
 Rule = Callable[[Catalog], Iterator[str]]

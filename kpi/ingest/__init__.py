@@ -5,7 +5,8 @@ transaction (upserting by the CRM's ids, so re-importing the same export changes
 records the import. See :mod:`kpi.ingest.presets` for the shipped presets.
 """
 
-from kpi.ingest.load import ImportRefused, ImportResult, freshness, load, recent_imports
+from kpi.errors import ImportRefused
+from kpi.ingest.load import ImportResult, freshness, load, recent_imports
 from kpi.ingest.plan import Plan, Source, plan_import
 from kpi.ingest.presets import Preset, list_presets, load_preset, save_preset
 from kpi.ingest.report import Problem, Report

@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -131,10 +132,10 @@ def _merge_assignments(store: Store, frame: pd.DataFrame) -> int:
     today = dt.date.today()
     _, open_rows = store.rows("SELECT rep_id, team_id, region, segment, motion, valid_from "
                               "FROM rep_assignments WHERE valid_to IS NULL")
-    current: dict[object, tuple | None] = {row[0]: tuple(row[1:]) for row in open_rows}
-    pending: list[dict] = []
+    current: dict[object, tuple[Any, ...] | None] = {row[0]: tuple(row[1:]) for row in open_rows}
+    pending: list[dict[str, Any]] = []
 
-    def run(sql: str, params: dict) -> None:
+    def run(sql: str, params: dict[str, Any]) -> None:
         if any(p["rep_id"] == params["r"] for p in pending):
             flush()
         store.execute(sql, params)

@@ -10,17 +10,19 @@ rule the database enforces, so that a load never fails on a row the report did n
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kpi.errors import KpiError
+from kpi.errors import KpiError, Unreadable
 from kpi.ingest import rules
 from kpi.ingest.presets import REQUIRED, FileMap, Preset, header_key, list_presets
-from kpi.ingest.read import RawFile, Unreadable, read
+from kpi.ingest.read import RawFile, read
 from kpi.ingest.report import Problem, Report
 from kpi.ingest.stages import stage_notes
 from kpi.ingest.values import (
@@ -28,6 +30,7 @@ from kpi.ingest.values import (
     DAY_FIRST,
     MONTH_FIRST,
     POINT,
+    Bad,
     DateColumn,
     Evidence,
     NumberColumn,
@@ -47,8 +50,8 @@ BOOLEANS = {"is_closed", "is_won", "new_prospect"}
 PSEUDO = {"team", "region", "segment", "motion"}  # on a reps file: its current assignment
 STAGE_DEFAULTS = {"closed won": "won", "won": "won", "closed lost": "lost", "lost": "lost"}
 UNASSIGNED = "Unassigned"  # the rep (and team) of records whose owner is blank
-ORDER_NAMES = {DAY_FIRST: "day first (D/M/Y)", MONTH_FIRST: "month first (M/D/Y)"}
-DECIMAL_NAMES = {COMMA: "decimal comma (1.234,50)", POINT: "decimal point (1,234.50)"}
+ORDER_NAMES: dict[str | None, str] = {DAY_FIRST: "day first (D/M/Y)", MONTH_FIRST: "month first (M/D/Y)"}
+DECIMAL_NAMES: dict[str | None, str] = {COMMA: "decimal comma (1.234,50)", POINT: "decimal point (1,234.50)"}
 NOT_SELLERS = {"Contact", "Lead"}
 IDS = {"opp_id", "rep_id", "account_id", "activity_id"}  # record ids (Salesforce: 15 or 18 chars)
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -511,7 +514,7 @@ def _aliased(text: pd.Series, aliases: dict[str, str], name: str, source: str,
     lower = {str(k).casefold(): v for k, v in aliases.items() if k != "*"}
     targets = set(lower.values())
     other = aliases.get("*")
-    result = []
+    result: list[str | None] = []
     changed: Counter[tuple[str, str]] = Counter()
     for value in text:
         if value is None:
@@ -570,7 +573,7 @@ def _formats(mapped: list[Mapped], preset: Preset, report: Report) -> dict[Key, 
 
 
 def _undecided(m: Mapped, column: str, found: Evidence, picked: str | None,
-               names: dict[str, str], what: str) -> Problem | None:
+               names: Mapping[str | None, str], what: str) -> Problem | None:
     def row_of(example: str) -> int:
         return int(m.frame.loc[m.frame[column] == example, "_row"].iloc[0])
 
@@ -594,7 +597,7 @@ def _typed(m: Mapped, formats: dict[Key, str | None], report: Report) -> pd.Data
     if m.fmap.table == "stage_history" and "entered_at" in m.dates:  # the order within a day
         out["_at"], _ = m.dates["entered_at"].parse(formats.get((m.name, "entered_at")), True)
     for column in list(out.columns):
-        bad = []
+        bad: list[Bad] = []
         if column in m.dates:
             out[column], bad = m.dates[column].parse(formats.get((m.name, column)),
                                                      keep_time=column in TIMESTAMPS)
@@ -803,8 +806,8 @@ def _hire_dates(tables: dict[str, pd.DataFrame], reps: pd.DataFrame, report: Rep
                         f"first deal or activity in it (reps with none: from {fallback})")
 
 
-def _first_seen(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
-    first: dict[str, object] = {}
+def _first_seen(tables: dict[str, pd.DataFrame]) -> dict[str, dt.date]:
+    first: dict[str, dt.date] = {}
     for table, column in (("opportunities", "created_at"), ("activities", "occurred_at")):
         frame = tables.get(table)
         if frame is None or not len(frame):
@@ -960,6 +963,7 @@ def _team_names(tables: dict[str, pd.DataFrame], store: Store | None, report: Re
 
 def _name_export_columns(report: Report, mapped: list[Mapped]) -> None:
     """Problems name the export's own column ('CloseDate'), which the user can find in the file."""
-    names = {(m.name, c): s for m in mapped for c, s in m.sources.items()}
+    names: dict[tuple[str, str | None], str | None] = {
+        (m.name, c): s for m in mapped for c, s in m.sources.items()}
     report.problems = [dataclasses.replace(p, column=names.get((p.file, p.column), p.column))
                        for p in report.problems]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -223,7 +224,7 @@ def _fast_csv(name: str, data: bytes | Path, encoding: str) -> RawFile | None:
     _check_header(name, header, delimiter)
     import pyarrow.compute as pc
 
-    filled = None
+    filled: Any = None  # a pyarrow boolean array once a column is read
     for c in names:
         cell = pc.not_equal(pc.utf8_trim_whitespace(table.column(c)), "")
         filled = cell if filled is None else pc.or_(filled, cell)
@@ -247,7 +248,7 @@ def _shared_strings(column: object) -> np.ndarray:
                           dtype=object)
     encoded = pc.dictionary_encode(column).combine_chunks()
     words = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    return words[encoded.indices.to_numpy(zero_copy_only=False)]
+    return np.asarray(words[encoded.indices.to_numpy(zero_copy_only=False)])
 
 
 def _table(name: str, rows: list[list[str]], delimiter: str) -> RawFile:

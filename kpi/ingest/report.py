@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Report:
 
     def groups(self) -> list[tuple[int, Problem]]:
         """(how many, first example) per file, column and kind of problem, most frequent first."""
-        seen: dict[tuple, list[Problem]] = {}
+        seen: dict[tuple[Any, ...], list[Problem]] = {}
         for p in self.problems:
             seen.setdefault((p.file, p.column, p.message, p.fatal), []).append(p)
         return sorted(((len(v), v[0]) for v in seen.values()), key=lambda g: (-g[1].fatal, -g[0]))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,7 +67,8 @@ def text_column(values: Iterable[object], index: pd.Index | None = None) -> pd.S
     if other.any():  # numbers or dates from a workbook: as text
         stripped[other] = [None if blank(v) else str(v).strip() for v in distinct[other]]
     keep = (stripped.notna() & stripped.ne("")).to_numpy()
-    cleaned = np.append(np.where(keep, stripped.to_numpy(dtype=object), None), None)
+    missing = np.array([None], dtype=object)  # None as an object array: numpy's stubs type it so
+    cleaned = np.append(np.where(keep, stripped.to_numpy(dtype=object), missing), missing)
     out = cleaned[codes]  # blanks (code -1) -> the trailing None
     return pd.Series(out, index=index if index is not None else raw.index, dtype=object)
 
@@ -310,7 +311,8 @@ class NumberColumn:
             number = pd.to_numeric(plain.where(fits) + self.parts["exp"][rows].fillna(""),
                                    errors="coerce")
             values[rows] = number
-            why[rows] = np.where(fits, None, "not a number (its separators do not fit)")
+            why[rows] = np.where(fits, np.array(None, dtype=object),
+                                 "not a number (its separators do not fit)")
         values[~np.isfinite(values.to_numpy(dtype=float))] = np.nan
         negative = (self.parts["sign"].notna() | self.parts["sign2"].notna()).to_numpy()
         values[negative] = -values[negative]
@@ -352,13 +354,14 @@ def booleans(text: pd.Series) -> tuple[pd.Series, list[Bad]]:
     return pd.Series(lowered.isin(TRUE).to_numpy(), index=text.index, dtype=bool), bad
 
 
-def resolve(evidence: dict[tuple[str, str], Evidence], pinned: str | None, names: dict[str, str],
+def resolve(evidence: dict[tuple[str, str], Evidence], pinned: str | None,
+            names: Mapping[str | None, str],
             labels: dict[tuple[str, str], str] | None = None
             ) -> tuple[dict[tuple[str, str], str | None], list[str]]:
     """Each (file, column)'s format: its own proof, else its file's, else the import's, else the
     preset's; None when a column needs an answer that nothing gives. Returns notes on borrowing."""
     def proof(keys: Iterable[tuple[str, str]]) -> tuple[str, tuple[str, str], str] | None:
-        found = {}
+        found: dict[str, tuple[tuple[str, str], str]] = {}
         for key in keys:
             for fmt, example in evidence[key].proven.items():
                 found.setdefault(fmt, (key, example))

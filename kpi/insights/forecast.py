@@ -224,7 +224,7 @@ def _stage_rates(history: pd.DataFrame) -> dict[tuple[str, bool] | str, tuple[in
     return rates
 
 
-def _rate(rates: dict, stage: str, due: bool) -> float:
+def _rate(rates: dict[Any, tuple[int, int]], stage: str, due: bool) -> float:
     """The most specific rate with at least MIN_DEALS deals behind it (else all deals')."""
     for key in ((stage, due), stage):
         won, n = rates.get(key, (0, 0))
@@ -250,7 +250,7 @@ def _new_deal_yields(engine: Engine, day: dt.date, horizon: int) -> pd.Series:
     return pd.Series(out, dtype=float)
 
 
-def _odds(rates: dict, deals: pd.DataFrame, lift: float) -> np.ndarray:
+def _odds(rates: dict[Any, tuple[int, int]], deals: pd.DataFrame, lift: float) -> np.ndarray:
     """Each deal's chance to be won by the quarter end, scaled by the win-rate lift (at most 1)."""
     base = [_rate(rates, stage, due)
             for stage, due in zip(deals["stage"], deals["due"], strict=True)]

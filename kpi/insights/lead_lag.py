@@ -126,10 +126,11 @@ def analyse(levers: pd.DataFrame, outputs: pd.DataFrame, *, lever: str, output: 
         return _too_little(lever, output, as_of, teams, weeks,
                            f"too little data: at least {MIN_TEAMS} teams and {MIN_WEEKS} weeks "
                            "are needed")
-    x, y = _net_of_effects(x), _net_of_effects(y, w)
-    if x is None or y is None:
+    x_net, y_net = _net_of_effects(x), _net_of_effects(y, w)
+    if x_net is None or y_net is None:
         return _too_little(lever, output, as_of, teams, weeks,
                            "too little data: the lever or the output hardly varies")
+    x, y = x_net, y_net
     corr, score = _scan(x, y, w, np.ones(weeks))
     best = int(_best(score))
     # one stream for the bootstrap, one for the shuffles: the p-value is the same whatever the
@@ -245,7 +246,7 @@ def _scan(x: np.ndarray, y: np.ndarray, w: np.ndarray,
 
 def _best(score: np.ndarray) -> np.ndarray:
     """The lag with the highest score in each row (NaN never wins)."""
-    return np.argmax(np.where(np.isnan(score), -np.inf, score), axis=-1)
+    return np.asarray(np.argmax(np.where(np.isnan(score), -np.inf, score), axis=-1))
 
 
 def _permutation_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, observed: float,

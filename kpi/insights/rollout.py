@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ class RolloutEffect:
 
 
 def panel(engine: Engine, initiative: Initiative, metric_id: str, start: dt.date,
-          end: dt.date, cache: dict | None = None, by_team: bool = False) -> pd.DataFrame:
+          end: dt.date, cache: dict[Any, pd.DataFrame] | None = None, by_team: bool = False) -> pd.DataFrame:
     """Unit x week counts and exposure, each rep on their current team, with its adoption day.
 
     The units are reps, without their first ONBOARDING_WEEKS weeks; teams with ``by_team``, or
@@ -116,7 +117,7 @@ def adoptions(engine: Engine, initiative: Initiative) -> dict[str, dt.date]:
 
 def estimate(engine: Engine, initiative: Initiative, metric_id: str, pre_weeks: int = 16,
              steady_from: int = 8, shift_weeks: int = 0,
-             cache: dict | None = None) -> RolloutEffect:
+             cache: dict[Any, pd.DataFrame] | None = None) -> RolloutEffect:
     """The rollout's effect on a per-rep-week lever (``shift_weeks`` > 0: a placebo), from
     ``steady_from`` weeks after adoption on, when a ramp-up should be over."""
     if not engine.catalog.get(metric_id).per_rep_week:
@@ -127,7 +128,7 @@ def estimate(engine: Engine, initiative: Initiative, metric_id: str, pre_weeks: 
 
 def estimate_output(engine: Engine, initiative: Initiative, metric_id: str,
                     shift_weeks: int = 0, steady_from: int = 16,
-                    cache: dict | None = None) -> RolloutEffect:
+                    cache: dict[Any, pd.DataFrame] | None = None) -> RolloutEffect:
     """The rollout's effect on a rate output such as win rate, from ``steady_from`` weeks after
     adoption on: outputs move after the levers, so the ramp-up is longer."""
     metric = engine.catalog.get(metric_id)
@@ -155,7 +156,7 @@ class _Windows:
 
 
 def _estimate(engine: Engine, initiative: Initiative, metric_id: str, windows: _Windows,
-              shift_weeks: int, cache: dict | None, by_team: bool) -> RolloutEffect:
+              shift_weeks: int, cache: dict[Any, pd.DataFrame] | None, by_team: bool) -> RolloutEffect:
     adopted = adoptions(engine, initiative)
     if not adopted:
         return _too_little(metric_id, "too little data: no team of this initiative has adopted")
@@ -247,7 +248,7 @@ def _poisson(data: pd.DataFrame, windows: pd.DataFrame, kept: pd.DataFrame | Non
 
 
 def poisson_fe(y: np.ndarray, offset: np.ndarray, units: np.ndarray, x: np.ndarray,
-               *clusterings: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, list]:
+               *clusterings: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, list[np.ndarray]]:
     """Poisson regression with one effect per unit (profiled out, never a dummy column), and
     its covariance clustered by each of ``clusterings`` (CR1; units must nest in clusters).
 
@@ -277,7 +278,7 @@ def _sandwich(bread: np.ndarray, scores: np.ndarray, groups: np.ndarray, k: int)
     if g < 2:
         raise ValueError("a single unit: errors cannot be clustered")
     summed = np.stack([np.bincount(groups, weights=c, minlength=g) for c in scores.T], axis=1)
-    return g / (g - 1) * (n - 1) / max(n - k, 1) * bread @ (summed.T @ summed) @ bread
+    return np.asarray(g / (g - 1) * (n - 1) / max(n - k, 1) * bread @ (summed.T @ summed) @ bread)
 
 
 def _newton(y: np.ndarray, offset: np.ndarray, units: np.ndarray, x: np.ndarray,
@@ -326,7 +327,7 @@ def t95(df: int) -> float:
     terms = ((z**3 + z) / 4, (5 * z**5 + 16 * z**3 + 3 * z) / 96,
              (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
              (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160)
-    return z + sum(term / df ** (i + 1) for i, term in enumerate(terms))
+    return float(z + sum(term / df ** (i + 1) for i, term in enumerate(terms)))
 
 
 _T95 = (6.313752, 2.919986, 2.353363, 2.131847, 2.015048, 1.943180, 1.894579, 1.859548, 1.833113)

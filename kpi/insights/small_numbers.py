@@ -63,4 +63,4 @@ def prior_strength(won: np.ndarray, closed: np.ndarray, min_deals: int = 10) -> 
     between = observed - noise
     if between <= 1e-12:
         return math.inf if mean * (1 - mean) > 0 else 0.0
-    return max(mean * (1 - mean) / between - 1.0, 0.0)
+    return float(max(mean * (1 - mean) / between - 1.0, 0.0))

@@ -88,7 +88,7 @@ def bump(store: Store, why: str) -> int:
 
 # --- asking --------------------------------------------------------------------------------------
 
-def key(fn: Compute, args: tuple) -> str:
+def key(fn: Compute, args: tuple[Any, ...]) -> str:
     """The question: the function's name and a digest of its arguments' repr (dataclasses,
     tuples, dates and texts, whose repr is their value) and of leverboard's code."""
     where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', fn.__name__)}"
@@ -147,7 +147,7 @@ def status(engine: Any, fn: Compute, *args: Any) -> Kept | None:
     return None if kept is None else kept[0]
 
 
-def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple]]
+def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any, ...]]]
             ) -> dict[str, float | str]:
     """Compute and keep each question on the current data (the work after an import): seconds
     per question name, or why it could not be answered (the others are answered all the same;
@@ -183,7 +183,7 @@ def _forget_old(keeper: Store, current: int) -> None:
 
 
 def refresh_in_background(engine: Any, keeper: Store,
-                          questions: Callable[[], list[tuple[Compute, tuple]]]) -> None:
+                          questions: Callable[[], list[tuple[Compute, tuple[Any, ...]]]]) -> None:
     """:func:`refresh` in a thread (after an import in the app: pages keep answering, with the
     last kept answers until the new ones are in)."""
     _in_background("refresh", lambda: refresh(engine, keeper, questions()))
@@ -240,13 +240,13 @@ def _where(store: Store) -> str:
     return store.path if store.path != ":memory:" else f"memory:{id(store)}"
 
 
-def _timed(engine: Any, fn: Compute, args: tuple) -> tuple[Any, float]:
+def _timed(engine: Any, fn: Compute, args: tuple[Any, ...]) -> tuple[Any, float]:
     started = time.perf_counter()
     value = fn(engine, *args)
     return value, time.perf_counter() - started
 
 
-def _compute_and_keep(engine: Any, fn: Compute, args: tuple, keeper: Store, current: int
+def _compute_and_keep(engine: Any, fn: Compute, args: tuple[Any, ...], keeper: Store, current: int
                       ) -> float:
     value, seconds = _timed(engine, fn, args)
     _save(keeper, key(fn, args), fn.__name__, current, value, seconds, _data_through(engine),

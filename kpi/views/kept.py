@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kpi.engine import Engine, Scope
 from kpi.people import teams
@@ -27,7 +27,7 @@ STORED = (lead_lags, lead_lag_detail, lead_lag_review, rollout_effects, rollout_
           quarter_forecast, pipeline_coverage_needed, rep_win_rates)
 
 
-def insight_questions(engine: Engine) -> list[tuple]:
+def insight_questions(engine: Engine) -> list[tuple[Any, ...]]:
     """What the executive's Insights page asks on the current data, company-wide: computed after
     each import so that its first visit reads them (a team's or a rep's questions are computed
     on their first visit and kept from then on)."""
@@ -36,7 +36,7 @@ def insight_questions(engine: Engine) -> list[tuple]:
     levers, outputs = lead_pairs(engine.catalog)
     from kpi.insights.forecast import past_quarters
 
-    questions: list[tuple] = [
+    questions: list[tuple[Any, ...]] = [
         (past_quarters, (day,)),  # first: every forecast below reads it
         (lead_lags, (levers, outputs, day)),
         (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day)),
@@ -50,12 +50,12 @@ def insight_questions(engine: Engine) -> list[tuple]:
     return questions
 
 
-def team_questions(engine: Engine) -> list[tuple]:
+def team_questions(engine: Engine) -> list[tuple[Any, ...]]:
     """What each team's manager's Insights page asks that is kept (the forecast, the pipeline it
     needs, the win rates): computed after the executive's in the app's background refresh, so a
     manager's first visit after an import reads them too."""
     day = as_of(engine)
-    questions: list[tuple] = []
+    questions: list[tuple[Any, ...]] = []
     for team_id, _ in teams(engine.store, Scope.everyone()):
         manager = Scope.teams(team_id).seen_by("manager")
         questions += [(quarter_forecast, (manager, day)), (pipeline_coverage_needed, (manager, day)),

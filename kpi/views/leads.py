@@ -12,6 +12,7 @@ from kpi.catalog import Catalog
 from kpi.engine import Engine, Scope
 from kpi.initiatives import Initiative
 from kpi.periods import period_start, quarter_ends
+from kpi.schema import Role
 from kpi.views.context import baseline_window
 from kpi.views.levers import _own_baseline, lever_target
 
@@ -32,7 +33,7 @@ def lead_pairs(catalog: Catalog) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return levers, tuple(outputs)
 
 
-def seen_leads(catalog: Catalog, leads: pd.DataFrame, role: str | None) -> pd.DataFrame:
+def seen_leads(catalog: Catalog, leads: pd.DataFrame, role: Role | None) -> pd.DataFrame:
     """The rows of a :func:`lead_lags` table whose lever and output a viewer of ``role`` sees."""
     if leads.empty:
         return leads

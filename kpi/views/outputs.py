@@ -19,6 +19,7 @@ from kpi.baseline import (
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
 from kpi.periods import Window, period_last_day, period_to_date
+from kpi.schema import Grain
 
 # Which metrics each page shows is the catalog's `shown_in` (Catalog.shown(place, role)).
 SEGMENT_DIMENSIONS = ("industry", "region", "motion", "product")
@@ -56,7 +57,7 @@ class Card:
         return self.window.days < self.period_days
 
 
-def cards(engine: Engine, metric_ids: tuple[str, ...] | list[str], grain: str, day: dt.date,
+def cards(engine: Engine, metric_ids: tuple[str, ...] | list[str], grain: Grain, day: dt.date,
           scope: Scope, initiative: Initiative | None = None) -> list[Card]:
     """Period to date (``grain``) against the same days last year and against the baseline's
     same weekdays, in the same scope on both sides."""
@@ -96,7 +97,7 @@ def _card(engine: Engine, metric_id: str, window: Window, period_days: int, last
                 metric.missing, note)
 
 
-def trend(engine: Engine, metric_id: str, grain: str, window: Window, scope: Scope,
+def trend(engine: Engine, metric_id: str, grain: Grain, window: Window, scope: Scope,
           initiative: Initiative | None = None) -> pd.DataFrame:
     """The metric per period in ``scope``; with an initiative also its baseline band (same
     scope), target steps and pace."""
@@ -106,7 +107,7 @@ def trend(engine: Engine, metric_id: str, grain: str, window: Window, scope: Sco
     return progress_series(engine, initiative, metric_id, grain, window.end, scope, window.start)
 
 
-def initiative_trend(engine: Engine, metric_id: str, grain: str, window: Window, scope: Scope,
+def initiative_trend(engine: Engine, metric_id: str, grain: Grain, window: Window, scope: Scope,
                      initiative: Initiative) -> pd.DataFrame:
     """:func:`trend` over the initiative's own teams, narrowed to what the viewer may see."""
     return trend(engine, metric_id, grain, window, initiative_scope(initiative, scope), initiative)

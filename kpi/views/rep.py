@@ -14,6 +14,7 @@ from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
 from kpi.people import members, team_of
 from kpi.periods import Window, period_last_day, period_start
+from kpi.schema import Grain
 from kpi.views.context import baseline_window
 from kpi.views.levers import _own_baseline, lever_target, lever_weeks
 
@@ -25,7 +26,7 @@ class Pace:
     lever: str
     label: str
     unit: str
-    grain: str
+    grain: Grain
     period: Window
     elapsed_days: int
     active_weeks: float  # rep-weeks the rep was active so far in the period
@@ -64,7 +65,8 @@ def rep_scope(scope: Scope) -> Scope:
 
 
 def pace(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: dt.date,
-         initiative: Initiative | None = None, grains: tuple[str, ...] = ("week", "month", "quarter"),
+         initiative: Initiative | None = None,
+         grains: tuple[Grain, ...] = ("week", "month", "quarter"),
          ) -> list[Pace]:
     """Each count lever this week, month and quarter to date against its goal for the period."""
     scope = rep_scope(rep)
@@ -115,7 +117,7 @@ def streaks(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day
     return result
 
 
-def rep_trend(engine: Engine, rep: Scope, lever: str, grain: str, window: Window,
+def rep_trend(engine: Engine, rep: Scope, lever: str, grain: Grain, window: Window,
               initiative: Initiative | None = None) -> pd.DataFrame:
     """One rep's lever per period: value, own baseline (and band), and the initiative's target."""
     scope = rep_scope(rep)
@@ -134,7 +136,7 @@ def rep_trend(engine: Engine, rep: Scope, lever: str, grain: str, window: Window
     return frame.drop(columns=["pace"])
 
 
-def team_average(engine: Engine, rep: Scope, lever: str, grain: str,
+def team_average(engine: Engine, rep: Scope, lever: str, grain: Grain,
                  window: Window) -> list[float | None] | None:
     """The team's value per period beside one rep: the rep's current team (a manager's view:
     the manager's team), one aggregate number each, and only in periods where at least
@@ -156,7 +158,7 @@ def team_average(engine: Engine, rep: Scope, lever: str, grain: str,
             for p, v in zip(frame["period"], frame["value"], strict=True)]
 
 
-def _others_active(engine: Engine, team: str, rep_id: str, lever: str, grain: str,
+def _others_active(engine: Engine, team: str, rep_id: str, lever: str, grain: Grain,
                    window: Window) -> dict[dt.date, int]:
     """Per period: how many reps other than ``rep_id`` were active in the team."""
     counted = lever if engine.catalog.get(lever).per_rep_week else "activities"
@@ -165,4 +167,5 @@ def _others_active(engine: Engine, team: str, rep_id: str, lever: str, grain: st
                                          date_to=window.end))
     names = {m.name for m in members(engine.store, Scope.reps(rep_id), window.start, window.end)}
     active = days[(days["denominator"] > 0) & ~days["rep"].isin(names)]
-    return active.groupby("period")["rep"].nunique().to_dict()
+    counts: dict[dt.date, int] = active.groupby("period")["rep"].nunique().to_dict()
+    return counts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from kpi.catalog import Catalog
@@ -22,22 +24,23 @@ def review_history(engine: Engine, initiative: Initiative) -> pd.DataFrame:
 
 
 def rollout_effects(engine: Engine, initiative: Initiative,
-                    metric_ids: tuple[str, ...]) -> list:
+                    metric_ids: tuple[str, ...]) -> list[tuple[Any, Any]]:
     """The rollout's estimated effect on each per-rep-week lever, with its placebo (company-wide)."""
     from kpi.insights.rollout import estimate
 
     levers = [m for m in metric_ids if engine.catalog.get(m).per_rep_week]
-    cache: dict = {}  # the estimate and its placebo read the same weeks when no team is left over
+    # the estimate and its placebo read the same weeks when no team is left over
+    cache: dict[Any, pd.DataFrame] = {}
     return [(estimate(engine, initiative, m, cache=cache),
              estimate(engine, initiative, m, shift_weeks=26, cache=cache)) for m in levers]
 
 
 def rollout_output_effects(engine: Engine, initiative: Initiative,
-                           metric_ids: tuple[str, ...]) -> list:
+                           metric_ids: tuple[str, ...]) -> list[tuple[Any, Any]]:
     """The rollout's effect on rate outputs (an interrupted time series), with its placebo."""
     from kpi.insights.rollout import estimate_output
 
-    cache: dict = {}
+    cache: dict[Any, pd.DataFrame] = {}
     return [(estimate_output(engine, initiative, m, cache=cache),
              estimate_output(engine, initiative, m, shift_weeks=26, cache=cache))
             for m in metric_ids]

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi.catalog import Catalog, load_catalog
-from kpi.engine import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Engine, MetricRequest, Scope
+from kpi.engine import Engine, MetricRequest, Scope
 from kpi.errors import UnknownDimension
+from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS
 from kpi.sources import ALL_DIMENSIONS, SOURCES
 from tests.differential.companies import Company, generate
 from tests.differential.oracle import DEFINITIONS, Oracle, Request, load_tables

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from kpi.catalog import DEFAULT_PATH, load_catalog
-from kpi.engine import GRAINS, Engine, MetricRequest, Scope
+from kpi.engine import Engine, MetricRequest, Scope
+from kpi.schema import GRAINS
 from tests.conftest import Tiny, d
 
 JAN = {"date_from": d("2025-01-01"), "date_to": d("2025-01-31")}

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from kpi.auth import SignInFailed, add_user, authenticate
 from kpi.catalog import Metric, load_catalog
-from kpi.engine import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Engine, MetricRequest, Scope
+from kpi.engine import Engine, MetricRequest, Scope
 from kpi.errors import DatabaseError, InvalidRequest, KpiError, UnknownDimension, UnknownMetric
 from kpi.periods import next_period, period_start
+from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS
 from kpi.sources import ALL_DIMENSIONS, SOURCES
 from tests.conftest import Tiny, d
 
