@@ -254,6 +254,7 @@ def _run_import(args: argparse.Namespace) -> int:
 
     from kpi.ingest import Source, load, load_preset, plan_import
     from kpi.ingest.load import refusal
+    from kpi.people import list_users
 
     preset = load_preset(args.preset)
     preset = dataclasses.replace(preset, date_order=args.date_order or preset.date_order,
@@ -286,7 +287,7 @@ def _run_import(args: argparse.Namespace) -> int:
         result = load(store, plan, on_error=args.on_error,
                       progress=lambda share, text: print(f"[{share:4.0%}] {text}", file=sys.stderr,
                                                          flush=True))
-        users = store.scalar("SELECT count(*) FROM users")
+        users = len(list_users(store))
     except BaseException:
         store.close()
         if new_file:  # a failed import into a new file leaves no file behind

@@ -93,6 +93,37 @@ def _in(column: str, values: tuple[str, ...], params: dict[str, object]) -> str:
     return in_list(column, f"v{len(params)}", values, params)
 
 
+def team_names(store: Store) -> dict[str, str]:
+    """team_id -> name, of every team."""
+    _, rows = store.rows("SELECT team_id, name FROM teams")
+    return {team_id: name for team_id, name in rows}
+
+
+def rep_names(store: Store) -> list[tuple[str, str]]:
+    """(rep_id, name) of every rep."""
+    _, rows = store.rows("SELECT rep_id, name FROM reps")
+    return [(rep_id, name) for rep_id, name in rows]
+
+
+def rep_count(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM reps") or 0)
+
+
+def hire_days(store: Store) -> dict[str, object]:
+    """Each rep's hire date, by the name the engine shows for them (the id of a rep without a
+    name; the latest hire date of two reps with one name)."""
+    _, rows = store.rows("SELECT coalesce(name, rep_id), max(hire_date) FROM reps GROUP BY 1")
+    return {name: hired for name, hired in rows}
+
+
+def segments_on(store: Store, day: dt.date) -> dict[str, str]:
+    """rep_id -> the segment of the rep's assignment on ``day``."""
+    _, rows = store.rows(
+        """SELECT rep_id, segment FROM rep_assignments
+           WHERE valid_from <= $day AND (valid_to IS NULL OR valid_to > $day)""", {"day": day})
+    return {rep_id: segment for rep_id, segment in rows}
+
+
 def team_name(store: Store, team_id: str) -> str:
     return store.scalar("SELECT name FROM teams WHERE team_id = $t", {"t": team_id}) or team_id
 

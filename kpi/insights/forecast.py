@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpi import stages
-from kpi.engine import Engine, MetricRequest, Scope, in_list
-from kpi.people import members
+from kpi import deals, stages
+from kpi.engine import Engine, MetricRequest, Scope
+from kpi.people import members, segments_on
 from kpi.periods import Window, period_last_day, period_start, quarter_ends
 
 MIN_DEALS = 30
@@ -99,7 +99,7 @@ def forecast(engine: Engine, scope: Scope, day: dt.date, draws: int = DRAWS,
     today = _open_at(engine, day, quarter.end, reps)
     if past is None or past.day != day:
         past = past_quarters(engine, day)
-    created = _created(engine, day - dt.timedelta(weeks=LEVER_WEEKS), day, reps)
+    created = deals.created(engine.store, day - dt.timedelta(weeks=LEVER_WEEKS), day, reps)
     yields = _new_deal_yields(engine, day, horizon)
     scenarios = list(past.snapshots)
     lift = _win_rate_lift(engine, day, horizon)
@@ -142,25 +142,13 @@ def _booked_and_quota(engine: Engine, scope: Scope, quarter: Window,
     return booked, (quota if quota > 0 else None)
 
 
-OPEN_AT = """
-    SELECT o.opp_id, o.rep_id, o.amount, o.is_won, o.closed_at, o.expected_close_at,
-           (SELECT h.stage FROM stage_history h LEFT JOIN stages s ON s.stage = h.stage
-             WHERE h.opp_id = o.opp_id AND h.entered_at <= $day
-               AND coalesce(s.outcome, 'open') = 'open'
-             ORDER BY h.entered_at DESC, s.position DESC, h.stage LIMIT 1) AS stage
-      FROM opportunities o
-     WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day) AND {reps}
-     ORDER BY o.opp_id"""
-
-
 def _open_at(engine: Engine, day: dt.date, horizon_end: dt.date,
              reps: Collection[str] | None = None) -> pd.DataFrame:
     """Deals open at the end of ``day`` (read in the database), with the open stage they had
     reached by then (the furthest in the pipeline when they entered several that day; won and
     lost stages are told apart by the stages table, not by name), whether they are due by the
     horizon's end and whether they were won by it; only ``reps``' deals (None: everyone's)."""
-    params: dict[str, Any] = {"day": day}
-    frame = engine.store.query(OPEN_AT.format(reps=_of_reps(reps, params)), params)
+    frame = deals.open_at(engine.store, day, reps)
     closed = pd.to_datetime(frame["closed_at"])
     due = pd.to_datetime(frame["expected_close_at"])
     stage = frame["stage"].astype(object)
@@ -176,21 +164,6 @@ def _in_pipeline_order(engine: Engine, by_stage: pd.DataFrame) -> pd.DataFrame:
     position = stages.read(engine.store).set_index("stage")["position"]
     rank = by_stage["stage"].map(position).astype(float).fillna(float("inf"))
     return by_stage.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
-
-
-def _of_reps(reps: Collection[str] | None, params: dict[str, Any]) -> str:
-    """The SQL condition "the deal is one of ``reps``'" (None: every deal), bound in ``params``."""
-    return "1 = 1" if reps is None else in_list("o.rep_id", "rep", sorted(reps), params)
-
-
-def _created(engine: Engine, after: dt.date, until: dt.date,
-             reps: Collection[str] | None = None) -> int:
-    """Opportunities created in (after, until], by ``reps`` (everyone when None)."""
-    params: dict[str, Any] = {"a": after, "b": until}
-    count = engine.store.scalar(
-        "SELECT count(*) FROM opportunities o WHERE o.created_at > $a AND o.created_at <= $b "
-        f"AND {_of_reps(reps, params)}", params)
-    return int(count or 0)
 
 
 def _snapshots(day: dt.date, horizon: int, quarters: int = QUARTERS) -> list[tuple[dt.date, dt.date]]:
@@ -239,14 +212,10 @@ def _new_deal_yields(engine: Engine, day: dt.date, horizon: int) -> pd.Series:
     opportunity created in the four weeks before it."""
     out = {}
     for snap, end in _snapshots(day, horizon):
-        before = _created(engine, snap - dt.timedelta(weeks=LEVER_WEEKS), snap)
+        before = deals.created(engine.store, snap - dt.timedelta(weeks=LEVER_WEEKS), snap)
         if before == 0:
             continue
-        won = engine.store.scalar(
-            """SELECT coalesce(sum(amount), 0) FROM opportunities
-                WHERE created_at > $snap AND created_at <= $end AND is_won AND closed_at <= $end""",
-            {"snap": snap, "end": end})
-        out[snap] = float(won) / before
+        out[snap] = deals.won_after(engine.store, snap, end) / before
     return pd.Series(out, dtype=float)
 
 
@@ -263,11 +232,8 @@ def _win_rate_lift(engine: Engine, day: dt.date, horizon: int) -> float:
     first = _snapshots(day, horizon)[-1][0]
 
     def rate(start: dt.date, end: dt.date) -> float | None:
-        _, rows = engine.store.rows(
-            """SELECT count(*), count(*) FILTER (WHERE is_won) FROM opportunities
-                WHERE is_closed AND closed_at > $a AND closed_at <= $b""", {"a": start, "b": end})
-        closed, won = rows[0]
-        return float(won) / closed if closed and closed >= MIN_DEALS else None
+        closed, won = deals.closed_and_won(engine.store, start, end)
+        return won / closed if closed and closed >= MIN_DEALS else None
 
     recent = rate(day - dt.timedelta(weeks=13), day)
     past = rate(first, quarter_ends(day, 1)[0])
@@ -314,7 +280,7 @@ def coverage(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
                                          date_from=year.start, date_to=year.end))
     reps = {m.rep_id for m in members(engine.store, scope, day, day)}
     today = _open_at(engine, day, quarter.end, reps)
-    segment_of = _segments_at(engine, day)
+    segment_of = segments_on(engine.store, day)
     today = today[today["due"]]
     pipeline = today.groupby(today["rep_id"].map(segment_of))["amount"].sum()
     table = pd.DataFrame({"segment": sorted(set(quota["segment"]) | set(wins["segment"]))})
@@ -328,13 +294,6 @@ def coverage(engine: Engine, scope: Scope, day: dt.date) -> pd.DataFrame:
     table["coverage"] = table["open_pipeline"] / table["remaining"].where(table["remaining"] > 0)
     table["gap"] = (table["pipeline_needed"] - table["open_pipeline"]).clip(lower=0)
     return table[table["quota"].notna() | (table["open_pipeline"] > 0)].reset_index(drop=True)
-
-
-def _segments_at(engine: Engine, day: dt.date) -> dict[str, str]:
-    frame = engine.store.query(
-        """SELECT rep_id, segment FROM rep_assignments
-           WHERE valid_from <= $day AND (valid_to IS NULL OR valid_to > $day)""", {"day": day})
-    return dict(zip(frame["rep_id"], frame["segment"], strict=True))
 
 
 def backtest(engine: Engine, scope: Scope, days: list[dt.date], draws: int = 1000) -> pd.DataFrame:

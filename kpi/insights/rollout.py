@@ -44,6 +44,7 @@ import pandas as pd
 
 from kpi.engine import Engine, MetricRequest
 from kpi.initiatives import Initiative
+from kpi.people import hire_days, rep_count, team_names
 
 MAX_REP_UNITS = 300  # above this many reps, teams are the units (summed in the database)
 ONBOARDING_WEEKS = 13  # a new rep's first quarter: ramping up, not yet their own level
@@ -78,7 +79,7 @@ def panel(engine: Engine, initiative: Initiative, metric_id: str, start: dt.date
     above MAX_REP_UNITS reps, summed in the database. ``cache`` keeps panels between the
     estimate and its placebo.
     """
-    if (engine.store.scalar("SELECT count(*) FROM reps") or 0) > MAX_REP_UNITS:
+    if rep_count(engine.store) > MAX_REP_UNITS:
         by_team = True
     key = (metric_id, start, end, by_team)
     if cache is not None and key in cache:
@@ -100,8 +101,7 @@ def panel(engine: Engine, initiative: Initiative, metric_id: str, start: dt.date
 def _settled(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
     """Without each rep's first ONBOARDING_WEEKS weeks after hire (reps are named as the engine
     names them)."""
-    hired = dict(engine.store.rows("SELECT coalesce(name, rep_id), max(hire_date) FROM reps "
-                                   "GROUP BY 1")[1])
+    hired = hire_days(engine.store)
     since = pd.to_datetime(frame["period"]) - pd.to_datetime(frame["rep"].map(hired))
     return frame[~(since < pd.Timedelta(weeks=ONBOARDING_WEEKS))]
 
@@ -109,7 +109,7 @@ def _settled(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
 def adoptions(engine: Engine, initiative: Initiative) -> dict[str, dt.date]:
     """Team name -> the day it adopted; an initiative without teams is the whole company
     adopting on its rollout date."""
-    names = dict(engine.store.rows("SELECT team_id, name FROM teams")[1])
+    names = team_names(engine.store)
     if not initiative.teams:
         return {name: initiative.rollout_date for name in names.values()}
     return {names[t]: d for t, d in initiative.teams if t in names}
