@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.e2e.streamlit_page import forget, watch
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 expect.set_options(timeout=30_000)  # a cold first load computes every chart of the page
@@ -116,9 +118,10 @@ def open_browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    page = watch(context.new_page())
     page.set_default_timeout(30_000)
     yield page
+    forget(page)
     context.close()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import REP_PASSWORD, AppServer, screenshot_dir
+from tests.e2e.streamlit_page import idle, painted, pick, view_as
 
 ROLE_PAGES = {
     "Morgan Hale": ["Outputs", "Segments", "Insights", "Team levers", "Coaching", "Strategy rollouts",
@@ -25,31 +25,6 @@ SHOTS = {("Morgan Hale", "Outputs"): "outputs", ("Morgan Hale", "Segments"): "se
          ("Ada Fischer", "Insights"): "insights-rep"}
 
 
-def idle(page: Page) -> None:
-    """Wait until the script run is over and nothing is loading."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
-    expect(page.get_by_test_id("stMain").get_by_role("heading", level=1).first).to_be_visible()
-
-
-def pick(page: Page, label: str, option: str) -> None:
-    """Choose an option of a selectbox by its label (again when a rerun that was still starting
-    closed the list)."""
-    for _ in range(3):
-        page.get_by_role("combobox", name=label).click()
-        try:
-            page.get_by_role("option", name=re.compile(re.escape(option))).first.click(
-                timeout=5_000)
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            idle(page)
-            continue
-        idle(page)
-        return
-    raise AssertionError(f"no option {option!r} in the selectbox {label!r}")
-
-
 def first_admin(page: Page, server: AppServer) -> None:
     """Create the first admin on an empty database's first-run screen (and be signed in)."""
     page.goto(server.url + "/")
@@ -60,18 +35,6 @@ def first_admin(page: Page, server: AppServer) -> None:
     form.get_by_label("Password again").fill("a long passphrase")
     form.get_by_role("button", name="Create and sign in").click()
     idle(page)
-
-
-def view_as(page: Page, name: str) -> None:
-    """Sign in as a demo user (signing out whoever is in first)."""
-    sign_out = page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")
-    if sign_out.count():
-        sign_out.click()
-        idle(page)
-    pick(page, "Demo user", name)
-    page.get_by_role("button", name="Enter the demo as this user").click()
-    idle(page)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text(f"Signed in as {name}")
 
 
 def type_date(scope: Page | Locator, group: str, **parts: str) -> None:
@@ -100,7 +63,7 @@ def no_errors(page: Page) -> None:
 
 def shoot(page: Page, name: str, tmp: Path) -> None:
     page.set_viewport_size({"width": 1400, "height": 2200})
-    page.wait_for_timeout(800)
+    painted(page)
     folder = screenshot_dir() or tmp
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"))

@@ -7,7 +7,6 @@ made every viewer's browser fetch that address (a beacon that fired for reps), a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from playwright import sync_api as playwright
 from playwright.sync_api import Browser
 
 from tests.e2e.conftest import AppServer
+from tests.e2e.streamlit_page import forget, idle, view_as, watch
 
 # links out of the page (a heading's own #anchor, made from its text, is not one)
 LINKS = "a[href*='evil']:not([href^='#']), a[href*='127.0.0.1:9']:not([href^='#'])"
@@ -29,30 +29,11 @@ def hostile_server(hostile: Path, tmp_path: Path) -> Iterator[AppServer]:
     app.stop()
 
 
-def idle(page: object) -> None:
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
-    page.wait_for_selector(  # type: ignore[attr-defined]
-        "[data-testid='stApp'][data-test-script-state='notRunning']")
-
-
-def enter_as(page: object, name: str) -> None:
-    sign_out = page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")  # type: ignore[attr-defined]
-    if sign_out.count():
-        sign_out.click()
-        idle(page)
-    page.get_by_role("combobox", name="Demo user").click()  # type: ignore[attr-defined]
-    page.keyboard.type(name)  # type: ignore[attr-defined]  # the list is long: filter it
-    page.get_by_role("option", name=re.compile(re.escape(name))).first.click()  # type: ignore[attr-defined]
-    idle(page)
-    page.get_by_role("button", name="Enter the demo as this user").click()  # type: ignore[attr-defined]
-    idle(page)
-
-
 def test_hostile_names_fire_no_beacon_and_make_no_link(hostile_server: AppServer,
                                                         browser: Browser) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        page = context.new_page()
+        page = watch(context.new_page())
         page.set_default_timeout(90_000)
         fetched: list[str] = []
         page.on("request", lambda r: fetched.append(r.url))
@@ -60,18 +41,19 @@ def test_hostile_names_fire_no_beacon_and_make_no_link(hostile_server: AppServer
         idle(page)
         main = page.get_by_test_id("stMain")
 
-        enter_as(page, "Chen Vargas")  # a rep: the initiative card heads My levers
+        view_as(page, "Chen Vargas")  # a rep: the initiative card heads My levers
         card = page.locator(".st-key-initiative_card")
         playwright.expect(card).to_contain_text("beacon.png", timeout=90_000)
         assert main.locator("img").count() == 0
         assert main.locator(LINKS).count() == 0
 
-        enter_as(page, "Boss")  # the manager: rep names in the heat map
+        view_as(page, "Boss")  # the manager: rep names in the heat map
         page.wait_for_selector(".js-plotly-plot")
         idle(page)
         assert page.locator(".js-plotly-plot a").count() == 0
         assert "Yara" in page.locator(".js-plotly-plot").first.text_content()
         assert main.locator(LINKS).count() == 0
     finally:
+        forget(page)
         context.close()
     assert not [u for u in fetched if "127.0.0.1:9" in u or "evil.example" in u]
