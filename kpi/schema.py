@@ -214,6 +214,8 @@ TABLES: dict[str, str] = {
         PRIMARY KEY (metric_id, team_id)
     """,
 }
+# the CRM's tables, which imports feed, in the order they are written (referenced tables first)
+IMPORTED: tuple[str, ...] = tuple(t for t in TABLES if t not in APP_TABLES)
 
 # the key an import upserts by (a CRM's own id where the table has one)
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {

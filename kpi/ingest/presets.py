@@ -15,12 +15,11 @@ from typing import Any
 import yaml
 
 from kpi.errors import InvalidRequest, NotFound
-from kpi.schema import STAGE_ROLES
+from kpi.schema import IMPORTED, STAGE_ROLES
 
 SHIPPED = Path(__file__).with_name("presets")
 # what a preset may feed; never the app's own tables (schema.APP_TABLES: users are managed in the app)
-TABLES = ("teams", "reps", "rep_assignments", "accounts", "opportunities", "stage_history",
-          "activities", "quotas")
+TABLES = IMPORTED
 REQUIRED: dict[str, tuple[str, ...]] = {
     "teams": ("team_id", "name"),
     "reps": ("rep_id", "name"),
