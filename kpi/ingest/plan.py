@@ -39,6 +39,7 @@ from kpi.ingest.values import (
     resolve,
     text_column,
 )
+from kpi.people import rep_names, team_names
 from kpi.schema import PRIMARY_KEYS
 from kpi.store import Store
 
@@ -746,7 +747,7 @@ def _known_reps(tables: dict[str, pd.DataFrame], store: Store | None) -> dict[st
     """rep name -> rep id (and id -> id), from this import and the database."""
     found: dict[str, str] = {}
     if store is not None and "reps" in store.tables():
-        _, rows = store.rows("SELECT rep_id, name FROM reps")
+        rows = rep_names(store)
         found.update({name: rep_id for rep_id, name in rows})
         found.update({rep_id: rep_id for rep_id, _ in rows})
     reps = tables.get("reps")
@@ -954,8 +955,7 @@ def _team_names(tables: dict[str, pd.DataFrame], store: Store | None, report: Re
     teams = tables.get("teams")
     if teams is None or store is None or "teams" not in store.tables():
         return
-    _, rows = store.rows("SELECT team_id, name FROM teams")
-    owner = {name: team_id for team_id, name in rows}
+    owner = {name: team_id for team_id, name in team_names(store).items()}
     clash = [owner.get(n, t) != t for t, n in zip(teams["team_id"], teams["name"], strict=True)]
     _flag(teams, pd.Series(clash, index=teams.index), "name", "team name already used by another "
           "team in the database", "rename the team, or use the same team id", report)
