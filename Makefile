@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres run dev demo test test-fast mutate screenshots check lint bench bench-import loadtest validate clean
+.PHONY: help install browser postgres spark run dev demo test test-fast mutate screenshots check lint bench bench-import loadtest validate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -53,7 +53,14 @@ browser:  ## Debian's Chromium for the browser tests (installed with apt-get whe
 postgres:  ## PostgreSQL server binaries for the database tests (apt-get when root)
 	$(call need,postgresql,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1,the database tests)
 
-test: $(VENV)/.installed browser postgres lint  ## lint, then every test (unit, app, browser, PostgreSQL)
+$(VENV)/.spark: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev,spark,spark-server]"
+	touch $@
+
+spark: $(VENV)/.spark  ## Java and Spark (pyspark, PyHive) for the warehouse tests (apt-get when root)
+	$(call need,openjdk-17-jre-headless,command -v java >/dev/null 2>&1,the Spark tests)
+
+test: $(VENV)/.installed browser postgres spark lint  ## lint, then every test (unit, app, browser, PostgreSQL, Spark)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
 
 test-fast: $(VENV)/.installed  ## the developer's loop (under a minute): unit tests of kpi/, import rules

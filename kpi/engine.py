@@ -40,9 +40,11 @@ _DIMENSION_SQL: dict[str, tuple[str, str]] = {
 }
 _AS_OF_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
        AND f.event_date >= ra.valid_from AND (ra.valid_to IS NULL OR f.event_date < ra.valid_to)"""
-_CURRENT_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
-       AND ra.valid_from = (SELECT max(x.valid_from) FROM rep_assignments x
-                            WHERE x.rep_id = f.rep_id)"""
+# each rep's latest assignment: a join, not a correlated subquery in ON (which Spark refuses)
+_CURRENT_JOIN = """LEFT JOIN (SELECT x.* FROM rep_assignments x
+                  JOIN (SELECT rep_id, max(valid_from) AS latest FROM rep_assignments
+                        GROUP BY rep_id) l ON l.rep_id = x.rep_id AND l.latest = x.valid_from
+                 ) ra ON ra.rep_id = f.rep_id"""
 # the team a row's rep was in on the row's day, for scopes (whatever the attribution shown)
 _SCOPE_JOIN = """LEFT JOIN rep_assignments sc ON sc.rep_id = f.rep_id
        AND f.event_date >= sc.valid_from AND (sc.valid_to IS NULL OR f.event_date < sc.valid_to)"""
@@ -342,7 +344,8 @@ def _aggregate(measure: Measure) -> str:
     }[measure.agg]
     if measure.filter:
         call += f" FILTER (WHERE {_qualified(measure.filter)})"
-    return call if measure.divide == 1.0 else f"({call}) / {float(measure.divide)!r}"
+    # as a double: Spark and PostgreSQL would divide a count as a decimal of a few digits
+    return call if measure.divide == 1.0 else f"CAST({call} AS DOUBLE) / {float(measure.divide)!r}"
 
 
 def _qualified(fragment: str) -> str:

@@ -13,6 +13,7 @@ Read-only by default: reading a metric can never change data. Writes go through
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -216,24 +217,48 @@ class Store(Protocol):
         ...
 
 
+Rewrite = Callable[[exp.Expression], exp.Expression]
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What differs between databases: ``name``, the sqlglot dialect the engine's SQL (DuckDB's)
     is translated to; ``bulk``, how rows are loaded: "frame" (the database reads the DataFrame
-    itself), "copy" (PostgreSQL's COPY) or "insert" (batched INSERT statements)."""
+    itself), "copy" (PostgreSQL's COPY) or "insert" (batched INSERT statements); ``rewrites``,
+    what sqlglot does not translate by itself, applied to each node of a statement before it is
+    written in the dialect; ``tables_sql``, how to list the tables when SQLAlchemy's inspector
+    cannot (with the position of the name in its rows)."""
 
     name: str
     bulk: str = "insert"
+    rewrites: tuple[Rewrite, ...] = ()
+    tables_sql: tuple[str, int] | None = None
+
+
+def _series_as_subquery(node: exp.Expression) -> exp.Expression:
+    """``generate_series(a, b, step) AS cal(day)`` in FROM or JOIN -> ``(SELECT
+    EXPLODE(SEQUENCE(a, b, step)) AS day) AS cal``: Spark has no table-valued generate_series, and
+    sqlglot's own translation (``EXPLODE(...), _u(cal)``) names a routine that does not exist."""
+    if not (isinstance(node, exp.Table) and isinstance(node.this, exp.GenerateSeries)):
+        return node
+    series, alias = node.this, node.args.get("alias")
+    if alias is None or len(alias.columns) != 1:
+        return node
+    parts = ", ".join(series.args[k].sql("spark") for k in ("start", "end", "step"))
+    subquery = f"(SELECT EXPLODE(SEQUENCE({parts})) AS {alias.columns[0].sql('spark')})"
+    return exp.Subquery(this=sqlglot.parse_one(subquery.strip("()"), read="spark"),
+                        alias=exp.TableAlias(this=alias.this.copy()))
 
 
 # SQLAlchemy's dialect name -> what differs in that database
+SPARK = Dialect("spark", rewrites=(_series_as_subquery,), tables_sql=("SHOW TABLES", 1))
 DIALECTS = {
     "duckdb": Dialect("duckdb", bulk="frame"), "postgresql": Dialect("postgres", bulk="copy"),
     "mysql": Dialect("mysql"), "mariadb": Dialect("mysql"), "sqlite": Dialect("sqlite"),
     "trino": Dialect("trino"), "presto": Dialect("presto"), "snowflake": Dialect("snowflake"),
-    "bigquery": Dialect("bigquery"), "databricks": Dialect("databricks"),
-    "hive": Dialect("spark"), "spark": Dialect("spark"), "mssql": Dialect("tsql"),
-    "oracle": Dialect("oracle"), "redshift": Dialect("redshift"),
+    "bigquery": Dialect("bigquery"), "hive": SPARK, "spark": SPARK,
+    "databricks": Dialect("databricks", rewrites=SPARK.rewrites),
+    "mssql": Dialect("tsql"), "oracle": Dialect("oracle"), "redshift": Dialect("redshift"),
 }
 
 
@@ -493,7 +518,7 @@ class SqlStore(_Base):
 
     def translate(self, sql: str) -> str:
         """DuckDB SQL with ``$name`` parameters -> this database's SQL with ``:name`` binds."""
-        return _translate(sql, self.dialect.name)
+        return _translate(sql, self.dialect)
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -513,10 +538,15 @@ class SqlStore(_Base):
                 result = con.execute(sqlalchemy.text(self.translate(sql)), dict(params or {}))
                 if not result.returns_rows:
                     return [], []
-                return list(result.keys()), [tuple(_py(v) for v in r) for r in result]
+                convert = _converters(result.cursor.description)
+                return list(result.keys()), [tuple(c(_py(v)) for c, v in zip(convert, r, strict=True))
+                                             for r in result]
         except sqlalchemy.exc.SQLAlchemyError as exc:
             raise DatabaseError(f"query failed: {_first_line(getattr(exc, 'orig', None) or exc)}"
                                 ) from exc
+        except sqlglot.errors.SqlglotError as exc:
+            raise DatabaseError(f"the query cannot be written in {self.dialect.name}'s SQL: "
+                                f"{_first_line(exc)}") from exc
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         import pandas as pd
@@ -591,15 +621,21 @@ class SqlStore(_Base):
     def tables(self) -> set[str]:
         import sqlalchemy
 
+        if self.dialect.tables_sql is not None:  # Spark's inspector names the namespace
+            sql, column = self.dialect.tables_sql
+            with self._connection() as con:
+                return {row[column] for row in con.execute(sqlalchemy.text(sql))}
         return set(sqlalchemy.inspect(self._engine).get_table_names())
 
 
 @lru_cache(maxsize=4096)
-def _translate(sql: str, dialect: str) -> str:
+def _translate(sql: str, dialect: Dialect) -> str:
     tree = sqlglot.parse_one(sql, read="duckdb")
     tree = tree.transform(lambda n: exp.var(f"__param_{n.name}__")
                           if isinstance(n, exp.Placeholder) and n.name else n)
-    return _PARAM.sub(r":\1", tree.sql(dialect=dialect))
+    for rewrite in dialect.rewrites:
+        tree = tree.transform(rewrite)
+    return _PARAM.sub(r":\1", tree.sql(dialect=dialect.name))
 
 
 def _py(value: Any) -> Any:
@@ -611,6 +647,19 @@ def _py(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         return value.item()
     return value
+
+
+def _converters(description: Any) -> list[Callable[[Any], Any]]:
+    """Per column, what turns a driver's text back into the type the column has (PyHive sends
+    Spark's DATE and TIMESTAMP columns as ISO text); the identity elsewhere."""
+    def convert(type_code: Any) -> Callable[[Any], Any]:
+        named = str(type_code).upper()
+        if "TIMESTAMP" in named:
+            return lambda v: dt.datetime.fromisoformat(v) if isinstance(v, str) else v
+        if "DATE" in named:
+            return lambda v: dt.date.fromisoformat(v) if isinstance(v, str) else v
+        return lambda v: v
+    return [convert(column[1]) for column in description or ()]
 
 
 def _masked(url: str) -> str:
@@ -641,5 +690,19 @@ def _unregister(db: duckdb.DuckDBPyConnection) -> None:
         db.unregister("_incoming")
 
 
+# Spark's "[ERROR_CLASS] what went wrong", which its Thrift server sends inside a Java stack trace
+_ERROR_CLASS = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\] ")
+_JAVA_CLASS = re.compile(r"[a-z][\w.]*\.[A-Z]\w*(Exception|Error)\b")
+_MESSAGE_END = re.compile(r" SQLSTATE: |\\n|\n")
+
+
 def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    """The first line that says what went wrong (from a Java stack: the error class and its
+    message, not the frames)."""
+    text = str(exc).strip()
+    for found in _ERROR_CLASS.finditer(text):
+        rest = text[found.end():]
+        if not _JAVA_CLASS.match(rest):
+            message = _MESSAGE_END.split(rest, maxsplit=1)[0].strip().rstrip(";")
+            return f"[{found.group(1)}] {message}"[:500]
+    return text.splitlines()[0][:500] if text else type(exc).__name__

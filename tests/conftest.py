@@ -25,7 +25,7 @@ DEMO_FIXTURES = {"demo_db", "demo_engine"}  # building the demo company takes se
 ROOT = Path(__file__).resolve().parents[1]
 
 
-NEEDS = {"browser": "browser", "pg_url": "postgres"}  # fixture -> the marker of what it starts
+NEEDS = {"browser": "browser", "pg_url": "postgres", "spark_url": "spark"}  # fixture -> its marker
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -220,6 +220,66 @@ def pg_url() -> Iterator[str]:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/leverboard"
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def spark_url() -> Iterator[str]:
+    """A throwaway Spark Thrift Server for this test session (Spark SQL in one local JVM with
+    two threads, from the pyspark package), reached as SQLAlchemy's ``hive://`` URL."""
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    try:
+        import pyhive  # noqa: F401 - the driver behind hive:// URLs
+        import pyspark
+    except ImportError:
+        pytest.fail("pyspark or PyHive is not installed: run `make test` (it installs them and "
+                    "Java) or `make spark`")
+    if shutil.which("java") is None:
+        pytest.fail("Java not found: run `make test` (as root it installs Debian's "
+                    "openjdk-17-jre-headless) or `sudo apt-get install openjdk-17-jre-headless`")
+    home = Path(pyspark.__file__).parent
+    root = Path(tempfile.mkdtemp(prefix="leverboard-spark-"))
+    port = _free_port()
+    log = (root / "server.log").open("wb")
+    server = subprocess.Popen(
+        [str(home / "bin" / "spark-submit"), "--class",
+         "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2", "--master", "local[2]",
+         "--driver-memory", "1g", "--conf", "spark.ui.enabled=false",
+         # a few thousand rows a table: two shuffle partitions, not Spark's 200
+         "--conf", "spark.sql.shuffle.partitions=2",
+         "--conf", f"spark.sql.warehouse.dir={root / 'warehouse'}",
+         "--driver-java-options", f"-Dderby.system.home={root}",
+         "--hiveconf", f"hive.server2.thrift.port={port}",
+         "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1", "spark-internal"],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**__import__("os").environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(root)})
+    try:
+        deadline = time.monotonic() + 180
+        while "HiveThriftServer2 started" not in (root / "server.log").read_text(errors="replace"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                tail = (root / "server.log").read_text(errors="replace")[-3000:]
+                pytest.fail(f"the Spark Thrift Server did not start:\n{tail}")
+            time.sleep(0.5)
+        yield f"hive://127.0.0.1:{port}/default"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
         shutil.rmtree(root, ignore_errors=True)
 
 

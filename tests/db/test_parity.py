@@ -1,13 +1,16 @@
-"""The whole metric catalog gives the same numbers on DuckDB and on a real PostgreSQL server."""
+"""The whole metric catalog gives the same numbers on DuckDB as on a real PostgreSQL server and a
+real Spark SQL (Thrift) server: every metric by month, by week and team, by quarter and region
+attributed to the current team, and in total by industry where it has one."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
 
 from kpi.catalog import load_catalog
-from kpi.engine import Engine, MetricRequest
+from kpi.engine import Engine, MetricRequest, Scope
 from kpi.sources import SOURCES
 from kpi.store import SqlStore
 
@@ -33,25 +36,56 @@ def requests(metric_id: str) -> list[MetricRequest]:
     return shapes
 
 
+def assert_equal_rows(duckdb: Engine, other: Engine, request: MetricRequest) -> None:
+    duck_cols, duck = duckdb.rows(request)
+    other_cols, rows = other.rows(request)
+    assert duck_cols == other_cols
+    assert duck and len(duck) == len(rows), request
+    for d_row, o_row in zip(duck, rows, strict=True):
+        assert all(same(a, b) for a, b in zip(d_row, o_row, strict=True)), (request, d_row, o_row)
+
+
 @pytest.mark.parametrize("metric_id", CATALOG.ids())
 def test_metric_equal_on_duckdb_and_postgres(metric_id: str, demo_engine: Engine,
                                              pg_demo: SqlStore) -> None:
-    postgres = Engine(pg_demo)
     for request in requests(metric_id):
-        duck_cols, duck = demo_engine.rows(request)
-        pg_cols, pg = postgres.rows(request)
-        assert duck_cols == pg_cols
-        assert duck and len(duck) == len(pg), request
-        for d_row, p_row in zip(duck, pg, strict=True):
-            assert all(same(a, b) for a, b in zip(d_row, p_row, strict=True)), (request, d_row, p_row)
+        assert_equal_rows(demo_engine, Engine(pg_demo), request)
+
+
+@pytest.mark.parametrize("metric_id", CATALOG.ids())
+def test_metric_equal_on_duckdb_and_spark(metric_id: str, demo_engine: Engine,
+                                          spark_demo: SqlStore) -> None:
+    for request in requests(metric_id):
+        assert_equal_rows(demo_engine, Engine(spark_demo), request)
+
+
+SCOPED = MetricRequest.make("win_rate", grain="quarter", by=["rep"], scope=Scope.teams("T2"),
+                            filters={"industry": ["Technology", "Healthcare"]})
 
 
 def test_scoped_and_filtered_requests_agree(demo_engine: Engine, pg_demo: SqlStore) -> None:
-    from kpi.engine import Scope
+    assert demo_engine.rows(SCOPED) == Engine(pg_demo).rows(SCOPED)
 
-    request = MetricRequest.make("win_rate", grain="quarter", by=["rep"], scope=Scope.teams("T2"),
-                                 filters={"industry": ["Technology", "Healthcare"]})
-    assert demo_engine.rows(request) == Engine(pg_demo).rows(request)
+
+def test_scoped_and_filtered_requests_agree_on_spark(demo_engine: Engine,
+                                                     spark_demo: SqlStore) -> None:
+    assert_equal_rows(demo_engine, Engine(spark_demo), SCOPED)
+
+
+def test_spark_lists_its_tables_and_says_what_failed_in_one_line(spark_demo: SqlStore) -> None:
+    from kpi.errors import DatabaseError
+
+    assert {"opportunities", "activities", "reps", "teams"} <= spark_demo.tables()
+    assert "default" not in spark_demo.tables()  # the namespace column of SHOW TABLES
+    with pytest.raises(DatabaseError) as caught:
+        spark_demo.rows("SELECT nope FROM reps")
+    assert str(caught.value).startswith("query failed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column")
+    assert "\n" not in str(caught.value) and "org.apache" not in str(caught.value)
+
+
+def test_spark_dates_come_back_as_dates(demo_engine: Engine, spark_demo: SqlStore) -> None:
+    assert Engine(spark_demo).data_range() == demo_engine.data_range()
+    assert all(isinstance(d, dt.date) for d in Engine(spark_demo).data_range())
 
 
 def test_connection_errors_are_clear() -> None:
