@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install browser postgres spark run dev demo test test-fast mutate screenshots check lint bench bench-import loadtest validate clean
+.PHONY: help install browser postgres spark run dev demo test test-cluster test-fast mutate screenshots check lint bench bench-import loadtest validate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ spark: $(VENV)/.spark  ## Java and Spark (pyspark, PyHive) for the warehouse tes
 
 test: $(VENV)/.installed browser postgres spark lint  ## lint, then every test (unit, app, browser, PostgreSQL, Spark)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+
+test-cluster: $(VENV)/.installed spark  ## the Spark parity tests on a master and 2 workers (separate JVMs)
+	LEVERBOARD_SPARK_WORKERS=2 $(PY) -m pytest -q -m spark tests/db
 
 test-fast: $(VENV)/.installed  ## the developer's loop (under a minute): unit tests of kpi/, import rules
 	$(PY) -m pytest -q -n 2 -m "not slow" tests/unit tests/ingest

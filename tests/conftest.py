@@ -223,22 +223,13 @@ def pg_url() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def spark_url() -> Iterator[str]:
-    """A throwaway Spark Thrift Server for this test session (Spark SQL in one local JVM with
-    two threads, from the pyspark package), reached as SQLAlchemy's ``hive://`` URL."""
+    """A throwaway Spark Thrift Server for this test session, reached as SQLAlchemy's ``hive://``
+    URL: Spark SQL in one local JVM with two threads, or with LEVERBOARD_SPARK_WORKERS=N (`make
+    test-cluster`) on a standalone cluster of a master and N workers, each a JVM of its own."""
+    import os
     import shutil
-    import subprocess
-    import tempfile
-    import time
 
     try:
         import pyhive  # noqa: F401 - the driver behind hive:// URLs
@@ -249,38 +240,16 @@ def spark_url() -> Iterator[str]:
     if shutil.which("java") is None:
         pytest.fail("Java not found: run `make test` (as root it installs Debian's "
                     "openjdk-17-jre-headless) or `sudo apt-get install openjdk-17-jre-headless`")
-    home = Path(pyspark.__file__).parent
-    root = Path(tempfile.mkdtemp(prefix="leverboard-spark-"))
-    port = _free_port()
-    log = (root / "server.log").open("wb")
-    server = subprocess.Popen(
-        [str(home / "bin" / "spark-submit"), "--class",
-         "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2", "--master", "local[2]",
-         "--driver-memory", "1g", "--conf", "spark.ui.enabled=false",
-         # a few thousand rows a table: two shuffle partitions, not Spark's 200
-         "--conf", "spark.sql.shuffle.partitions=2",
-         "--conf", f"spark.sql.warehouse.dir={root / 'warehouse'}",
-         "--driver-java-options", f"-Dderby.system.home={root}",
-         "--hiveconf", f"hive.server2.thrift.port={port}",
-         "--hiveconf", "hive.server2.thrift.bind.host=127.0.0.1", "spark-internal"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**__import__("os").environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(root)})
+    from tests.db.spark import SparkProcesses
+
+    spark = SparkProcesses(Path(pyspark.__file__).parent)
     try:
-        deadline = time.monotonic() + 180
-        while "HiveThriftServer2 started" not in (root / "server.log").read_text(errors="replace"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                tail = (root / "server.log").read_text(errors="replace")[-3000:]
-                pytest.fail(f"the Spark Thrift Server did not start:\n{tail}")
-            time.sleep(0.5)
-        yield f"hive://127.0.0.1:{port}/default"
+        workers = int(os.environ.get("LEVERBOARD_SPARK_WORKERS", "0"))
+        yield spark.thrift_server(spark.cluster(workers) if workers else "local[2]")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+        spark.stop()
 
 
 @pytest.fixture(scope="session")
