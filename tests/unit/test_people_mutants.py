@@ -22,10 +22,15 @@ from kpi.people import (
     _day,
     active_days,
     get_user,
+    hire_days,
     list_users,
     members,
     narrow,
+    rep_count,
+    rep_names,
+    segments_on,
     team_name,
+    team_names,
     team_of,
     teams,
     teams_of,
@@ -136,3 +141,39 @@ def test_a_timestamp_is_read_as_its_day() -> None:
     assert _day(dt.datetime(2025, 2, 10, 15, 30)) == dt.date(2025, 2, 10)
     assert _day(dt.date(2025, 2, 10)) == dt.date(2025, 2, 10)
     assert _day(None) is None
+
+
+PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+class ExactParams:
+    """A store that, like PostgreSQL through SQLAlchemy, binds ``$day`` only to a parameter named
+    exactly ``day`` (DuckDB alone reads ``DAY`` for it)."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+
+    def rows(self, sql: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+        assert set(PLACEHOLDER.findall(sql)) <= set(params or {}), (sql, params)
+        return self.store.rows(sql, params)  # type: ignore[attr-defined]
+
+    def scalar(self, sql: str, params: dict | None = None) -> object:
+        assert set(PLACEHOLDER.findall(sql)) <= set(params or {}), (sql, params)
+        return self.store.scalar(sql, params)  # type: ignore[attr-defined]
+
+
+def test_the_reads_of_reps_and_teams_that_other_modules_share(org: Tiny) -> None:
+    """The rollout estimates, the forecast and the import plan read reps and teams through these;
+    C moved from T to U on 10 Feb 2025, so their segment on a day is that day's assignment's."""
+    org.move("A", "T", "2025-03-01", segment="enterprise")
+    store = ExactParams(ExactTableNames(org.store))
+    assert rep_count(store) == 3  # type: ignore[arg-type]
+    assert sorted(rep_names(store)) == [("A", "Rep A"), ("B", "Rep B"), ("C", "Rep C")]  # type: ignore[arg-type]
+    assert team_names(store) == {"T": "Alpha", "U": "Beta"}  # type: ignore[arg-type]
+    assert hire_days(store) == {"Rep A": d("2025-01-01"), "Rep B": d("2025-02-01"),  # type: ignore[arg-type]
+                                "Rep C": d("2025-01-01")}
+    assert segments_on(store, d("2025-02-28")) == {  # type: ignore[arg-type]
+        "A": "generalist", "B": "generalist", "C": "generalist"}
+    assert segments_on(store, d("2025-03-01")) == {  # type: ignore[arg-type]
+        "A": "enterprise", "B": "generalist", "C": "generalist"}
+    assert segments_on(store, d("2024-12-31")) == {}  # type: ignore[arg-type]

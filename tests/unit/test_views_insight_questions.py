@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from kpi import views
 from kpi.catalog import load_catalog
 from kpi.engine import Scope
@@ -93,8 +95,53 @@ def test_a_rollout_adds_its_two_questions() -> None:
                                 rollout_date=dt.date(2024, 2, 12), baseline_weeks=2,
                                 target_date=dt.date(2024, 12, 31), teams={"T1": dt.date(2024, 2, 12)},
                                 targets={"demos": 0.2}, catalog=tiny.engine.catalog)
-    asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)][-2:]
+    asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)]
     initiative = views.initiatives_for(tiny.engine, Scope.everyone())[0]
     assert initiative.initiative_id == created.initiative_id
-    assert asked == [("rollout_effects", (initiative, views.rollout_levers(tiny.engine.catalog, initiative))),
-                     ("rollout_output_effects", (initiative, views.ROLLOUT_OUTPUTS))]
+    assert [name for name, _ in asked] == [
+        "past_quarters", "lead_lags", "lead_lag_detail", "lead_lag_review", "quarter_forecast",
+        "pipeline_coverage_needed", "rep_win_rates", "rollout_effects", "rollout_output_effects"]
+    assert asked[-2:] == [
+        ("rollout_effects", (initiative, views.rollout_levers(tiny.engine.catalog, initiative))),
+        ("rollout_output_effects", (initiative, views.ROLLOUT_OUTPUTS))]
+
+
+def test_without_an_output_in_the_lead_lag_tests_no_lead_lag_detail_is_asked() -> None:
+    """A catalog whose outputs are all taken out of the lead-lag tests still has levers there:
+    the lead-lag table is asked (empty), its first pair's detail and review are not."""
+    import dataclasses
+
+    from kpi.catalog import Catalog
+    from kpi.engine import Engine
+
+    tiny = company()
+    catalog = Catalog(tuple(
+        dataclasses.replace(m, shown_in=tuple(p for p in m.shown_in if p != "lead_lag"))
+        if m.kind == "output" else m for m in load_catalog().metrics))
+    asked = [(fn.__name__, args) for fn, args in views.insight_questions(Engine(tiny.store, catalog))]
+    assert [name for name, _ in asked] == ["past_quarters", "lead_lags", "quarter_forecast",
+                                           "pipeline_coverage_needed", "rep_win_rates"]
+    assert asked[1] == ("lead_lags", (LEAD_LEVERS, (), d("2024-03-01")))
+
+
+def test_a_forecast_reads_the_kept_stage_odds_of_past_quarters(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """Every scope's forecast is given the company-wide past quarters kept after the import,
+    instead of computing them again."""
+    from kpi.insights import forecast as forecasting
+    from kpi.insights import stored
+
+    tiny = company()
+    day = d("2024-03-01")
+    kept = stored.answer(tiny.engine, past_quarters, day)
+    given: list[object] = []
+    real = forecasting.forecast
+
+    def spy(engine: object, scope: Scope, when: dt.date, **kwargs: object) -> object:
+        given.append(kwargs.get("past", "not given"))
+        return real(engine, scope, when, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forecasting, "forecast", spy)
+    views.quarter_forecast(tiny.engine, Scope.teams("T1"), day)
+    assert len(given) == 1 and given[0] is not None and given[0] != "not given"
+    assert repr(given[0]) == repr(kept)
