@@ -282,7 +282,7 @@ def _identify(raw: RawFile, header: list[str], preset: Preset, report: Report,
     """The preset's file kind this file is, or None (with a note or a problem saying why)."""
     owned = _app_owned(header)
     if owned is not None:  # a users.csv with a team_id column is not a teams file
-        skipped.append(Problem(raw.name, None, None, None, owned, ""))
+        skipped.append(Problem(raw.name, None, None, None, owned, "leave this file out of the import"))
         return None
     fits = [f for f in preset.files if f.matches(header) and _prefix_fits(f, raw, header)]
     if fits:

@@ -407,3 +407,25 @@ def test_every_missing_column_is_named_with_the_names_the_preset_takes() -> None
         ("deals.csv, row 1: required columns missing: rep_id (from rep_id); created_at (from "
          "created_at); stage (from stage) — add them to the export, or map them in a custom "
          "preset", True)]
+
+
+# --- the app's own records -------------------------------------------------------------------------
+
+USERS = ("users.csv", "user_id,name,role,team_id\nu1,Ann,manager,T1\n")
+OWN_USERS = ("leverboard's own users (id, role): an import never changes users; admins add and "
+             "change them on the Users page or with `python -m kpi user add`")
+
+
+def test_the_apps_own_users_and_initiatives_are_skipped_beside_a_crm_file() -> None:
+    got = plan("canonical", REPS, USERS, ("initiatives.csv", "initiative_id,name\ni1,Focus\n"))
+    assert problems(got) == []
+    assert got.report.notes == [
+        f"users.csv: {OWN_USERS}; skipped",
+        "initiatives.csv: leverboard's own initiatives: an import never changes them; executives "
+        "edit them on the Strategy rollouts page; skipped"]
+    assert rows(got, "reps", "rep_id") == [("R1",)]
+
+
+def test_a_users_file_alone_is_nothing_to_import_and_says_what_to_do() -> None:
+    assert problems(plan("canonical", USERS)) == [
+        (f"users.csv: nothing to import: {OWN_USERS} — leave this file out of the import", True)]
