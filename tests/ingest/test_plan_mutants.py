@@ -429,3 +429,15 @@ def test_the_apps_own_users_and_initiatives_are_skipped_beside_a_crm_file() -> N
 def test_a_users_file_alone_is_nothing_to_import_and_says_what_to_do() -> None:
     assert problems(plan("canonical", USERS)) == [
         (f"users.csv: nothing to import: {OWN_USERS} — leave this file out of the import", True)]
+
+
+def test_a_contacts_export_under_a_preset_with_a_file_kind_without_id_prefixes() -> None:
+    """A user's Salesforce preset whose accounts file kind names no id prefix still tells a
+    Contact export (ids 003...) from the files it reads, and says why contacts never load."""
+    preset = with_file("salesforce", "accounts", prefixes={})
+    got = plan(preset, ("Contact.csv", "Id,Name,AccountId\n003000000000001AAA,Bo,001000000000001AAA\n"))
+    assert problems(got) == [(
+        "Contact.csv: nothing to import: Contact records (ids 003...) hold nothing to load with "
+        "preset 'salesforce' (people at customers, not sellers: they never become reps) — the "
+        "preset reads opportunities, stage_history, activities, reps, accounts", True)]
+    assert got.report.notes == []
