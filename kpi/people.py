@@ -95,8 +95,7 @@ def _in(column: str, values: tuple[str, ...], params: dict[str, object]) -> str:
 
 def team_names(store: Store) -> dict[str, str]:
     """team_id -> name, of every team."""
-    _, rows = store.rows("SELECT team_id, name FROM teams")
-    return {team_id: name for team_id, name in rows}
+    return dict(teams(store, Scope.everyone()))
 
 
 def rep_names(store: Store) -> list[tuple[str, str]]:

@@ -245,8 +245,8 @@ def _series_as_subquery(node: exp.Expression) -> exp.Expression:
     if alias is None or len(alias.columns) != 1:
         return node
     parts = ", ".join(series.args[k].sql("spark") for k in ("start", "end", "step"))
-    subquery = f"(SELECT EXPLODE(SEQUENCE({parts})) AS {alias.columns[0].sql('spark')})"
-    return exp.Subquery(this=sqlglot.parse_one(subquery.strip("()"), read="spark"),
+    select = f"SELECT EXPLODE(SEQUENCE({parts})) AS {alias.columns[0].sql('spark')}"
+    return exp.Subquery(this=sqlglot.parse_one(select, read="spark"),
                         alias=exp.TableAlias(this=alias.this.copy()))
 
 
