@@ -133,6 +133,15 @@ def equivalent() -> dict[str, str]:
 KILLED = ("killed", "timeout", "caught by type check")
 
 
+def origin_of(ref: str | None) -> str:
+    """What the copy was made of: the short sha of ``ref`` (a name like HEAD resolved), or the
+    working tree's."""
+    if not ref:
+        return head()
+    return subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def head() -> str:
     """The commit the copy was made from (+ when the working tree had changes)."""
     def git(*args: str) -> str:
@@ -355,7 +364,7 @@ def main() -> None:
             changed = [c for c in changed if c.startswith(prefixes)]
         if names or changed:
             copy_tree(args.ref)
-            (WORK / ".copied-from").write_text(args.ref or head())
+            (WORK / ".copied-from").write_text(origin_of(args.ref))
             seconds = run_mutmut(changed + names, args.children, args.minutes)
             merge(results(), names, seconds, changed)
         write_doc(section(kept()))
@@ -371,7 +380,7 @@ def main() -> None:
     if not args.report_only and (names or not args.retest):
         if not (args.resume or args.retest) or not WORK.exists():
             copy_tree(args.ref)
-            (WORK / ".copied-from").write_text(args.ref or head())
+            (WORK / ".copied-from").write_text(origin_of(args.ref))
         origin = WORK / ".copied-from"  # the code the mutants were made of
         commit = origin.read_text().strip() if origin.exists() else "?"
         seconds = run_mutmut(names, args.children, args.minutes)
