@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
+from kpi.catalog import Metric
 from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
@@ -81,8 +83,16 @@ def window_value(engine: Engine, metric_id: str, start: dt.date, end: dt.date,
     """The metric over one whole window, as a single ratio of sums."""
     if end < start:
         return None
-    frame = engine.run(MetricRequest.make(metric_id, grain="total", date_from=start, date_to=end,
-                                          scope=scope))
+    return value_of(engine.run(window_request(metric_id, start, end, scope)))
+
+
+def window_request(metric_id: str, start: dt.date, end: dt.date, scope: Scope) -> MetricRequest:
+    """The request :func:`window_value` answers from."""
+    return MetricRequest.make(metric_id, grain="total", date_from=start, date_to=end, scope=scope)
+
+
+def value_of(frame: pd.DataFrame) -> float | None:
+    """The one value of a grain-total table (None when it is missing)."""
     value = frame["value"].iloc[0] if len(frame) else None
     return None if value is None or pd.isna(value) else float(value)
 
@@ -174,37 +184,80 @@ def has_standard(engine: Engine, initiative: Initiative) -> bool:
 def progress(engine: Engine, initiative: Initiative, metric_id: str, as_of: dt.date,
              scope: Scope | None = None) -> Progress:
     """Baseline, current, change, target, attainment and pacing of one metric on ``as_of``."""
+    return progress_many(engine, initiative, [metric_id], as_of, scope)[0]
+
+
+def progress_many(engine: Engine, initiative: Initiative, metric_ids: Sequence[str],
+                  as_of: dt.date, scope: Scope | None = None) -> list[Progress]:
+    """:func:`progress` of each metric, their numbers read in one query."""
     scope = initiative_scope(initiative, scope)
-    metric = engine.catalog.get(metric_id)
-    per_week = metric.grows_with_period
     base = Window(initiative.baseline_start, initiative.baseline_end)
     basis = baseline_basis(engine, base, scope, as_of)
-    baseline = None
-    if basis.scope is not None and (basis.own or not per_week):  # a team's total is no rep's
-        baseline = rate(window_value(engine, metric_id, base.start, base.end, basis.scope),
-                        base.days, per_week)
-    window = current_window(initiative, as_of)
-    current = None if window is None else rate(
-        window_value(engine, metric_id, window.start, window.end, scope), window.days, per_week)
-    target = initiative.target_on(metric_id, as_of)
-    reference = standard_baseline(engine, initiative, metric_id, baseline)
-    goal = target_value(reference, target.change_pct if target else None)
-    expected = expected_on(initiative, metric_id, reference, as_of)
-    sign = 1.0 if metric.direction == "up" else -1.0
-    note = basis.note
-    if window is None:
-        week_on = initiative.rollout_date + dt.timedelta(days=6)
-        first = week_on + dt.timedelta(days=6 - week_on.weekday())  # the Sunday that ends it
-        note = f"too early to tell: the first complete week after the rollout ends {first:%a %d %b}"
-    return Progress(
-        metric_id=metric_id, baseline=baseline, current=current,
-        since_rollout=window_value(engine, metric_id, initiative.rollout_date, as_of, scope),
-        change_pct=relative_change(baseline, current),
-        target_change_pct=target.change_pct if target else None, target_value=goal,
-        attainment=attainment(reference, current, goal), expected_value=expected,
-        on_pace=None if current is None or expected is None else sign * (current - expected) >= 0,
-        window=window, baseline_window=base, per_week=per_week, note=note,
-    )
+    standard = (any(engine.catalog.get(m).per_rep_week for m in metric_ids)
+                and has_standard(engine, initiative))
+    plans = [_ProgressPlan.of(engine.catalog.get(m), initiative, as_of, scope, basis, standard)
+             for m in metric_ids]
+    answer = engine.answers(r for plan in plans for r in plan.requests())
+    return [plan.progress(initiative, as_of, basis, answer) for plan in plans]
+
+
+@dataclass(frozen=True)
+class _ProgressPlan:
+    """The windows one metric's progress reads (None: not read), and the arithmetic on them."""
+
+    metric: Metric
+    base: Window
+    window: Window | None  # the current weeks; None until a complete week has passed
+    asked: dict[str, MetricRequest | None]  # baseline, current, since_rollout, standard
+
+    @classmethod
+    def of(cls, metric: Metric, initiative: Initiative, as_of: dt.date, scope: Scope,
+           basis: Basis, standard: bool) -> _ProgressPlan:
+        base = Window(initiative.baseline_start, initiative.baseline_end)
+        window = current_window(initiative, as_of)
+        own = (basis.scope if basis.scope is not None
+               and (basis.own or not metric.grows_with_period) else None)  # no team total for a rep
+        wanted = {"baseline": (base, own), "current": (window, scope),
+                  "since_rollout": (Window(initiative.rollout_date, as_of), scope),
+                  "standard": (base, initiative_scope(initiative)
+                               if metric.per_rep_week and standard else None)}
+        asked = {name: None if w is None or s is None or w.end < w.start
+                 else window_request(metric.id, w.start, w.end, s)
+                 for name, (w, s) in wanted.items()}
+        return cls(metric, base, window, asked)
+
+    def requests(self) -> list[MetricRequest]:
+        return [r for r in self.asked.values() if r is not None]
+
+    def progress(self, initiative: Initiative, as_of: dt.date, basis: Basis,
+                 answer: Mapping[MetricRequest, pd.DataFrame]) -> Progress:
+        def value(name: str) -> float | None:
+            request = self.asked[name]
+            return None if request is None else value_of(answer[request])
+
+        metric, window, base = self.metric, self.window, self.base
+        per_week = metric.grows_with_period
+        baseline = rate(value("baseline"), base.days, per_week)
+        current = None if window is None else rate(value("current"), window.days, per_week)
+        target = initiative.target_on(metric.id, as_of)
+        reference = value("standard") if self.asked["standard"] is not None else baseline
+        goal = target_value(reference, target.change_pct if target else None)
+        expected = expected_on(initiative, metric.id, reference, as_of)
+        sign = 1.0 if metric.direction == "up" else -1.0
+        note = basis.note
+        if window is None:
+            week_on = initiative.rollout_date + dt.timedelta(days=6)
+            first = week_on + dt.timedelta(days=6 - week_on.weekday())  # the Sunday that ends it
+            note = f"too early to tell: the first complete week after the rollout ends {first:%a %d %b}"
+        return Progress(
+            metric_id=metric.id, baseline=baseline, current=current,
+            since_rollout=value("since_rollout"),
+            change_pct=relative_change(baseline, current),
+            target_change_pct=target.change_pct if target else None, target_value=goal,
+            attainment=attainment(reference, current, goal), expected_value=expected,
+            on_pace=None if current is None or expected is None else sign * (current - expected) >= 0,
+            window=window, baseline_window=base, per_week=per_week, note=note,
+        )
 
 
 def baseline_for_days(engine: Engine, metric_id: str, baseline: Window, scope: Scope,
@@ -216,16 +269,28 @@ def baseline_for_days(engine: Engine, metric_id: str, baseline: Window, scope: S
     whole week scaled down. Ratios are the sum of those numerators over the sum of those
     denominators; medians are the baseline's level.
     """
-    metric = engine.catalog.get(metric_id)
+    request = baseline_days_request(engine.catalog.get(metric_id), baseline, scope)
+    return baseline_for_days_of(engine.catalog.get(metric_id), engine.run(request), days)
+
+
+def baseline_days_request(metric: Metric, baseline: Window, scope: Scope) -> MetricRequest:
+    """What :func:`baseline_for_days` reads: the baseline by day (ratios and additive metrics),
+    or as one window (medians)."""
     if not (metric.is_ratio or metric.grows_with_period):
-        return window_value(engine, metric_id, baseline.start, baseline.end, scope)
-    daily = engine.run(MetricRequest.make(metric_id, grain="day", scope=scope,
-                                          date_from=baseline.start, date_to=baseline.end))
-    if daily.empty:
+        return window_request(metric.id, baseline.start, baseline.end, scope)
+    return MetricRequest.make(metric.id, grain="day", scope=scope, date_from=baseline.start,
+                              date_to=baseline.end)
+
+
+def baseline_for_days_of(metric: Metric, frame: pd.DataFrame, days: Window) -> float | None:
+    """:func:`baseline_for_days` from the table of :func:`baseline_days_request`."""
+    if not (metric.is_ratio or metric.grows_with_period):
+        return value_of(frame)
+    if frame.empty:
         return None
-    weekday = pd.to_datetime(daily["period"]).dt.day_of_week
+    weekday = pd.to_datetime(frame["period"]).dt.day_of_week
     columns = ["numerator", "denominator"] if metric.is_ratio else ["value"]
-    means = daily[columns].apply(pd.to_numeric).fillna(0.0).groupby(weekday).mean()
+    means = frame[columns].apply(pd.to_numeric).fillna(0.0).groupby(weekday).mean()
     wanted = pd.Series(pd.date_range(days.start, days.end, freq="D").day_of_week).value_counts()
     expected = means.reindex(wanted.index).fillna(0.0).mul(wanted, axis=0).sum()
     if not metric.is_ratio:

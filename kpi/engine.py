@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +122,76 @@ class CompiledQuery:
     columns: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class BatchQuery:
+    """Several compiled requests as one query: each row starts with its request's index;
+    ``unpack[i]`` turns a row back into request ``i``'s columns and types."""
+
+    sql: str
+    params: dict[str, Any]
+    unpack: tuple[Any, ...]
+
+
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def batch_query(compiled: Sequence[CompiledQuery], metrics: Sequence[Metric]) -> BatchQuery:
+    """One ``UNION ALL`` of the requests' own queries (each unchanged inside, its parameters
+    renamed apart), in one layout: index, period, the group keys as text, value, numerator,
+    denominator (as doubles), is_partial. Counts come back as integers, as :meth:`Engine.rows`
+    gives them."""
+    width = max(len(c.columns) - _fixed_columns(m) for c, m in zip(compiled, metrics, strict=True))
+    params: dict[str, Any] = {}
+    parts, unpack = [], []
+    for i, (query, metric) in enumerate(zip(compiled, metrics, strict=True)):
+        keys = [c for c in query.columns
+                if c not in ("period", "value", "numerator", "denominator", "is_partial")]
+        sql = _PARAM.sub(lambda m, i=i: f"$q{i}_{m.group(1)}", query.sql)  # type: ignore[misc]
+        params.update({f"q{i}_{name}": value for name, value in query.params.items()})
+        ratio = metric.is_ratio
+        columns = [f"{i} AS q", "b.period",
+                   *(f"CAST(b.{k} AS VARCHAR) AS k{j}" for j, k in enumerate(keys)),
+                   *(f"CAST(NULL AS VARCHAR) AS k{j}" for j in range(len(keys), width)),
+                   "CAST(b.value AS DOUBLE) AS value",
+                   "CAST(b.numerator AS DOUBLE) AS numerator" if ratio
+                   else "CAST(NULL AS DOUBLE) AS numerator",
+                   "CAST(b.denominator AS DOUBLE) AS denominator" if ratio
+                   else "CAST(NULL AS DOUBLE) AS denominator",
+                   "b.is_partial"]
+        parts.append(f"SELECT {', '.join(columns)} FROM ({sql}) b")
+        unpack.append(_unpacker(metric, len(keys), width))
+    order = ", ".join(["q", "period", *(f"k{j}" for j in range(width))])
+    return BatchQuery("\nUNION ALL\n".join(parts) + f"\nORDER BY {order}", params,
+                      tuple(unpack))
+
+
+def _fixed_columns(metric: Metric) -> int:
+    return 5 if metric.is_ratio else 3
+
+
+def _integral(measure: Measure) -> bool:
+    return measure.agg in ("count", "count_distinct") and measure.divide == 1.0
+
+
+def _unpacker(metric: Metric, keys: int, width: int) -> Any:
+    """A batch row -> the request's own row: its keys, and counts as integers again."""
+    def whole(value: Any, integral: bool) -> Any:
+        return int(value) if integral and value is not None else value
+
+    numerator = _integral(metric.numerator)
+    denominator = metric.denominator is not None and _integral(metric.denominator)
+    at = 2 + width  # value, numerator, denominator, is_partial after the keys
+
+    def unpack(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        head = (_plain(row[1]), *row[2:2 + keys])
+        if metric.is_ratio:
+            return (*head, row[at], whole(row[at + 1], numerator),
+                    whole(row[at + 2], denominator), row[at + 3])
+        return (*head, whole(row[at], numerator), row[at + 3])
+
+    return unpack
+
+
 class Engine:
     """Compiles metric requests against the catalog and runs them in the store."""
 
@@ -141,6 +212,33 @@ class Engine:
         names, rows = self.store.rows(compiled.sql, compiled.params)
         order = [names.index(c) for c in compiled.columns]
         return list(compiled.columns), [tuple(_plain(r[i]) for i in order) for r in rows]
+
+    def run_many(self, requests: Sequence[MetricRequest]) -> list[pd.DataFrame]:
+        """The tables of several requests from one query (a page section's numbers in one round
+        trip); each table is exactly what :meth:`run` gives for its request."""
+        import pandas as pd
+
+        return [pd.DataFrame.from_records(rows, columns=columns)
+                for columns, rows in self.rows_many(requests)]
+
+    def answers(self, requests: Iterable[MetricRequest]) -> dict[MetricRequest, pd.DataFrame]:
+        """Each distinct request's table, all from one query (:meth:`run_many`)."""
+        asked = list(dict.fromkeys(requests))
+        return dict(zip(asked, self.run_many(asked), strict=True))
+
+    def rows_many(self, requests: Sequence[MetricRequest]
+                  ) -> list[tuple[list[str], list[tuple[Any, ...]]]]:
+        """:meth:`rows` of each request, from one query."""
+        if len(requests) < 2:
+            return [self.rows(r) for r in requests]
+        compiled = [self.compile(r) for r in requests]
+        batch = batch_query(compiled, [self.catalog.get(r.metric) for r in requests])
+        _, rows = self.store.rows(batch.sql, batch.params)
+        out: list[tuple[list[str], list[tuple[Any, ...]]]] = [
+            (list(c.columns), []) for c in compiled]
+        for row in rows:
+            out[row[0]][1].append(batch.unpack[row[0]](row))
+        return out
 
     def compile(self, request: MetricRequest) -> CompiledQuery:
         metric = self.catalog.get(request.metric)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from kpi.baseline import Progress, progress
+from kpi.baseline import Progress, progress_many
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative, list_initiatives
 from kpi.people import teams, teams_of
@@ -64,7 +64,7 @@ def initiative_choice(engine: Engine, scope: Scope) -> tuple[list[Initiative], I
 def initiative_progress(engine: Engine, initiative: Initiative, day: dt.date,
                         scope: Scope) -> list[Progress]:
     """Each targeted metric of the initiative card, within the viewer's scope."""
-    return [progress(engine, initiative, m, day, scope) for m in initiative.metric_ids()]
+    return progress_many(engine, initiative, initiative.metric_ids(), day, scope)
 
 
 def baseline_window(initiative: Initiative | None, day: dt.date) -> Window:

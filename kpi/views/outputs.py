@@ -10,11 +10,13 @@ import pandas as pd
 from kpi.baseline import (
     Basis,
     baseline_basis,
-    baseline_for_days,
+    baseline_days_request,
+    baseline_for_days_of,
     initiative_scope,
     progress_series,
     relative_change,
-    window_value,
+    value_of,
+    window_request,
 )
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
@@ -69,7 +71,11 @@ def cards(engine: Engine, metric_ids: tuple[str, ...] | list[str], grain: Grain,
     basis = None
     if initiative is not None:
         basis = baseline_basis(engine, _baseline_of(initiative), scope, day)
-    return [_card(engine, m, window, period_days, last, scope, initiative, basis)
+    # every card's numbers in one query: this window, last year's, the baseline's days
+    answer = engine.answers(r for m in metric_ids
+                            for r in _card_requests(engine, m, window, last, scope, initiative,
+                                                    basis))
+    return [_card(engine, m, window, period_days, last, scope, initiative, basis, answer)
             for m in metric_ids]
 
 
@@ -77,18 +83,38 @@ def _baseline_of(initiative: Initiative) -> Window:
     return Window(initiative.baseline_start, initiative.baseline_end)
 
 
+def _expected_scope(engine: Engine, metric_id: str, basis: Basis | None) -> Scope | None:
+    """Whose baseline a card compares with (None: no comparison): a team's total is no rep's."""
+    if basis is None or basis.scope is None:
+        return None
+    return basis.scope if basis.own or not engine.catalog.get(metric_id).grows_with_period else None
+
+
+def _card_requests(engine: Engine, metric_id: str, window: Window, last: Window, scope: Scope,
+                   initiative: Initiative | None, basis: Basis | None) -> list[MetricRequest]:
+    requests = [window_request(metric_id, window.start, window.end, scope),
+                window_request(metric_id, last.start, last.end, scope)]
+    expected_scope = _expected_scope(engine, metric_id, basis)
+    if initiative is not None and expected_scope is not None:
+        requests.append(baseline_days_request(engine.catalog.get(metric_id),
+                                              _baseline_of(initiative), expected_scope))
+    return requests
+
+
 def _card(engine: Engine, metric_id: str, window: Window, period_days: int, last: Window,
-          scope: Scope, initiative: Initiative | None, basis: Basis | None) -> Card:
+          scope: Scope, initiative: Initiative | None, basis: Basis | None,
+          answer: dict[MetricRequest, pd.DataFrame]) -> Card:
     metric = engine.catalog.get(metric_id)
     per_week = metric.grows_with_period
-    value = window_value(engine, metric_id, window.start, window.end, scope)
-    last_year = window_value(engine, metric_id, last.start, last.end, scope)
+    value = value_of(answer[window_request(metric_id, window.start, window.end, scope)])
+    last_year = value_of(answer[window_request(metric_id, last.start, last.end, scope)])
     expected = target = note = None
     if initiative is not None and basis is not None:
         note = basis.note
-        if basis.scope is not None and (basis.own or not per_week):  # no team total for a rep
-            expected = baseline_for_days(engine, metric_id, _baseline_of(initiative), basis.scope,
-                                         window)
+        expected_scope = _expected_scope(engine, metric_id, basis)
+        if expected_scope is not None:
+            request = baseline_days_request(metric, _baseline_of(initiative), expected_scope)
+            expected = baseline_for_days_of(metric, answer[request], window)
         version = initiative.target_on(metric_id, window.end)
         target = version.change_pct if version else None
     return Card(metric.id, metric.label, metric.unit, metric.direction, metric.definition,
@@ -117,16 +143,17 @@ def segments(engine: Engine, dimension: str, window: Window, scope: Scope,
              day: dt.date) -> pd.DataFrame:
     """Where we win more, faster, at better margins, and how much open pipeline sits there."""
     table: pd.DataFrame | None = None
-    for metric_id in SEGMENT_METRICS:
-        frame = engine.run(MetricRequest.make(metric_id, grain="total", by=[dimension], scope=scope,
-                                              date_from=window.start, date_to=window.end))
+    *frames, pipeline = engine.run_many([  # one query
+        *(MetricRequest.make(metric_id, grain="total", by=[dimension], scope=scope,
+                             date_from=window.start, date_to=window.end)
+          for metric_id in SEGMENT_METRICS),
+        MetricRequest.make("open_pipeline", grain="total", by=[dimension], scope=scope,
+                           date_from=day, date_to=day + dt.timedelta(days=365))])
+    for metric_id, frame in zip(SEGMENT_METRICS, frames, strict=True):
         part = frame[[dimension, "value"]].rename(columns={"value": metric_id})
         if metric_id == "win_rate":
             part["closed_deals"] = frame["denominator"].astype(int)
         table = part if table is None else table.merge(part, on=dimension, how="outer")
-    pipeline = engine.run(MetricRequest.make(
-        "open_pipeline", grain="total", by=[dimension], scope=scope, date_from=day,
-        date_to=day + dt.timedelta(days=365)))
     pipeline = pipeline[[dimension, "value"]].rename(columns={"value": "open_pipeline"})
     assert table is not None
     table = table.merge(pipeline, on=dimension, how="outer")

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi.baseline import baseline_basis, progress_series, window_value
+from kpi.baseline import (
+    baseline_basis,
+    has_standard,
+    initiative_scope,
+    progress_series,
+    value_of,
+    window_request,
+    window_value,
+)
 from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
@@ -16,7 +24,7 @@ from kpi.people import members, team_of
 from kpi.periods import Window, period_last_day, period_start
 from kpi.schema import Grain
 from kpi.views.context import baseline_window
-from kpi.views.levers import _own_baseline, lever_target, lever_weeks
+from kpi.views.levers import _target_changes, lever_weeks
 
 
 @dataclass(frozen=True)
@@ -71,16 +79,39 @@ def pace(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: d
     """Each count lever this week, month and quarter to date against its goal for the period."""
     scope = rep_scope(rep)
     result = []
-    for lever in levers:
+    counted = [lever for lever in levers if engine.catalog.get(lever).per_rep_week]
+    periods = {g: Window(period_start(day, g), period_last_day(period_start(day, g), g))
+               for g in grains}
+
+    def to_date(lever: str, period: Window) -> MetricRequest:
+        return MetricRequest.make(lever, grain="total", scope=scope, date_from=period.start,
+                                  date_to=day)
+
+    base = baseline_window(initiative, day)
+    basis = baseline_basis(engine, base, scope, day)
+    own_kind = "own baseline" if basis.scope is None or basis.own else "team baseline"
+    # every lever's standard is the initiative-wide one when enough reps are behind it
+    standard = (initiative_scope(initiative) if initiative is not None
+                and has_standard(engine, initiative) else None)
+    asked = [to_date(lever, p) for lever in counted for p in periods.values()]
+    if basis.scope is not None:
+        asked += [window_request(lever, base.start, base.end, basis.scope) for lever in counted]
+    if standard is not None and initiative is not None:
+        asked += [window_request(lever, initiative.baseline_start, initiative.baseline_end,
+                                 standard) for lever in counted]
+    answer = engine.answers(asked)  # one query
+    for lever in counted:
         metric = engine.catalog.get(lever)
-        if not metric.per_rep_week:
-            continue
-        own, own_kind = _own_baseline(engine, lever, baseline_window(initiative, day), scope, day)
-        target = lever_target(engine, initiative, lever, day, own)
-        for grain in grains:
-            period = Window(period_start(day, grain), period_last_day(period_start(day, grain), grain))
-            frame = engine.run(MetricRequest.make(lever, grain="total", scope=scope,
-                                                  date_from=period.start, date_to=day))
+        own = (None if basis.scope is None else
+               value_of(answer[window_request(lever, base.start, base.end, basis.scope)]))
+        target = None
+        change = _target_changes(initiative, lever, [day])[0]
+        if initiative is not None and change is not None:
+            reference = own if standard is None else value_of(answer[window_request(
+                lever, initiative.baseline_start, initiative.baseline_end, standard)])
+            target = None if reference is None else reference * (1.0 + change)
+        for grain, period in periods.items():
+            frame = answer[to_date(lever, period)]
             actual = float(frame["numerator"].iloc[0]) if len(frame) else 0.0
             active = float(frame["denominator"].iloc[0]) if len(frame) else 0.0
             goal, kind = (target, "target") if target is not None else (own, own_kind)

@@ -83,6 +83,7 @@ class Check:
         self.oracle = Oracle(load_tables(self.store))
         self.tally = Tally()
         self.answers: dict[tuple, tuple[list[str], list[tuple]]] = {}  # the engine's, by query
+        self.asked: dict[tuple, MetricRequest] = {}  # each distinct query's request
 
     def close(self) -> None:
         self.store.close()
@@ -115,6 +116,7 @@ class Check:
         same_query = (compiled.sql, tuple(sorted(compiled.params.items())))
         if same_query not in self.answers:  # e.g. both attributions of a split that needs no team
             self.answers[same_query] = self.engine.rows(engine_request)
+            self.asked[same_query] = engine_request
         columns, got = self.answers[same_query]
         expected_columns, expected = self.oracle.rows(request)
         where = f"seed {self.company.seed}: {request}"
@@ -140,6 +142,25 @@ class Check:
             split = self.compare(Request(**{**base.__dict__, "by": (dim,)}))
             if all(m.additive for m in definition.measures):
                 self.add_up(split, total, base)
+
+    def batched(self, size: int = 40) -> int:
+        """Every distinct request asked so far again, ``size`` at a time through
+        :meth:`Engine.rows_many` (one query each): each table must be the one :meth:`Engine.rows`
+        gave (which the oracle checked), with the same Python types. Returns the tables compared."""
+        queries = list(self.asked)
+        for at in range(0, len(queries), size):
+            chunk = queries[at:at + size]
+            got = self.engine.rows_many([self.asked[q] for q in chunk])
+            for query, (columns, rows) in zip(chunk, got, strict=True):
+                where = f"seed {self.company.seed}: batched {self.asked[query]}"
+                want_columns, want = self.answers[query]
+                assert columns == want_columns, where
+                assert len(rows) == len(want), f"{where}: {len(rows)} rows, alone {len(want)}"
+                for g, w in zip(rows, want, strict=True):
+                    assert [type(x) for x in g] == [type(x) for x in w], f"{where}: {g} vs {w}"
+                    assert all(a == b or _close(a, b) for a, b in zip(g, w, strict=True)), (
+                        f"{where}: {g} != {w}")
+        return len(queries)
 
     def add_up(self, split: list[tuple], total: list[tuple], request: Request) -> None:
         """Sum of the groups per period == the unsplit row, for value or numerator and denominator."""
@@ -228,6 +249,7 @@ def test_engine_equals_oracle(seed: int) -> None:
         for family in plan(seed):
             check.family(family)
         _split_twice(check)
+        batched = check.batched()
         # the forbidden splits are refused, not answered
         for family in plan(seed)[:4]:
             for dim in sorted(ALL_DIMENSIONS - set(DEFINITIONS[family.metric].dimensions)):
@@ -240,6 +262,7 @@ def test_engine_equals_oracle(seed: int) -> None:
     t = check.tally
     requests = sum(1 + len(DEFINITIONS[f.metric].dimensions) for f in plan(seed)) + 4
     assert t.compared == requests, "not every planned request was compared"
+    assert batched >= 0.5 * requests, f"only {batched} distinct requests went through a batch"
     assert t.informative >= 0.5 * requests, f"only {t.informative} of {requests} frames hold data"
     assert t.additivity >= 40, f"only {t.additivity} splits were added up"
 
