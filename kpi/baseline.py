@@ -328,17 +328,29 @@ class BaselineStats:
 
 def baseline_stats(engine: Engine, initiative: Initiative, metric_id: str,
                    scope: Scope) -> BaselineStats:
-    additive = engine.catalog.get(metric_id).grows_with_period
-    weekly = engine.run(MetricRequest.make(metric_id, grain="week", scope=scope,
-                                           date_from=initiative.baseline_start,
-                                           date_to=initiative.baseline_end))
+    requests = baseline_stats_requests(initiative, metric_id, scope)
+    answer = engine.answers(requests)
+    return baseline_stats_of(engine.catalog.get(metric_id), *(answer[r] for r in requests))
+
+
+def baseline_stats_requests(initiative: Initiative, metric_id: str,
+                            scope: Scope) -> tuple[MetricRequest, MetricRequest]:
+    """What :func:`baseline_stats` reads: the baseline by week, and as one window."""
+    weekly = MetricRequest.make(metric_id, grain="week", scope=scope,
+                                date_from=initiative.baseline_start,
+                                date_to=initiative.baseline_end)
+    return weekly, window_request(metric_id, initiative.baseline_start, initiative.baseline_end,
+                                  scope)
+
+
+def baseline_stats_of(metric: Metric, weekly: pd.DataFrame, whole: pd.DataFrame) -> BaselineStats:
+    """:func:`baseline_stats` from the tables of :func:`baseline_stats_requests`."""
     values = pd.to_numeric(weekly["value"], errors="coerce").dropna()
     return BaselineStats(
-        level=window_value(engine, metric_id, initiative.baseline_start, initiative.baseline_end,
-                           scope),
+        level=value_of(whole),
         weekly_mean=float(values.mean()) if len(values) else None,
         weekly_sd=float(values.std()) if len(values) > 1 else None,
-        additive=additive,
+        additive=metric.grows_with_period,
     )
 
 
@@ -355,15 +367,22 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     """
     scope = scope or initiative_scope(initiative)
     start = date_from or initiative.baseline_start
-    frame = engine.run(MetricRequest.make(metric_id, grain=grain, scope=scope, date_from=start,
-                                          date_to=as_of))
+    metric = engine.catalog.get(metric_id)
+    series = MetricRequest.make(metric_id, grain=grain, scope=scope, date_from=start,
+                                date_to=as_of)
     base = Window(initiative.baseline_start, initiative.baseline_end)
     basis = baseline_basis(engine, base, scope, as_of)
-    additive = engine.catalog.get(metric_id).grows_with_period
-    if basis.scope is None or (not basis.own and additive):  # a team's total is no rep's
-        stats = BaselineStats(None, None, None, additive)
-    else:
-        stats = baseline_stats(engine, initiative, metric_id, basis.scope)
+    additive = metric.grows_with_period
+    own = None if basis.scope is None or (not basis.own and additive) else basis.scope  # a team's
+    stats_requests = () if own is None else baseline_stats_requests(initiative, metric_id, own)
+    standard = one_standard(engine, initiative, metric_id)
+    standard_request = (window_request(metric_id, base.start, base.end,
+                                       initiative_scope(initiative)) if standard else None)
+    answer = engine.answers([series, *stats_requests,  # the chart's numbers in one query
+                             *([standard_request] if standard_request else [])])
+    frame = answer[series]
+    stats = (BaselineStats(None, None, None, additive) if not stats_requests  # total is no rep's
+             else baseline_stats_of(metric, *(answer[r] for r in stats_requests)))
     ends = [_period_last_day(p, grain, as_of) for p in frame["period"]]
     days = [(e - max(p, start)).days + 1 for p, e in zip(frame["period"], ends, strict=True)]
     bands = [stats.for_days(n) for n in days]
@@ -372,8 +391,7 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     frame["band_hi"] = [b[2] for b in bands]
     after = [e >= initiative.rollout_date for e in ends]
     targets = [initiative.target_on(metric_id, e) if a else None for e, a in zip(ends, after, strict=True)]
-    standard = one_standard(engine, initiative, metric_id)
-    level = standard_baseline(engine, initiative, metric_id, None) if standard else None
+    level = value_of(answer[standard_request]) if standard_request else None
     refs = [level if standard else b[0] for b in bands]
     frame["target"] = [target_value(r, t.change_pct) if t else None
                        for r, t in zip(refs, targets, strict=True)]

@@ -79,3 +79,14 @@ def test_segments_progress_and_pace_are_one_query_each(demo: tuple[Engine, dt.da
     assert len(paces) == 3 * len(counted) >= 6  # week, month and quarter of each
     assert n == 1, n
     assert any(p.actual > 0 for p in paces)
+
+
+def test_a_trend_with_its_baseline_band_and_targets_is_one_query(
+        demo: tuple[Engine, dt.date, Any]) -> None:
+    engine, day, initiative = demo
+    window = Window(shift_years(day, -1), day)
+    for metric_id in (*engine.catalog.shown("outputs"), *initiative.metric_ids()):
+        n, table = queries(engine, lambda m=metric_id: views.trend(engine, m, "month", window,
+                                                                   Scope.everyone(), initiative))
+        assert n == 1, f"{metric_id}: {n} metric queries"
+        assert len(table) >= 12 and table["baseline"].notna().any(), metric_id
