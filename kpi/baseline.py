@@ -25,7 +25,7 @@ from kpi.catalog import Metric
 from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
-from kpi.people import active_days, members, team_name, team_of
+from kpi.people import active_days, active_days_of, members, team_name, team_of
 from kpi.periods import Window, last_complete_day, period_last_day
 from kpi.schema import Grain
 
@@ -126,6 +126,20 @@ def baseline_basis(engine: Engine, window: Window, scope: Scope, day: dt.date) -
         return Basis(scope)
     rep_id = scope.ids[0]
     days = active_days(engine.store, rep_id, window.start, window.end, scope.within)
+    return _basis(engine, window, scope, day, days)
+
+
+def baseline_bases(engine: Engine, window: Window, rep_ids: list[str], within: tuple[str, ...],
+                   day: dt.date) -> list[Basis]:
+    """:func:`baseline_basis` of each rep's scope (``Scope("rep", (rep,), within)``), their
+    active days read at once."""
+    days = active_days_of(engine.store, rep_ids, window.start, window.end, within)
+    return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0))
+            for r in rep_ids]
+
+
+def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int) -> Basis:
+    rep_id = scope.ids[0]
     if days >= MIN_OWN_BASELINE_SHARE * window.days:
         return Basis(scope)
     weeks = f"{days / 7:.1f}".rstrip("0").rstrip(".")

@@ -163,21 +163,31 @@ def active_days(store: Store, rep_id: str, start: dt.date, end: dt.date,
                 within: tuple[str, ...] = ()) -> int:
     """Days between ``start`` and ``end`` (inclusive) on which the rep was employed (and, with
     ``within``, in one of those teams)."""
-    _, rows = store.rows("SELECT hire_date, end_date FROM reps WHERE rep_id = $r", {"r": rep_id})
-    if not rows:
-        return 0
-    hired, left = (_day(v) for v in rows[0])
-    first, last = max(start, hired or start), min(end, left or end)
+    return active_days_of(store, (rep_id,), start, end, within).get(rep_id, 0)
+
+
+def active_days_of(store: Store, rep_ids: tuple[str, ...] | list[str], start: dt.date,
+                   end: dt.date, within: tuple[str, ...] = ()) -> dict[str, int]:
+    """:func:`active_days` of each rep (unknown reps left out), in two queries at most."""
+    params: dict[str, object] = {}
+    _, rows = store.rows(f"SELECT rep_id, hire_date, end_date FROM reps "
+                         f"WHERE {_in('rep_id', tuple(rep_ids), params)}", params)
+    employed = {}
+    for rep_id, hired, left in rows:
+        hired, left = _day(hired), _day(left)
+        employed[rep_id] = (max(start, hired or start), min(end, left or end))
     if not within:
-        return max((last - first).days + 1, 0)
-    params: dict[str, object] = {"r": rep_id}
-    _, spans = store.rows(f"SELECT valid_from, valid_to FROM rep_assignments WHERE rep_id = $r "
+        return {r: max((last - first).days + 1, 0) for r, (first, last) in employed.items()}
+    params = {}
+    _, spans = store.rows(f"SELECT rep_id, valid_from, valid_to FROM rep_assignments "
+                          f"WHERE {_in('rep_id', tuple(employed), params)} "
                           f"AND {_in('team_id', within, params)}", params)
-    days = 0
-    for valid_from, valid_to in spans:  # valid_to is the first day of the next assignment
+    days = dict.fromkeys(employed, 0)
+    for rep_id, valid_from, valid_to in spans:  # valid_to is the first day of the next assignment
+        first, last = employed[rep_id]
         lo, until = max(first, _day(valid_from) or first), _day(valid_to)
         hi = min(last, (until - dt.timedelta(days=1)) if until else last)
-        days += max((hi - lo).days + 1, 0)
+        days[rep_id] += max((hi - lo).days + 1, 0)
     return days
 
 

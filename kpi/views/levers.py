@@ -6,7 +6,15 @@ import datetime as dt
 
 import pandas as pd
 
-from kpi.baseline import baseline_basis, one_standard, standard_baseline, window_value
+from kpi.baseline import (
+    baseline_bases,
+    baseline_basis,
+    one_standard,
+    standard_baseline,
+    value_of,
+    window_request,
+    window_value,
+)
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
 from kpi.people import members
@@ -52,18 +60,22 @@ def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window
     """
     if not rep_ids:
         return {}
-    frame = engine.run(MetricRequest.make(lever, grain="total", by=["rep"],
-                                          scope=Scope("rep", tuple(rep_ids), within),
-                                          date_from=window.start, date_to=window.end))
+    by_rep = MetricRequest.make(lever, grain="total", by=["rep"],
+                                scope=Scope("rep", tuple(rep_ids), within),
+                                date_from=window.start, date_to=window.end)
+    group = members(engine.store, Scope.reps(*rep_ids), window.start, window.end)
+    bases = baseline_bases(engine, window, [m.rep_id for m in group], within, day or window.end)
+    teams = [window_request(lever, window.start, window.end, b.scope) for b in bases
+             if b.scope is not None and not b.own]
+    answer = engine.answers([by_rep, *teams])  # one query
+    frame = answer[by_rep]
     names = dict(zip(frame["rep"], frame["value"], strict=True))
     result = {}
-    for member in members(engine.store, Scope.reps(*rep_ids), window.start, window.end):
-        basis = baseline_basis(engine, window, Scope("rep", (member.rep_id,), within),
-                               day or window.end)
+    for member, basis in zip(group, bases, strict=True):
         if basis.scope is None:
             continue
-        value = names.get(member.name) if basis.own else window_value(
-            engine, lever, window.start, window.end, basis.scope)
+        value = names.get(member.name) if basis.own else value_of(answer[window_request(
+            lever, window.start, window.end, basis.scope)])
         if value is not None and pd.notna(value):
             result[member.name] = float(value)
     return result
