@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kpi import schema, stages  # noqa: E402
+from kpi import rollups, schema, stages  # noqa: E402
 from kpi.store import DuckDBStore  # noqa: E402
 
 START = "2024-10-01"
@@ -121,6 +121,7 @@ def build(path: Path, activities: int, reps: int = 2000, teams: int = 200) -> fl
         for statement in statements(reps, teams, activities):
             store.execute(statement)
         stages.refresh(store)  # Qualification -> Proposal, from the stage history, as an import does
+        rollups.refresh(store)  # as an import does
     store.close()
     tmp.replace(path)
     return time.perf_counter() - started

@@ -317,7 +317,7 @@ def _refresh(args: argparse.Namespace) -> None:
 def _compute_insights(db: str, changed: bool, teams: bool = False) -> None:
     """Compute and keep the Insights page's statistics on the current data (``changed``: first
     record that the data changed, so every kept insight counts as stale)."""
-    from kpi import views
+    from kpi import rollups, views
     from kpi.insights import stored
     from kpi.store import connect
 
@@ -327,6 +327,7 @@ def _compute_insights(db: str, changed: bool, teams: bool = False) -> None:
     with connect(db, read_only=False) as store:
         if changed:
             with store.transaction():
+                rollups.refresh(store)  # data loaded by other tools: sum it again
                 stored.bump(store, "refresh")
         try:
             took = views.refresh_insights(Engine(store), store, teams)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kpi import rollups
 from kpi.stages import Evidence, StageList, stage_table
 from kpi.store import DuckDBStore
 
@@ -100,6 +101,7 @@ def build(path: str | Path, config: DemoConfig | None = None) -> dict[str, int]:
         tables = generate(config)
         with DuckDBStore.create(tmp) as store, store.transaction():
             counts = {name: store.insert_frame(name, frame) for name, frame in tables.items()}
+            rollups.refresh(store)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -19,6 +19,11 @@ from sqlglot import exp
 
 from kpi.catalog import Catalog, Measure, Metric, load_catalog
 from kpi.errors import AccessRefused, InvalidRequest, UnknownDimension
+from kpi.rollups import DIMENSIONS as ROLLUP_DIMENSIONS
+from kpi.rollups import Rollup
+from kpi.rollups import column as rollup_column
+from kpi.rollups import eligible as rollup_eligible
+from kpi.rollups import index as rollup_index
 from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Attribution, Grain, Role, ScopeKind
 from kpi.sources import ALL_DIMENSIONS, SOURCES
 from kpi.store import Store
@@ -195,9 +200,25 @@ def _unpacker(metric: Metric, keys: int, width: int) -> Any:
 class Engine:
     """Compiles metric requests against the catalog and runs them in the store."""
 
-    def __init__(self, store: Store, catalog: Catalog | None = None) -> None:
+    def __init__(self, store: Store, catalog: Catalog | None = None,
+                 use_rollups: bool = True) -> None:
         self.store = store
         self.catalog = catalog or load_catalog()
+        self.use_rollups = use_rollups
+        self._rollups: dict[str, Rollup] | None = None
+
+    @property
+    def rollups(self) -> dict[str, Rollup]:
+        """The rollups this database holds (read once; :meth:`forget_rollups` after a rebuild
+        in this process)."""
+        if not self.use_rollups:
+            return {}
+        if self._rollups is None:
+            self._rollups = rollup_index(self.store)
+        return self._rollups
+
+    def forget_rollups(self) -> None:
+        self._rollups = None
 
     def run(self, request: MetricRequest) -> pd.DataFrame:
         """The metric table: period, the group-by columns, value (+ numerator, denominator)."""
@@ -253,7 +274,8 @@ class Engine:
         where = _where(request, params)
         ctes = [f"spine AS ({_spine_sql(request.grain)})"]
         ctes += [
-            f"m{i} AS ({_measure_sql(m, request, where)})" for i, m in enumerate(metric.measures)
+            f"m{i} AS ({_measure_sql(m, request, where, self._rollup_for(m, request, date_from, date_to))})"
+            for i, m in enumerate(metric.measures)
         ]
         if request.by:
             keys = ", ".join(f"d_{d}" for d in request.by)
@@ -263,6 +285,18 @@ class Engine:
             ctes.append(f"groups AS ({union})")
         sql = "WITH " + ",\n".join(ctes) + "\n" + _final_sql(metric, request)
         return CompiledQuery(sql, params, _columns(metric, request))
+
+    def _rollup_for(self, measure: Measure, request: MetricRequest, date_from: dt.date,
+                    date_to: dt.date) -> Rollup | None:
+        """The rollup that answers ``measure`` for ``request`` exactly, if one is built."""
+        if not self.rollups or not rollup_eligible(measure):
+            return None
+        if any(d not in ROLLUP_DIMENSIONS for d in (*request.by, *(n for n, _ in request.filters))):
+            return None
+        rollup = self.rollups.get(measure.source)
+        if rollup is None or rollup_column(measure) not in rollup.columns:
+            return None
+        return rollup if rollup.covers(date_from, date_to) else None
 
     def data_range(self) -> tuple[dt.date, dt.date]:
         """The default query range: first close or activity to the last date with any data.
@@ -401,7 +435,10 @@ def _spine_sql(grain: Grain) -> str:
           FROM generate_series({start}, CAST($date_to AS TIMESTAMP), INTERVAL {step}) AS g(p)) s"""
 
 
-def _measure_sql(measure: Measure, request: MetricRequest, where: str) -> str:
+def _measure_sql(measure: Measure, request: MetricRequest, where: str,
+                 rollup: Rollup | None = None) -> str:
+    if rollup is not None:
+        return _rollup_sql(measure, request, where, rollup)
     source = SOURCES[measure.source]
     period = ("CAST($date_from AS DATE)" if request.grain == "total"
               else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
@@ -409,6 +446,24 @@ def _measure_sql(measure: Measure, request: MetricRequest, where: str) -> str:
     group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
     return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{_aggregate(measure)} AS value'])}
     FROM ({source.sql_for(_uses_product(measure, request))}) f
+    {_joins(request)}
+    WHERE {where}
+    GROUP BY {', '.join(group)}"""
+
+
+def _rollup_sql(measure: Measure, request: MetricRequest, where: str, rollup: Rollup) -> str:
+    """The measure from its rollup: the rep-days' values summed (counts stay whole numbers)."""
+    name = rollup_column(measure)
+    period = ("CAST($date_from AS DATE)" if request.grain == "total"
+              else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
+    dims = [f"{_DIMENSION_SQL[d][0]} AS d_{d}" for d in request.by]
+    group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
+    total = f"sum(f.{name})"
+    if measure.agg == "count":
+        total = f"CAST({total} AS BIGINT)"
+    value = total if measure.divide == 1.0 else f"CAST({total} AS DOUBLE) / {float(measure.divide)!r}"
+    return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{value} AS value'])}
+    FROM (SELECT event_date, rep_id, {name} FROM {rollup.table}) f
     {_joins(request)}
     WHERE {where}
     GROUP BY {', '.join(group)}"""
@@ -432,6 +487,13 @@ def _joins(request: MetricRequest) -> str:
 
 
 def _aggregate(measure: Measure) -> str:
+    call = qualified_aggregate(measure)
+    # as a double: Spark and PostgreSQL would divide a count as a decimal of a few digits
+    return call if measure.divide == 1.0 else f"CAST({call} AS DOUBLE) / {float(measure.divide)!r}"
+
+
+def qualified_aggregate(measure: Measure) -> str:
+    """``agg(expr) FILTER (WHERE filter)`` over the fact alias ``f``, before any divisor."""
     expr = _qualified(measure.expr) if measure.expr else "*"
     call = {
         "count": f"count({expr})",
@@ -442,8 +504,7 @@ def _aggregate(measure: Measure) -> str:
     }[measure.agg]
     if measure.filter:
         call += f" FILTER (WHERE {_qualified(measure.filter)})"
-    # as a double: Spark and PostgreSQL would divide a count as a decimal of a few digits
-    return call if measure.divide == 1.0 else f"CAST({call} AS DOUBLE) / {float(measure.divide)!r}"
+    return call
 
 
 def _qualified(fragment: str) -> str:

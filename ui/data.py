@@ -49,7 +49,9 @@ def _call(db: str, version: int, kept: int | None, name: str, _fn: Callable[...,
 
 @st.cache_data(show_spinner=False, ttl=VERSION_SECONDS)
 def _version(db: str) -> int:
-    return stored.version(session.engine().store)
+    engine = session.engine()
+    engine.forget_rollups()  # an import rebuilds them: which exist is read again with the version
+    return stored.version(engine.store)
 
 
 class View(Generic[P, R]):

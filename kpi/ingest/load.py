@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import schema, stages
+from kpi import rollups, schema, stages
 from kpi.errors import ImportRefused, InvalidRequest
 from kpi.ingest.plan import UNASSIGNED, Plan, bad_marks
 from kpi.ingest.presets import TABLES
@@ -61,6 +61,8 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
         if set(TOUCHING) & set(frames):  # stage names as the pipeline shows them, all data
             tell(0.95, "deriving the pipeline's stages")
             stages.refresh(store, stage_lists(plan.preset, frames))
+        tell(0.97, "summing the new data per rep and day")
+        rollups.refresh(store)
         result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded,
                               max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan))
         _record(store, plan, result, started, loaded_by)

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kpi import rollups
 from kpi.catalog import Catalog, load_catalog
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.errors import UnknownDimension
@@ -78,7 +79,7 @@ class Check:
         self.company = company
         self.store = company.store()
         self.store.execute("SET threads = 1")  # tiny queries on a shared machine
-        self.engine = Engine(self.store, catalog())
+        self.engine = Engine(self.store, catalog(), use_rollups=False)  # the raw rows
         self.engine.compile = lru_cache(maxsize=None)(self.engine.compile)  # compiled once per request
         self.oracle = Oracle(load_tables(self.store))
         self.tally = Tally()
@@ -161,6 +162,27 @@ class Check:
                     assert all(a == b or _close(a, b) for a, b in zip(g, w, strict=True)), (
                         f"{where}: {g} != {w}")
         return len(queries)
+
+    def rolled_up(self) -> int:
+        """Every distinct request asked so far again, by an engine reading the rollups (built
+        now): each table must equal the raw rows' one. Returns how many read a rollup."""
+        with self.store.transaction():
+            rollups.refresh(self.store, catalog())
+        engine = Engine(self.store, catalog())
+        read = 0
+        for query, request in self.asked.items():
+            compiled = engine.compile(request)
+            read += "rollup_" in compiled.sql
+            columns, rows = engine.rows(request)
+            want_columns, want = self.answers[query]
+            where = f"seed {self.company.seed}: from rollups {request}"
+            assert columns == want_columns, where
+            assert len(rows) == len(want), f"{where}: {len(rows)} rows, raw {len(want)}"
+            for g, w in zip(rows, want, strict=True):
+                assert [type(x) for x in g] == [type(x) for x in w], f"{where}: {g} vs {w}"
+                assert all(a == b or _close(a, b) for a, b in zip(g, w, strict=True)), (
+                    f"{where}: {g} != {w}")
+        return read
 
     def add_up(self, split: list[tuple], total: list[tuple], request: Request) -> None:
         """Sum of the groups per period == the unsplit row, for value or numerator and denominator."""
@@ -250,6 +272,7 @@ def test_engine_equals_oracle(seed: int) -> None:
             check.family(family)
         _split_twice(check)
         batched = check.batched()
+        rolled = check.rolled_up()
         # the forbidden splits are refused, not answered
         for family in plan(seed)[:4]:
             for dim in sorted(ALL_DIMENSIONS - set(DEFINITIONS[family.metric].dimensions)):
@@ -263,6 +286,7 @@ def test_engine_equals_oracle(seed: int) -> None:
     requests = sum(1 + len(DEFINITIONS[f.metric].dimensions) for f in plan(seed)) + 4
     assert t.compared == requests, "not every planned request was compared"
     assert batched >= 0.5 * requests, f"only {batched} distinct requests went through a batch"
+    assert rolled >= 0.2 * batched, f"only {rolled} of {batched} requests read a rollup"
     assert t.informative >= 0.5 * requests, f"only {t.informative} of {requests} frames hold data"
     assert t.additivity >= 40, f"only {t.additivity} splits were added up"
 

@@ -1,0 +1,144 @@
+"""Rollups (kpi.rollups): which requests read them, that they give the raw rows' numbers, and
+that a refresh rewrites only the rep-days that changed.
+
+Company: reps a and b in team T (East), c in team U (West) from 1 March 2025; a logs 2 demos on
+Monday 3 March and a call on the 4th, c one demo on the 3rd; a wins 500 (closed 5 March, account
+in Retail) and loses one (6 March); quotas of 900 for a in March.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from kpi import rollups
+from kpi.catalog import Measure, load_catalog
+from kpi.engine import Engine, MetricRequest, Scope
+from tests.conftest import Tiny, d
+
+MARCH = {"date_from": d("2025-03-01"), "date_to": d("2025-03-31")}
+
+
+@pytest.fixture
+def company(tiny: Tiny) -> Tiny:
+    tiny.team("T")
+    tiny.team("U")
+    tiny.rep("a", "T", hired="2025-03-01")
+    tiny.rep("b", "T", hired="2025-03-01")
+    tiny.rep("c", "U", hired="2025-03-01", region="West")
+    tiny.activity("a", "2025-03-03", "demo", n=2)
+    tiny.activity("a", "2025-03-04", "call")
+    tiny.activity("c", "2025-03-03", "demo")
+    tiny.account("acc", "Retail")
+    tiny.deal("a", "2025-02-01", "2025-03-05", won=True, amount=500, account="acc")
+    tiny.deal("a", "2025-02-01", "2025-03-06", won=False, amount=300, account="acc")
+    tiny.quota("a", "2025-03-01", "2025-03-31", 900)
+    return tiny
+
+
+def refresh(tiny: Tiny) -> dict[str, int]:
+    with tiny.store.transaction():
+        return rollups.refresh(tiny.store)
+
+
+def rows(engine: Engine, metric: str, **kw: object) -> list[tuple]:
+    return engine.rows(MetricRequest.make(metric, **{**MARCH, **kw}))[1]
+
+
+def reads_rollup(engine: Engine, metric: str, table: str = "rollup_", **kw: object) -> bool:
+    """Whether the request's SQL reads ``table`` (by default: any rollup)."""
+    return table in engine.compile(MetricRequest.make(metric, **{**MARCH, **kw})).sql
+
+
+def test_the_rollups_hold_one_row_per_rep_and_day(company: Tiny) -> None:
+    written = refresh(company)
+    _, got = company.store.rows("SELECT event_date, rep_id FROM rollup_activities ORDER BY 1, 2")
+    assert got == [(d("2025-03-03"), "a"), (d("2025-03-03"), "c"), (d("2025-03-04"), "a")]
+    assert written["rollup_activities"] == 3
+    assert written["rollup_opps_closed"] == 2
+    # rep-days: three reps, every day from the first deal's creation to today
+    days = (max(dt.date.today(), d("2025-03-06")) - d("2025-03-01")).days + 1
+    assert written["rollup_rep_days"] == 3 * days
+    assert written["rollup_quota_days"] == 31
+
+
+def test_what_a_rep_and_a_day_decide_reads_the_rollup_and_gives_the_same_numbers(
+        company: Tiny) -> None:
+    raw = rows(company.engine, "demos", grain="week", by=["team"])
+    refresh(company)
+    engine = company.engine
+    assert reads_rollup(engine, "demos", grain="week", by=["team"])
+    assert rows(engine, "demos", grain="week", by=["team"]) == raw
+    assert [r[:2] for r in raw] == [(d("2025-02-24"), "T"), (d("2025-02-24"), "U"),
+                                    (d("2025-03-03"), "T"), (d("2025-03-03"), "U")] + [
+        (d(f"2025-03-{day:02d}"), t) for day in (10, 17, 24, 31) for t in ("T", "U")]
+    assert [r[3] for r in raw[:4]] == [0, 0, 2, 1]  # demos; per rep-week as value
+    # per rep-week: 2 demos by T's two reps over 2 x 31 rep-days
+    [(_, value, numerator, denominator, _)] = rows(engine, "demos", grain="total",
+                                                   scope=Scope.teams("T"))
+    assert type(numerator) is int  # a count stays whole
+    assert (value, numerator, denominator) == (pytest.approx(2 / (62 / 7)), 2,
+                                               pytest.approx(62 / 7))
+    assert reads_rollup(engine, "win_rate", grain="month", by=["region"])
+    assert rows(engine, "win_rate", grain="total") == [(d("2025-03-01"), 0.5, 1, 2, False)]
+    assert reads_rollup(engine, "quota_attainment", grain="total")
+    assert rows(engine, "quota_attainment", grain="total", scope=Scope.reps("a"))[0][1:4] == (
+        pytest.approx(500 / 900), 500.0, pytest.approx(900.0))
+
+
+def test_what_only_the_raw_rows_know_reads_them(company: Tiny) -> None:
+    refresh(company)
+    engine = company.engine
+    assert not reads_rollup(engine, "win_rate", by=["industry"])  # the account's
+    assert not reads_rollup(engine, "revenue", filters={"product": ["Core"]})
+    assert not reads_rollup(engine, "new_logos")  # a distinct count
+    assert not reads_rollup(engine, "sales_cycle_days")  # a median
+    assert not reads_rollup(engine, "open_pipeline")  # a snapshot per window
+    # the calendars are built for the data's days up to today: later days are generated
+    late = {"date_from": d("2025-03-01"), "date_to": dt.date.today() + dt.timedelta(days=30)}
+    assert reads_rollup(engine, "demos", "rollup_rep_days", **MARCH)
+    assert not reads_rollup(engine, "demos", "rollup_rep_days", **late)
+    assert reads_rollup(engine, "demos", "rollup_activities", **late)  # events: any day
+    assert rows(engine, "win_rate", grain="total", by=["industry"]) == [
+        (d("2025-03-01"), "Retail", 0.5, 1, 2, False)]
+
+
+def test_an_engine_told_not_to_or_a_measure_not_built_reads_the_raw_rows(company: Tiny) -> None:
+    refresh(company)
+    assert not reads_rollup(Engine(company.store, use_rollups=False), "demos")
+    catalog = load_catalog()
+    demos = catalog.get("demos")
+    other = dataclasses.replace(demos, numerator=Measure("activities", "count",
+                                                          filter="type = 'email'"))
+    engine = Engine(company.store, dataclasses.replace(
+        catalog, metrics=tuple(other if m.id == "demos" else m for m in catalog.metrics)))
+    # no column for emails in this database's rollup (the rep-days are there all the same)
+    assert not reads_rollup(engine, "demos", "rollup_activities")
+    assert reads_rollup(engine, "demos", "rollup_rep_days")
+    assert rows(engine, "demos", grain="total")[0][2] == 0  # no emails logged
+
+
+def test_a_refresh_rewrites_only_the_rep_days_that_changed(company: Tiny) -> None:
+    refresh(company)
+    assert set(refresh(company).values()) == {0}  # the same data again: nothing written
+    company.activity("b", "2025-03-05", "demo", n=3)
+    company.activity("a", "2025-03-03", "demo")
+    written = refresh(company)
+    # b's new day inserted; a's 3 March deleted and inserted with 3 demos
+    assert written["rollup_activities"] == 3
+    assert written["rollup_opps_closed"] == 0
+    engine = company.engine
+    assert rows(engine, "demos", grain="total", by=["rep"]) == rows(
+        Engine(company.store, use_rollups=False), "demos", grain="total", by=["rep"])
+    assert [(r[1], r[3]) for r in rows(engine, "demos", grain="total", by=["rep"])] == [
+        ("Rep a", 3), ("Rep b", 3), ("Rep c", 1)]
+
+
+def test_an_empty_database_gets_empty_rollups_and_no_calendars(tiny: Tiny) -> None:
+    assert rollups.index(tiny.store) == {}
+    assert refresh(tiny) == dict.fromkeys(
+        ["rollup_activities", "rollup_opps_closed", "rollup_opps_created", "rollup_stage_entries"], 0)
+    assert sorted(rollups.index(tiny.store)) == sorted(rollups.EVENT_SOURCES)
+    assert not reads_rollup(tiny.engine, "demos", "rollup_rep_days")
