@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi import rollups
 from kpi.schema import TABLES
 from kpi.store import DuckDBStore, SqlStore
 
@@ -14,13 +15,16 @@ from kpi.store import DuckDBStore, SqlStore
 @pytest.fixture(scope="session")
 def pg_demo(pg_url: str, demo_db: Path) -> Iterator[SqlStore]:
     """PostgreSQL holding exactly the demo database's rows (loaded with COPY), except the
-    insights kept in DuckDB: PostgreSQL computes (and keeps) its own."""
+    insights kept in DuckDB: PostgreSQL computes (and keeps) its own; and its rollups summed
+    there, as an import into PostgreSQL sums them (the Spark warehouse below has none: its
+    requests read the raw rows)."""
     target = SqlStore.open_url(pg_url, read_only=False)
     target.create_schema()
     with DuckDBStore.open(demo_db) as source, target.transaction():
         for table in TABLES:
             if table != "stored_insights":
                 target.insert_frame(table, source.query(f"SELECT * FROM {table}"))
+        rollups.refresh(target)
     yield target
     target.close()
 
