@@ -33,7 +33,13 @@ DIMENSIONS = REP_DIMENSIONS  # what a rep and a day decide
 INDEX = "rollups"
 _INDEX_DDL = f"""CREATE TABLE {INDEX} (
     source VARCHAR NOT NULL, table_name VARCHAR NOT NULL, measures VARCHAR NOT NULL,
-    covered_from DATE, covered_to DATE)"""
+    covered_from DATE, covered_to DATE, raw_rows VARCHAR NOT NULL)"""
+# the raw tables each source reads: their row counts, kept when a rollup is summed, tell rows
+# appended since by other tools (a rollup is not read until it is summed again)
+RAW_TABLES = {"activities": ("activities",), "opps_closed": ("opportunities",),
+              "opps_created": ("opportunities",),
+              "stage_entries": ("stage_history", "opportunities", "stages"),
+              "rep_days": ("reps",), "quota_days": ("quotas",)}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class Rollup:
     columns: frozenset[str]
     covered_from: dt.date | None = None
     covered_to: dt.date | None = None
+    raw_rows: str = ""  # "table=rows,..." of its raw tables when it was summed
 
     def covers(self, date_from: dt.date, date_to: dt.date) -> bool:
         if self.covered_from is None or self.covered_to is None:
@@ -77,15 +84,30 @@ def measures(catalogs: Iterable[Catalog]) -> dict[str, dict[str, Measure]]:
     return found
 
 
-def index(store: Store) -> dict[str, Rollup]:
-    """The rollups built in ``store`` (none in a database without them)."""
+def index(store: Store, current: bool = True) -> dict[str, Rollup]:
+    """The rollups built in ``store`` (none in a database without them); with ``current``, only
+    those whose raw tables still hold the rows they were summed from (by count: rows appended
+    or deleted by other tools since; rows changed in place need ``python -m kpi refresh``)."""
     if INDEX not in store.tables():  # asked first: a failed read would end a transaction
         return {}
-    _, rows = store.rows(f"SELECT source, table_name, measures, covered_from, covered_to "
-                         f"FROM {INDEX}")
-    return {source: Rollup(source, table, frozenset(filter(None, cols.split(","))),
-                           _date(lo), _date(hi))
-            for source, table, cols, lo, hi in rows}
+    _, rows = store.rows(f"SELECT source, table_name, measures, covered_from, covered_to, "
+                         f"raw_rows FROM {INDEX}")
+    built = {source: Rollup(source, table, frozenset(filter(None, cols.split(","))),
+                            _date(lo), _date(hi), raw)
+             for source, table, cols, lo, hi, raw in rows}
+    if not current or not built:
+        return built
+    counts = raw_rows(store, built)
+    return {s: r for s, r in built.items() if r.raw_rows == counts[s]}
+
+
+def raw_rows(store: Store, sources: Iterable[str]) -> dict[str, str]:
+    """Each source's raw tables and their row counts now ("table=rows,..."), in one query."""
+    tables = sorted({t for s in sources for t in RAW_TABLES[s]})
+    _, rows = store.rows("SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS n_{t}"
+                                               for t in tables))
+    count = {t: int(n) for t, n in zip(tables, rows[0], strict=True)}
+    return {s: ",".join(f"{t}={count[t]}" for t in RAW_TABLES[s]) for s in sources}
 
 
 def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
@@ -100,15 +122,16 @@ def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
 
     wanted = measures([catalog or load_catalog()])
     span = _calendar_span(store)
-    built = index(store)
+    built = index(store, current=False)
     present = store.tables()
-    rows: list[tuple[str, str, str, dt.date | None, dt.date | None]] = []
+    counts = raw_rows(store, [s for s in RAW_TABLES if set(RAW_TABLES[s]) <= present])
+    rows: list[tuple[str, str, str, dt.date | None, dt.date | None, str]] = []
     written: dict[str, int] = {}
     for source in (*EVENT_SOURCES, *CALENDAR_SOURCES):
         columns = wanted.get(source, {})
         table = f"rollup_{source}"
         calendar = source in CALENDAR_SOURCES
-        if not columns or (calendar and span is None):
+        if not columns or (calendar and span is None) or source not in counts:
             if table in present:
                 store.execute(f"DROP TABLE {table}")
             continue
@@ -127,7 +150,7 @@ def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
         else:
             written[table] = _rewrite_changed(store, table, fresh, params, names)
         lo, hi = span if calendar and span else (None, None)
-        rows.append((source, table, ",".join(names), lo, hi))
+        rows.append((source, table, ",".join(names), lo, hi, counts[source]))
     _write_index(store, rows, built)
     return written
 
@@ -153,17 +176,19 @@ def _rewrite_changed(store: Store, table: str, fresh: str, params: Mapping[str, 
     return int(stale or 0) + int(new or 0)
 
 
-def _write_index(store: Store, rows: list[tuple[str, str, str, dt.date | None, dt.date | None]],
+def _write_index(store: Store,
+                 rows: list[tuple[str, str, str, dt.date | None, dt.date | None, str]],
                  built: dict[str, Rollup]) -> None:
     """Write ``rollups`` when what it says changed."""
-    now = {r[0]: Rollup(r[0], r[1], frozenset(r[2].split(",")), r[3], r[4]) for r in rows}
+    now = {r[0]: Rollup(r[0], r[1], frozenset(r[2].split(",")), r[3], r[4], r[5]) for r in rows}
     if now == built and INDEX in store.tables():
         return
     store.execute(f"DROP TABLE IF EXISTS {INDEX}")
     store.execute(_INDEX_DDL)
-    for source, table, names, lo, hi in rows:
-        store.execute(f"INSERT INTO {INDEX} VALUES ($source, $table, $measures, $lo, $hi)",
-                      {"source": source, "table": table, "measures": names, "lo": lo, "hi": hi})
+    for source, table, names, lo, hi, raw in rows:
+        store.execute(f"INSERT INTO {INDEX} VALUES ($source, $table, $measures, $lo, $hi, $raw)",
+                      {"source": source, "table": table, "measures": names, "lo": lo, "hi": hi,
+                       "raw": raw})
 
 
 def _calendar_span(store: Store) -> tuple[dt.date, dt.date] | None:

@@ -163,6 +163,9 @@ class NanForNull:
         names, rows = self.store.rows(sql, params)  # type: ignore[attr-defined]
         return names, [tuple(float("nan") if v is None else v for v in row) for row in rows]
 
+    def __getattr__(self, name: str) -> object:  # the rest of the store as it is
+        return getattr(self.store, name)
+
 
 def test_a_missing_value_is_none_whatever_the_driver(sales: Tiny) -> None:
     engine = Engine(NanForNull(sales.store))  # type: ignore[arg-type]

@@ -142,3 +142,18 @@ def test_an_empty_database_gets_empty_rollups_and_no_calendars(tiny: Tiny) -> No
         ["rollup_activities", "rollup_opps_closed", "rollup_opps_created", "rollup_stage_entries"], 0)
     assert sorted(rollups.index(tiny.store)) == sorted(rollups.EVENT_SOURCES)
     assert not reads_rollup(tiny.engine, "demos", "rollup_rep_days")
+
+
+def test_rows_appended_by_another_tool_are_read_raw_until_the_rollups_are_summed_again(
+        company: Tiny) -> None:
+    refresh(company)
+    company.activity("b", "2025-03-05", "demo", n=4)  # a pipeline writes into the table
+    engine = company.engine
+    assert not reads_rollup(engine, "demos", "rollup_activities")  # activities changed
+    assert reads_rollup(engine, "demos", "rollup_rep_days")  # the reps did not
+    assert reads_rollup(engine, "win_rate", "rollup_opps_closed")
+    assert rows(engine, "demos", grain="total", scope=Scope.reps("b"))[0][2] == 4
+    refresh(company)  # python -m kpi refresh
+    engine = company.engine
+    assert reads_rollup(engine, "demos", "rollup_activities")
+    assert rows(engine, "demos", grain="total", scope=Scope.reps("b"))[0][2] == 4
