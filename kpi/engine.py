@@ -437,33 +437,22 @@ def _spine_sql(grain: Grain) -> str:
 
 def _measure_sql(measure: Measure, request: MetricRequest, where: str,
                  rollup: Rollup | None = None) -> str:
-    if rollup is not None:
-        return _rollup_sql(measure, request, where, rollup)
-    source = SOURCES[measure.source]
+    """The measure per period and group, from the source's rows, or (``rollup``) from its
+    rep-days' values summed (counts stay whole numbers)."""
+    if rollup is None:
+        facts = SOURCES[measure.source].sql_for(_uses_product(measure, request))
+        value = _aggregate(measure)
+    else:
+        name = rollup_column(measure)
+        facts = f"SELECT event_date, rep_id, {name} FROM {rollup.table}"
+        total = f"sum(f.{name})" if measure.agg != "count" else f"CAST(sum(f.{name}) AS BIGINT)"
+        value = _divided(total, measure)
     period = ("CAST($date_from AS DATE)" if request.grain == "total"
               else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
     dims = [f"{_DIMENSION_SQL[d][0]} AS d_{d}" for d in request.by]
     group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
-    return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{_aggregate(measure)} AS value'])}
-    FROM ({source.sql_for(_uses_product(measure, request))}) f
-    {_joins(request)}
-    WHERE {where}
-    GROUP BY {', '.join(group)}"""
-
-
-def _rollup_sql(measure: Measure, request: MetricRequest, where: str, rollup: Rollup) -> str:
-    """The measure from its rollup: the rep-days' values summed (counts stay whole numbers)."""
-    name = rollup_column(measure)
-    period = ("CAST($date_from AS DATE)" if request.grain == "total"
-              else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
-    dims = [f"{_DIMENSION_SQL[d][0]} AS d_{d}" for d in request.by]
-    group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
-    total = f"sum(f.{name})"
-    if measure.agg == "count":
-        total = f"CAST({total} AS BIGINT)"
-    value = total if measure.divide == 1.0 else f"CAST({total} AS DOUBLE) / {float(measure.divide)!r}"
     return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{value} AS value'])}
-    FROM (SELECT event_date, rep_id, {name} FROM {rollup.table}) f
+    FROM ({facts}) f
     {_joins(request)}
     WHERE {where}
     GROUP BY {', '.join(group)}"""
@@ -487,7 +476,10 @@ def _joins(request: MetricRequest) -> str:
 
 
 def _aggregate(measure: Measure) -> str:
-    call = qualified_aggregate(measure)
+    return _divided(qualified_aggregate(measure), measure)
+
+
+def _divided(call: str, measure: Measure) -> str:
     # as a double: Spark and PostgreSQL would divide a count as a decimal of a few digits
     return call if measure.divide == 1.0 else f"CAST({call} AS DOUBLE) / {float(measure.divide)!r}"
 

@@ -152,15 +152,9 @@ class Check:
         for at in range(0, len(queries), size):
             chunk = queries[at:at + size]
             got = self.engine.rows_many([self.asked[q] for q in chunk])
-            for query, (columns, rows) in zip(chunk, got, strict=True):
-                where = f"seed {self.company.seed}: batched {self.asked[query]}"
-                want_columns, want = self.answers[query]
-                assert columns == want_columns, where
-                assert len(rows) == len(want), f"{where}: {len(rows)} rows, alone {len(want)}"
-                for g, w in zip(rows, want, strict=True):
-                    assert [type(x) for x in g] == [type(x) for x in w], f"{where}: {g} vs {w}"
-                    assert all(a == b or _close(a, b) for a, b in zip(g, w, strict=True)), (
-                        f"{where}: {g} != {w}")
+            for query, answer in zip(chunk, got, strict=True):
+                _same_table(answer, self.answers[query],
+                            f"seed {self.company.seed}: batched {self.asked[query]}")
         return len(queries)
 
     def rolled_up(self) -> int:
@@ -173,15 +167,8 @@ class Check:
         for query, request in self.asked.items():
             compiled = engine.compile(request)
             read += "rollup_" in compiled.sql
-            columns, rows = engine.rows(request)
-            want_columns, want = self.answers[query]
-            where = f"seed {self.company.seed}: from rollups {request}"
-            assert columns == want_columns, where
-            assert len(rows) == len(want), f"{where}: {len(rows)} rows, raw {len(want)}"
-            for g, w in zip(rows, want, strict=True):
-                assert [type(x) for x in g] == [type(x) for x in w], f"{where}: {g} vs {w}"
-                assert all(a == b or _close(a, b) for a, b in zip(g, w, strict=True)), (
-                    f"{where}: {g} != {w}")
+            _same_table(engine.rows(request), self.answers[query],
+                        f"seed {self.company.seed}: from rollups {request}")
         return read
 
     def add_up(self, split: list[tuple], total: list[tuple], request: Request) -> None:
@@ -200,6 +187,17 @@ class Check:
                     f"seed {self.company.seed}: groups of {request.metric} do not add up in "
                     f"{row[0]}: {parts[i]} != {row[1 + i]} ({request})")
         self.tally.additivity += 1
+
+
+def _same_table(got: tuple[list[str], list[tuple]], want: tuple[list[str], list[tuple]],
+                where: str) -> None:
+    """The same columns and rows, each value of the same Python type and equal (or close)."""
+    (columns, rows), (want_columns, want_rows) = got, want
+    assert columns == want_columns, where
+    assert len(rows) == len(want_rows), f"{where}: {len(rows)} rows, not {len(want_rows)}"
+    for g, w in zip(rows, want_rows, strict=True):
+        assert [type(x) for x in g] == [type(x) for x in w], f"{where}: {g} vs {w}"
+        assert all(a == b or _close(a, b) for a, b in zip(g, w, strict=True)), f"{where}: {g} != {w}"
 
 
 def _key(n: int):  # noqa: ANN202
