@@ -34,6 +34,7 @@ INDEX = "rollups"
 _INDEX_DDL = f"""CREATE TABLE {INDEX} (
     source VARCHAR NOT NULL, table_name VARCHAR NOT NULL, measures VARCHAR NOT NULL,
     covered_from DATE, covered_to DATE, raw_rows VARCHAR NOT NULL)"""
+_COLUMNS = ("source", "table_name", "measures", "covered_from", "covered_to", "raw_rows")
 # the raw tables each source reads: their row counts, kept when a rollup is summed, tell rows
 # appended since by other tools (a rollup is not read until it is summed again)
 RAW_TABLES = {"activities": ("activities",), "opps_closed": ("opportunities",),
@@ -90,8 +91,10 @@ def index(store: Store, current: bool = True) -> dict[str, Rollup]:
     or deleted by other tools since; rows changed in place need ``python -m kpi refresh``)."""
     if INDEX not in store.tables():  # asked first: a failed read would end a transaction
         return {}
-    _, rows = store.rows(f"SELECT source, table_name, measures, covered_from, covered_to, "
-                         f"raw_rows FROM {INDEX}")
+    columns, _ = store.rows(f"SELECT * FROM {INDEX} WHERE 1 = 0")
+    if set(columns) != set(_COLUMNS):  # written by another version: summed again when refreshed
+        return {}
+    _, rows = store.rows(f"SELECT {', '.join(_COLUMNS)} FROM {INDEX}")
     built = {source: Rollup(source, table, frozenset(filter(None, cols.split(","))),
                             _date(lo), _date(hi), raw)
              for source, table, cols, lo, hi, raw in rows}

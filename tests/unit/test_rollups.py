@@ -157,3 +157,14 @@ def test_rows_appended_by_another_tool_are_read_raw_until_the_rollups_are_summed
     engine = company.engine
     assert reads_rollup(engine, "demos", "rollup_activities")
     assert rows(engine, "demos", grain="total", scope=Scope.reps("b"))[0][2] == 4
+
+
+def test_an_index_written_by_another_version_is_not_read_and_is_rebuilt(company: Tiny) -> None:
+    with company.store.transaction():
+        company.store.execute("CREATE TABLE rollups (source VARCHAR, table_name VARCHAR)")
+        company.store.execute("INSERT INTO rollups VALUES ('activities', 'rollup_activities')")
+    assert rollups.index(company.store) == {}
+    assert not reads_rollup(company.engine, "demos")
+    refresh(company)
+    assert sorted(rollups.index(company.store)) == sorted(rollups.RAW_TABLES)
+    assert reads_rollup(company.engine, "demos", "rollup_activities")
