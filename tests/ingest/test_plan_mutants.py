@@ -441,3 +441,46 @@ def test_a_contacts_export_under_a_preset_with_a_file_kind_without_id_prefixes()
         "preset 'salesforce' (people at customers, not sellers: they never become reps) — the "
         "preset reads opportunities, stage_history, activities, reps, accounts", True)]
     assert got.report.notes == []
+
+
+def test_a_users_file_is_told_by_a_password_hash_alone_or_by_exactly_an_id_and_a_role() -> None:
+    for header in ("email,password_hash\na@x.com,$argon2id$x\n", "user_id,role\nu1,rep\n"):
+        got = plan("canonical", REPS, ("users.csv", header))
+        assert problems(got) == [], header
+        assert got.report.notes == [f"users.csv: {OWN_USERS}; skipped"], header
+
+
+# --- the pipeline already in the database, and a failure of leverboard's own -----------------------
+
+def test_the_stages_note_follows_the_order_the_database_already_states() -> None:
+    from kpi.store import DuckDBStore
+
+    store = DuckDBStore.create()
+    stated = {"forecast_category": None, "probability": None, "ordered_by": "preset",
+              "role_by": "preset", "outcome": "open"}
+    with store.transaction():
+        store.insert_frame("stages", pd.DataFrame([
+            {"stage": "Beta", "position": 1, "role": "qualify", **stated},
+            {"stage": "Alpha", "position": 2, "role": "propose", **stated}]))
+    deals = Source("deals.csv", b"opp_id,rep_id,created_at,stage,amount\n"
+                                b"O3,R1,2024-01-02,Alpha,5\nO4,R1,2024-01-03,Beta,5\n")
+    notes = [n for n in plan_import([deals], load_preset("canonical"), store).report.notes
+             if n.startswith("stages as read")]
+    assert notes == ["stages as read: Beta (qualifying stage) -> Alpha (proposal stage); "
+                     "won: none; lost: none"]
+    store.close()
+
+
+def test_a_failure_while_checking_is_one_fatal_problem_naming_every_file(monkeypatch) -> None:  # noqa: ANN001
+    from kpi.ingest import plan as plan_module
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(plan_module, "_derive", broken)
+    got = plan("canonical", REPS, ("deals.csv", "opp_id,rep_id,created_at,stage\nO1,R1,2024-01-02,"
+                                                 "Closed Won\n"))
+    assert problems(got) == [(
+        "reps.csv, deals.csv: could not be checked (RuntimeError: boom) — this is a bug in "
+        "leverboard: please report it with the files", True)]
+    assert got.tables == {}
