@@ -484,3 +484,11 @@ def test_a_failure_while_checking_is_one_fatal_problem_naming_every_file(monkeyp
         "reps.csv, deals.csv: could not be checked (RuntimeError: boom) — this is a bug in "
         "leverboard: please report it with the files", True)]
     assert got.tables == {}
+
+
+def test_a_file_the_preset_knows_holds_nothing_is_a_note() -> None:
+    got = plan("maven", ("data_dictionary.csv", "Table,Field,Description\naccounts,account,name\n"))
+    assert problems(got) == [("(no files): nothing to import: no files to import — name the "
+                              "export files or the folder that holds them", True)]
+    assert got.report.notes == ["data_dictionary.csv: nothing to load from it with preset "
+                                "'maven'; skipped"]

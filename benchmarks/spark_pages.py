@@ -1,0 +1,96 @@
+"""Each role's page workload on Spark SQL: the demo company written as Parquet into a throwaway
+Spark Thrift Server (as tests/db does), then the queries of `make bench`'s page workloads, timed
+and counted, against the same workloads on the demo's DuckDB file.
+
+    python benchmarks/spark_pages.py --db data/demo.duckdb          # needs Java and `make spark`
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import bench  # noqa: E402
+from kpi.engine import Engine  # noqa: E402
+from kpi.schema import TABLES  # noqa: E402
+from kpi.store import DuckDBStore, SqlStore, Store  # noqa: E402
+
+
+def load(url: str, db: Path, folder: Path) -> None:
+    """The demo's tables (its rollups and kept insights aside) as Parquet tables in Spark."""
+    import duckdb
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    source = duckdb.connect(str(db), read_only=True)
+    try:
+        with engine.connect() as con:
+            for table in TABLES:
+                if table == "stored_insights":
+                    continue
+                path = folder / f"{table}.parquet"
+                source.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
+                con.execute(sqlalchemy.text(
+                    f"CREATE TABLE {table} USING parquet AS SELECT * FROM parquet.`{path}`"))
+    finally:
+        source.close()
+        engine.dispose()
+
+
+def workloads(store: Store, runs: int) -> dict[str, tuple[int, float, float]]:
+    """page -> (queries, cold seconds, warm seconds: the median of the later runs)."""
+    out = {}
+    for name in ("executive", "manager", "rep"):
+        counted = bench.Counted(store)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            getattr(bench, f"page_{name}")(Engine(store))
+            times.append(time.perf_counter() - started)
+        queries = counted.queries // runs
+        del store.rows  # type: ignore[attr-defined]
+        out[name] = (queries, times[0], sorted(times[1:])[len(times[1:]) // 2])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=ROOT / "data" / "demo.duckdb")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    import pyspark
+
+    from tests.db.spark import SparkProcesses
+
+    bench.TEAM, bench.REP = "T1", "R001"  # the demo's first team and rep
+    spark = SparkProcesses(Path(pyspark.__file__).parent)
+    try:
+        url = spark.thrift_server("local[2]")
+        with tempfile.TemporaryDirectory() as folder:
+            load(url, args.db, Path(folder))
+            store = SqlStore.open_url(url)
+            on_spark = workloads(store, args.runs)
+            store.close()
+    finally:
+        spark.stop()
+    with DuckDBStore.open(args.db) as duck:
+        on_duckdb = workloads(duck, args.runs)
+    print(f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.platform()}, Spark "
+          f"{pyspark.__version__} (local[2], one JVM), the demo ({args.db.name}); cold = first "
+          f"run, warm = median of the {args.runs - 1} later runs.\n")
+    print("| page | queries | Spark cold (s) | Spark warm (s) | DuckDB warm (s) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (queries, cold, warm) in on_spark.items():
+        print(f"| {name} | {queries} | {cold:.1f} | {warm:.1f} | {on_duckdb[name][2]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
