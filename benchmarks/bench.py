@@ -389,8 +389,19 @@ def main() -> None:
 
         print(f"import of a {args.import_rows:,}-deal export...", file=sys.stderr, flush=True)
         text += "\n" + import_run(args.import_rows)
-    args.out.write_text(text)
+    args.out.write_text(text + kept_sections(args.out, text))
     print(text)
+
+
+def kept_sections(path: Path, text: str) -> str:
+    """The sections of the results file this run does not write (the load test's, Spark's),
+    as they were."""
+    if not path.exists():
+        return ""
+    written = {line for line in text.splitlines() if line.startswith("## ")}
+    kept = [part for part in path.read_text().split("\n## ")[1:]
+            if f"## {part.splitlines()[0]}" not in written]
+    return "".join(f"\n## {part.rstrip()}\n" for part in kept)
 
 
 def page_times(db: Path) -> str:

@@ -65,6 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "data" / "demo.duckdb")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
     args = parser.parse_args()
     import pyspark
 
@@ -83,13 +84,23 @@ def main() -> None:
         spark.stop()
     with DuckDBStore.open(args.db) as duck:
         on_duckdb = workloads(duck, args.runs)
-    print(f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.platform()}, Spark "
-          f"{pyspark.__version__} (local[2], one JVM), the demo ({args.db.name}); cold = first "
-          f"run, warm = median of the {args.runs - 1} later runs.\n")
-    print("| page | queries | Spark cold (s) | Spark warm (s) | DuckDB warm (s) |")
-    print("|---|---:|---:|---:|---:|")
-    for name, (queries, cold, warm) in on_spark.items():
-        print(f"| {name} | {queries} | {cold:.1f} | {warm:.1f} | {on_duckdb[name][2]:.2f} |")
+    lines = ["## Pages on Spark", "",
+             f"Run {dt.datetime.now():%Y-%m-%d %H:%M} on {platform.platform()}, Spark "
+             f"{pyspark.__version__} (local[2], one JVM) through PyHive, the demo "
+             f"({args.db.name}; `python benchmarks/spark_pages.py --write`): each role's page "
+             f"workload of `make bench`; cold = first run, warm = median of the "
+             f"{args.runs - 1} later runs. Spark reads the raw tables (the app writes no rollups "
+             "into a warehouse); DuckDB reads the demo's rollups.", "",
+             "| page | queries | Spark cold (s) | Spark warm (s) | DuckDB warm (s) |",
+             "|---|---:|---:|---:|---:|"]
+    lines += [f"| {name} | {queries} | {cold:.1f} | {warm:.1f} | {on_duckdb[name][2]:.2f} |"
+              for name, (queries, cold, warm) in on_spark.items()]
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if args.write:
+        from benchmarks.loadtest import replace_section
+
+        replace_section(ROOT / "benchmarks" / "RESULTS.md", section)
 
 
 if __name__ == "__main__":
