@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -134,11 +134,23 @@ def baseline_bases(engine: Engine, window: Window, rep_ids: list[str], within: t
     """:func:`baseline_basis` of each rep's scope (``Scope("rep", (rep,), within)``), their
     active days read at once."""
     days = active_days_of(engine.store, rep_ids, window.start, window.end, within)
-    return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0))
+    sizes: dict[str, int] = {}
+
+    def size(team: str) -> int:  # each team's reps counted once
+        if team not in sizes:
+            sizes[team] = _team_size(engine, team, window)
+        return sizes[team]
+
+    return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0), size)
             for r in rep_ids]
 
 
-def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int) -> Basis:
+def _team_size(engine: Engine, team: str, window: Window) -> int:
+    return len(members(engine.store, Scope.teams(team), window.start, window.end))
+
+
+def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int,
+           size: Callable[[str], int] | None = None) -> Basis:
     rep_id = scope.ids[0]
     if days >= MIN_OWN_BASELINE_SHARE * window.days:
         return Basis(scope)
@@ -147,8 +159,7 @@ def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int
     team = team_of(engine.store, rep_id, day)
     if scope.within and team not in scope.within:  # a manager compares with their own team
         team = scope.within[0]
-    behind = 0 if team is None else len(members(engine.store, Scope.teams(team), window.start,
-                                                window.end))
+    behind = 0 if team is None else (size(team) if size else _team_size(engine, team, window))
     if team is None or behind < AGGREGATES["team_baseline"].min_group:
         return Basis(None, f"not enough baseline: {short}")  # a small team's would be a colleague's
     return Basis(Scope.teams(team), f"team baseline ({team_name(engine.store, team)}): {short}")
