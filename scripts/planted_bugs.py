@@ -67,6 +67,16 @@ BUGS: dict[str, tuple[str, str, str, str]] = {
         "kpi/engine.py",
         'f"SELECT DISTINCT {keys} FROM m{i}"',
         'f"SELECT {keys} FROM m{i}"'),
+    "rollup_max_not_sum": (
+        "a measure read from a rollup takes the busiest rep-day instead of adding the rep-days",
+        "kpi/engine.py",
+        'total = f"sum(f.{name})" if',
+        'total = f"max(f.{name})" if'),
+    "batch_rows_to_first": (
+        "a section's query hands every row to its first request",
+        "kpi/engine.py",
+        "out[row[0]][1].append(batch.unpack[row[0]](row))",
+        "out[0][1].append(batch.unpack[row[0]](row))"),
 }
 FAST = ["-m", "not slow", "tests/unit", "tests/ingest"]
 

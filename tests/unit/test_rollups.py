@@ -168,3 +168,36 @@ def test_an_index_written_by_another_version_is_not_read_and_is_rebuilt(company:
     refresh(company)
     assert sorted(rollups.index(company.store)) == sorted(rollups.RAW_TABLES)
     assert reads_rollup(company.engine, "demos", "rollup_activities")
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_rollups_give_the_raw_rows_numbers_on_random_companies(seed: int) -> None:
+    """Every catalog metric by week, month and in total; whole, by team and by rep; for everyone,
+    one team and one rep; both attributions: from rollups as from the raw rows (the slow
+    differential test does the whole cross product against an independent oracle)."""
+    from tests.differential.companies import generate
+
+    company = generate(seed)
+    store = company.store()
+    with store.transaction():
+        rollups.refresh(store)
+    rolled, raw = Engine(store), Engine(store, use_rollups=False)
+    dates = {"date_from": company.date_from, "date_to": company.date_to}
+    read = compared = 0
+    for metric in load_catalog():
+        for grain, by, scope, attribution in (
+                ("week", (), Scope.everyone(), "as_of"), ("month", ("team",), Scope.everyone(), "current"),
+                ("total", ("rep",), Scope.teams(company.team_ids[0]), "as_of"),
+                ("month", (), Scope.reps(company.rep_ids[0]), "as_of")):
+            request = MetricRequest.make(metric.id, grain=grain, by=by, scope=scope,
+                                         attribution=attribution, **dates)
+            read += "rollup_" in rolled.compile(request).sql
+            got, want = rolled.rows(request), raw.rows(request)
+            assert got[0] == want[0] and len(got[1]) == len(want[1]), request
+            for g, w in zip(got[1], want[1], strict=True):
+                assert [type(x) for x in g] == [type(x) for x in w], (request, g, w)
+                assert all(a == pytest.approx(b, rel=1e-9) if isinstance(b, float) else a == b
+                           for a, b in zip(g, w, strict=True)), (request, g, w)
+            compared += 1
+    store.close()
+    assert compared == 4 * len(load_catalog()) and read >= compared // 2, (read, compared)
