@@ -484,6 +484,25 @@ def test_a_failure_while_checking_is_one_fatal_problem_naming_every_file(monkeyp
         "reps.csv, deals.csv: could not be checked (RuntimeError: boom) — this is a bug in "
         "leverboard: please report it with the files", True)]
     assert got.tables == {}
+    assert got.files == ["reps.csv", "deals.csv"]
+
+
+def test_a_failure_while_reading_one_file_is_a_fatal_problem_naming_it(monkeypatch) -> None:  # noqa: ANN001
+    from kpi.ingest import plan as plan_module
+
+    real = plan_module.read
+
+    def broken(name: str, *args: object, **kwargs: object) -> object:
+        if name == "deals.csv":
+            raise RuntimeError("boom")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(plan_module, "read", broken)
+    got = plan("canonical", REPS, ("deals.csv", "opp_id\nO1\n"))
+    assert problems(got) == [(
+        "deals.csv: could not be read (RuntimeError: boom) — this is a bug in leverboard: please "
+        "report it with the file", True)]
+    assert got.files == ["reps.csv", "deals.csv"]
 
 
 def test_a_file_the_preset_knows_holds_nothing_is_a_note() -> None:
