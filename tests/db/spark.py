@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,7 +68,8 @@ class SparkProcesses:
         log = self._start("thrift", [
             str(self.home / "bin" / "spark-submit"), "--class",
             "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2", "--master", master,
-            "--driver-memory", "1g", "--executor-memory", "1g", "--conf", "spark.ui.enabled=false",
+            # the driver plans a page section's union of requests: room beyond Spark's 1g default
+            "--driver-memory", "2g", "--executor-memory", "1g", "--conf", "spark.ui.enabled=false",
             # a few thousand rows a table: two shuffle partitions, not Spark's 200
             "--conf", "spark.sql.shuffle.partitions=2",
             "--conf", f"spark.sql.warehouse.dir={self.root / 'warehouse'}",
@@ -78,6 +80,11 @@ class SparkProcesses:
         return f"hive://127.0.0.1:{port}/default"
 
     def stop(self) -> None:
+        for proc, log in self.procs:  # one that ended before it was stopped: say why
+            if proc.poll() is not None:
+                tail = log.read_text(errors="replace").splitlines()[-40:]
+                print(f"\n{log.name} ended early (exit {proc.returncode}):\n" + "\n".join(tail),
+                      file=sys.stderr)
         for proc, _ in reversed(self.procs):
             proc.terminate()
             try:
