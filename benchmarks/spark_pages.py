@@ -20,29 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench  # noqa: E402
 from kpi.engine import Engine  # noqa: E402
-from kpi.schema import TABLES  # noqa: E402
 from kpi.store import DuckDBStore, SqlStore, Store  # noqa: E402
-
-
-def load(url: str, db: Path, folder: Path) -> None:
-    """The demo's tables (its rollups and kept insights aside) as Parquet tables in Spark."""
-    import duckdb
-    import sqlalchemy
-
-    engine = sqlalchemy.create_engine(url)
-    source = duckdb.connect(str(db), read_only=True)
-    try:
-        with engine.connect() as con:
-            for table in TABLES:
-                if table == "stored_insights":
-                    continue
-                path = folder / f"{table}.parquet"
-                source.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
-                con.execute(sqlalchemy.text(
-                    f"CREATE TABLE {table} USING parquet AS SELECT * FROM parquet.`{path}`"))
-    finally:
-        source.close()
-        engine.dispose()
 
 
 def workloads(store: Store, runs: int) -> dict[str, tuple[int, float, float]]:
@@ -69,14 +47,14 @@ def main() -> None:
     args = parser.parse_args()
     import pyspark
 
-    from tests.db.spark import SparkProcesses
+    from tests.db.spark import SparkProcesses, load_parquet
 
     bench.TEAM, bench.REP = "T1", "R001"  # the demo's first team and rep
     spark = SparkProcesses(Path(pyspark.__file__).parent)
     try:
         url = spark.thrift_server("local[2]")
         with tempfile.TemporaryDirectory() as folder:
-            load(url, args.db, Path(folder))
+            load_parquet(url, args.db, Path(folder))
             store = SqlStore.open_url(url)
             on_spark = workloads(store, args.runs)
             store.close()

@@ -34,24 +34,9 @@ def spark_demo(spark_url: str, demo_db: Path, tmp_path_factory: pytest.TempPathF
                ) -> Iterator[SqlStore]:
     """Spark holding exactly the demo database's rows, as a warehouse is filled: each table
     written as Parquet (here by DuckDB) and created from it, read through the store."""
-    import duckdb
-    import sqlalchemy
+    from tests.db.spark import load_parquet
 
-    folder = tmp_path_factory.mktemp("parquet")
-    engine = sqlalchemy.create_engine(spark_url)
-    source = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        with engine.connect() as con:
-            for table in TABLES:
-                if table == "stored_insights":
-                    continue
-                path = folder / f"{table}.parquet"
-                source.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
-                con.execute(sqlalchemy.text(
-                    f"CREATE TABLE {table} USING parquet AS SELECT * FROM parquet.`{path}`"))
-    finally:
-        source.close()
-        engine.dispose()
+    load_parquet(spark_url, demo_db, tmp_path_factory.mktemp("parquet"))
     store = SqlStore.open_url(spark_url)
     yield store
     store.close()

@@ -92,3 +92,28 @@ class SparkProcesses:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def load_parquet(url: str, db: Path, folder: Path) -> None:
+    """Every table of the DuckDB file ``db`` (its kept insights and rollups aside) into the
+    Spark at ``url``, as a warehouse is filled: written as Parquet in ``folder`` (here by DuckDB)
+    and created from it."""
+    import duckdb
+    import sqlalchemy
+
+    from kpi.schema import TABLES
+
+    engine = sqlalchemy.create_engine(url)
+    source = duckdb.connect(str(db), read_only=True)
+    try:
+        with engine.connect() as con:
+            for table in TABLES:
+                if table == "stored_insights":
+                    continue
+                path = folder / f"{table}.parquet"
+                source.execute(f"COPY {table} TO '{path}' (FORMAT parquet)")
+                con.execute(sqlalchemy.text(
+                    f"CREATE TABLE {table} USING parquet AS SELECT * FROM parquet.`{path}`"))
+    finally:
+        source.close()
+        engine.dispose()
