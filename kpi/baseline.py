@@ -189,8 +189,13 @@ def standard_baseline(engine: Engine, initiative: Initiative, metric_id: str,
     the mean of a viewer's few colleagues)."""
     if not one_standard(engine, initiative, metric_id):
         return own
-    return window_value(engine, metric_id, initiative.baseline_start, initiative.baseline_end,
-                        initiative_scope(initiative))
+    return value_of(engine.run(standard_request(initiative, metric_id)))
+
+
+def standard_request(initiative: Initiative, metric_id: str) -> MetricRequest:
+    """The initiative-wide standard's request: its teams over its baseline weeks."""
+    return window_request(metric_id, initiative.baseline_start, initiative.baseline_end,
+                          initiative_scope(initiative))
 
 
 def one_standard(engine: Engine, initiative: Initiative, metric_id: str) -> bool:
@@ -243,12 +248,12 @@ class _ProgressPlan:
         own = (basis.scope if basis.scope is not None
                and (basis.own or not metric.grows_with_period) else None)  # no team total for a rep
         wanted = {"baseline": (base, own), "current": (window, scope),
-                  "since_rollout": (Window(initiative.rollout_date, as_of), scope),
-                  "standard": (base, initiative_scope(initiative)
-                               if metric.per_rep_week and standard else None)}
+                  "since_rollout": (Window(initiative.rollout_date, as_of), scope)}
         asked = {name: None if w is None or s is None or w.end < w.start
                  else window_request(metric.id, w.start, w.end, s)
                  for name, (w, s) in wanted.items()}
+        asked["standard"] = (standard_request(initiative, metric.id)
+                             if metric.per_rep_week and standard else None)
         return cls(metric, base, window, asked)
 
     def requests(self) -> list[MetricRequest]:
@@ -294,8 +299,9 @@ def baseline_for_days(engine: Engine, metric_id: str, baseline: Window, scope: S
     whole week scaled down. Ratios are the sum of those numerators over the sum of those
     denominators; medians are the baseline's level.
     """
-    request = baseline_days_request(engine.catalog.get(metric_id), baseline, scope)
-    return baseline_for_days_of(engine.catalog.get(metric_id), engine.run(request), days)
+    metric = engine.catalog.get(metric_id)
+    return baseline_for_days_of(metric, engine.run(baseline_days_request(metric, baseline, scope)),
+                                days)
 
 
 def baseline_days_request(metric: Metric, baseline: Window, scope: Scope) -> MetricRequest:
@@ -400,11 +406,10 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     additive = metric.grows_with_period
     own = None if basis.scope is None or (not basis.own and additive) else basis.scope  # a team's
     stats_requests = () if own is None else baseline_stats_requests(initiative, metric_id, own)
-    standard = one_standard(engine, initiative, metric_id)
-    standard_request = (window_request(metric_id, base.start, base.end,
-                                       initiative_scope(initiative)) if standard else None)
+    standard = standard_request(initiative, metric_id) if one_standard(
+        engine, initiative, metric_id) else None
     answer = engine.answers([series, *stats_requests,  # the chart's numbers in one query
-                             *([standard_request] if standard_request else [])])
+                             *([standard] if standard else [])])
     frame = answer[series]
     stats = (BaselineStats(None, None, None, additive) if not stats_requests  # total is no rep's
              else baseline_stats_of(metric, *(answer[r] for r in stats_requests)))
@@ -416,7 +421,7 @@ def progress_series(engine: Engine, initiative: Initiative, metric_id: str, grai
     frame["band_hi"] = [b[2] for b in bands]
     after = [e >= initiative.rollout_date for e in ends]
     targets = [initiative.target_on(metric_id, e) if a else None for e, a in zip(ends, after, strict=True)]
-    level = value_of(answer[standard_request]) if standard_request else None
+    level = value_of(answer[standard]) if standard else None
     refs = [level if standard else b[0] for b in bands]
     frame["target"] = [target_value(r, t.change_pct) if t else None
                        for r, t in zip(refs, targets, strict=True)]

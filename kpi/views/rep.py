@@ -11,8 +11,8 @@ import pandas as pd
 from kpi.baseline import (
     baseline_basis,
     has_standard,
-    initiative_scope,
     progress_series,
+    standard_request,
     value_of,
     window_request,
     window_value,
@@ -91,14 +91,12 @@ def pace(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: d
     basis = baseline_basis(engine, base, scope, day)
     own_kind = "own baseline" if basis.scope is None or basis.own else "team baseline"
     # every lever's standard is the initiative-wide one when enough reps are behind it
-    standard = (initiative_scope(initiative) if initiative is not None
-                and has_standard(engine, initiative) else None)
+    standard = initiative if initiative is not None and has_standard(engine, initiative) else None
     asked = [to_date(lever, p) for lever in counted for p in periods.values()]
     if basis.scope is not None:
         asked += [window_request(lever, base.start, base.end, basis.scope) for lever in counted]
-    if standard is not None and initiative is not None:
-        asked += [window_request(lever, initiative.baseline_start, initiative.baseline_end,
-                                 standard) for lever in counted]
+    if standard is not None:
+        asked += [standard_request(standard, lever) for lever in counted]
     answer = engine.answers(asked)  # one query
     for lever in counted:
         metric = engine.catalog.get(lever)
@@ -107,8 +105,8 @@ def pace(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day: d
         target = None
         change = _target_changes(initiative, lever, [day])[0]
         if initiative is not None and change is not None:
-            reference = own if standard is None else value_of(answer[window_request(
-                lever, initiative.baseline_start, initiative.baseline_end, standard)])
+            reference = own if standard is None else value_of(
+                answer[standard_request(standard, lever)])
             target = None if reference is None else reference * (1.0 + change)
         for grain, period in periods.items():
             frame = answer[to_date(lever, period)]
