@@ -69,7 +69,7 @@ test-cluster: $(VENV)/.installed spark  ## the Spark parity tests on a master an
 test-fast: $(VENV)/.installed  ## the developer's loop (under a minute): unit tests of kpi/, import rules
 	$(PY) -m pytest -q -n 2 -m "not slow" tests/unit tests/ingest
 
-mutate: $(VENV)/.installed  ## mutation testing of engine, views, people, baseline, plan -> docs/testing.md
+mutate: $(VENV)/.installed  ## mutation testing of engine, views, people, baseline, rollups, plan -> docs/testing.md
 	nice $(PY) scripts/mutate.py $(MUTATE_ARGS)
 
 screenshots: $(VENV)/.installed browser  ## refresh the page screenshots in docs/

@@ -1,8 +1,8 @@
 """`make mutate`: mutation testing of the modules that decide the numbers, against the fast tests.
 
 mutmut 3 (configured in pyproject's [tool.mutmut]) changes one small thing at a time in
-kpi/engine.py, kpi/views/, kpi/people.py, kpi/baseline.py and kpi/ingest/plan.py (a `<` for a
-`<=`, a dropped argument, a changed string) and runs the fast tests that execute the changed
+kpi/engine.py, kpi/views/, kpi/people.py, kpi/baseline.py, kpi/rollups.py and kpi/ingest/plan.py
+(a `<` for a `<=`, a dropped argument, a changed string) and runs the fast tests that execute the changed
 function; a mutant that no test notices "survives". The run happens in a copy of the tree under
 build/mutate/ (mutmut writes its mutants/ folder there), so the working tree is never mutated and
 edits made meanwhile do not disturb it. The score and the survivors go into docs/testing.md
@@ -15,8 +15,9 @@ scripts/equivalent_mutants.txt are marked so.
     python scripts/mutate.py --resume --only kpi/engine.py   # add a module to the last run
     python scripts/mutate.py --retest            # new test files: the unexplained survivors again
     python scripts/mutate.py --retest --fresh    # the same on a new copy of the tree, with the
-                                                 # mutants a stopped run did not reach, and every
-                                                 # function changed since its module's run afresh
+                                                 # mutants a stopped run did not reach, every
+                                                 # function changed since its module's run and
+                                                 # every module new to only_mutate afresh
     python scripts/mutate.py --only kpi/ingest/plan.py --minutes 90   # stop after 90 minutes
     python scripts/mutate.py --report-only       # rewrite docs/testing.md from the kept results
 
@@ -358,15 +359,18 @@ def main() -> None:
         global WORK
         WORK = ROOT / "build" / "mutate-fresh"  # beside a run that may still use build/mutate
         names, changed = retest_names(fresh=True), changed_functions()
+        new = [m for m in modules() if m not in kept()]  # added to only_mutate: run whole
         if args.only:  # the modules asked for alone
             prefixes = tuple(n.removesuffix("*") for n in names_of(args.only))
             names = [n for n in names if n.startswith(prefixes)]
             changed = [c for c in changed if c.startswith(prefixes)]
-        if names or changed:
+            new = [m for m in new if m in args.only]
+        if names or changed or new:
             copy_tree(args.ref)
             (WORK / ".copied-from").write_text(origin_of(args.ref))
-            seconds = run_mutmut(changed + names, args.children, args.minutes)
+            seconds = run_mutmut(names_of(new) + changed + names, args.children, args.minutes)
             merge(results(), names, seconds, changed)
+            keep(results(), new, seconds, (WORK / ".copied-from").read_text().strip())
         write_doc(section(kept()))
         print(f"retested {len(names)} survivors; wrote the mutation section of "
               f"{DOC.relative_to(ROOT)}")
