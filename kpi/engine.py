@@ -19,13 +19,12 @@ from sqlglot import exp
 
 from kpi.catalog import Catalog, Measure, Metric, load_catalog
 from kpi.errors import AccessRefused, InvalidRequest, UnknownDimension
-from kpi.rollups import DIMENSIONS as ROLLUP_DIMENSIONS
 from kpi.rollups import Rollup
 from kpi.rollups import column as rollup_column
 from kpi.rollups import eligible as rollup_eligible
 from kpi.rollups import index as rollup_index
 from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Attribution, Grain, Role, ScopeKind
-from kpi.sources import ALL_DIMENSIONS, SOURCES
+from kpi.sources import ACCOUNT_JOIN, ALL_DIMENSIONS, INDUSTRY, SOURCES
 from kpi.store import Store
 
 if TYPE_CHECKING:  # imported on first use so `python -m kpi query --format csv` starts fast
@@ -41,7 +40,7 @@ _DIMENSION_SQL: dict[str, tuple[str, str]] = {
     "region": ("coalesce(ra.region, '(unassigned)')", "ra"),
     "segment": ("coalesce(ra.segment, '(unassigned)')", "ra"),
     "motion": ("coalesce(ra.motion, '(unassigned)')", "ra"),
-    "industry": ("coalesce(acc.industry, '(unknown)')", "acc"),
+    "industry": (INDUSTRY, "acc"),
     "product": ("coalesce(f.product, '(none)')", "f"),
 }
 _AS_OF_JOIN = """LEFT JOIN rep_assignments ra ON ra.rep_id = f.rep_id
@@ -57,7 +56,7 @@ _SCOPE_JOIN = """LEFT JOIN rep_assignments sc ON sc.rep_id = f.rep_id
 _JOINS = {
     "r": "LEFT JOIN reps r ON r.rep_id = f.rep_id",
     "t": "LEFT JOIN teams t ON t.team_id = ra.team_id",
-    "acc": "LEFT JOIN accounts acc ON acc.account_id = f.account_id",
+    "acc": ACCOUNT_JOIN,
 }
 
 
@@ -271,10 +270,9 @@ class Engine:
         _validate(request, metric, date_from, date_to)
         self._check_filter_values(request)
         params: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
-        where = _where(request, params)
         ctes = [f"spine AS ({_spine_sql(request.grain)})"]
         ctes += [
-            f"m{i} AS ({_measure_sql(m, request, where, self._rollup_for(m, request, date_from, date_to))})"
+            f"m{i} AS ({_measure_sql(m, request, params, self._rollup_for(m, request, date_from, date_to))})"
             for i, m in enumerate(metric.measures)
         ]
         if request.by:
@@ -291,12 +289,13 @@ class Engine:
         """The rollup that answers ``measure`` for ``request`` exactly, if one is built."""
         if not self.rollups or not rollup_eligible(measure):
             return None
-        if any(d not in ROLLUP_DIMENSIONS for d in (*request.by, *(n for n, _ in request.filters))):
-            return None
-        rollup = self.rollups.get(measure.source)
-        if rollup is None or rollup_column(measure) not in rollup.columns:
-            return None
-        return rollup if rollup.covers(date_from, date_to) else None
+        dimensions = (*request.by, *(n for n, _ in request.filters))
+        everyone = request.scope.kind == "all" and not request.scope.within
+        found = [r for r in self.rollups.values()
+                 if r.source == measure.source and rollup_column(measure) in r.columns
+                 and (everyone or not r.company) and r.answers(dimensions)
+                 and r.covers(date_from, date_to)]
+        return min(found, key=lambda r: not r.company, default=None)  # the company's: smaller
 
     def data_range(self) -> tuple[dt.date, dt.date]:
         """The default query range: first close or activity to the last date with any data.
@@ -395,7 +394,8 @@ def _check_dimension(dim: str, metric: Metric, available: frozenset[str]) -> Non
         )
 
 
-def _where(request: MetricRequest, params: dict[str, Any]) -> str:
+def _where(request: MetricRequest, params: dict[str, Any],
+           dimensions: Mapping[str, tuple[str, str]] = _DIMENSION_SQL) -> str:
     """Date range, scope and filters, every value bound as a parameter."""
     clauses = ["f.event_date >= $date_from", "f.event_date <= $date_to"]
     if request.scope.kind != "all":
@@ -404,7 +404,7 @@ def _where(request: MetricRequest, params: dict[str, Any]) -> str:
     if request.scope.within:
         clauses.append(in_list("sc.team_id", "within", request.scope.within, params))
     for name, values in request.filters:
-        clauses.append(in_list(_DIMENSION_SQL[name][0], f"f_{name}", values, params))
+        clauses.append(in_list(dimensions[name][0], f"f_{name}", values, params))
     return " AND ".join(clauses)
 
 
@@ -435,26 +435,29 @@ def _spine_sql(grain: Grain) -> str:
           FROM generate_series({start}, CAST($date_to AS TIMESTAMP), INTERVAL {step}) AS g(p)) s"""
 
 
-def _measure_sql(measure: Measure, request: MetricRequest, where: str,
+def _measure_sql(measure: Measure, request: MetricRequest, params: dict[str, Any],
                  rollup: Rollup | None = None) -> str:
     """The measure per period and group, from the source's rows, or (``rollup``) from its
-    rep-days' values summed (counts stay whole numbers)."""
+    rows' values summed (counts stay whole numbers)."""
+    dimensions = _DIMENSION_SQL
     if rollup is None:
         facts = SOURCES[measure.source].sql_for(_uses_product(measure, request))
         value = _aggregate(measure)
     else:
         name = rollup_column(measure)
-        facts = f"SELECT event_date, rep_id, {name} FROM {rollup.table}"
+        facts = f"SELECT {', '.join(('event_date', *rollup.keys, name))} FROM {rollup.table}"
         total = f"sum(f.{name})" if measure.agg != "count" else f"CAST(sum(f.{name}) AS BIGINT)"
         value = _divided(total, measure)
+        if "industry" in rollup.keys:  # summed with each row's industry: no account to join
+            dimensions = {**_DIMENSION_SQL, "industry": ("f.industry", "f")}
     period = ("CAST($date_from AS DATE)" if request.grain == "total"
               else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
-    dims = [f"{_DIMENSION_SQL[d][0]} AS d_{d}" for d in request.by]
-    group = [period, *(_DIMENSION_SQL[d][0] for d in request.by)]
+    dims = [f"{dimensions[d][0]} AS d_{d}" for d in request.by]
+    group = [period, *(dimensions[d][0] for d in request.by)]
     return f"""SELECT {', '.join([f'{period} AS period', *dims, f'{value} AS value'])}
     FROM ({facts}) f
-    {_joins(request)}
-    WHERE {where}
+    {_joins(request, dimensions)}
+    WHERE {_where(request, params, dimensions)}
     GROUP BY {', '.join(group)}"""
 
 
@@ -464,8 +467,9 @@ def _uses_product(measure: Measure, request: MetricRequest) -> bool:
             or "product" in fragments)
 
 
-def _joins(request: MetricRequest) -> str:
-    aliases = {_DIMENSION_SQL[d][1] for d in (*request.by, *(n for n, _ in request.filters))}
+def _joins(request: MetricRequest,
+           dimensions: Mapping[str, tuple[str, str]] = _DIMENSION_SQL) -> str:
+    aliases = {dimensions[d][1] for d in (*request.by, *(n for n, _ in request.filters))}
     joins = []
     if request.scope.kind == "team" or request.scope.within:
         joins.append(_SCOPE_JOIN)

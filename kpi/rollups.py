@@ -1,18 +1,20 @@
-"""Rollups: each fact source summed per rep and day, kept beside the raw tables.
+"""Rollups: each fact source summed per rep and day, and per day for the whole company.
 
 A page's numbers are sums over rep-days, so a table with one row per rep and day (and one column
 per additive measure of the catalog: ``count(*) FILTER (WHERE type = 'demo')``,
 ``sum(amount) FILTER (WHERE is_won)``, ...) answers them exactly, for any date range, grain,
 scope and split by rep, team, region, segment or motion (all read from the rep and the day), in a
 fraction of the rows: activities are a few per rep-day, and the rep-days and quota-days calendars
-are read instead of generated. The engine (:mod:`kpi.engine`) reads a rollup whenever a measure
-and a request allow it and the raw rows otherwise (an account's industry, a product, a distinct
-count or a median); both give the same numbers (tests/differential).
+are read instead of generated. Beside it, the company's rollup sums each day once (per account
+industry, for the sources whose rows have an account): it answers everyone's numbers, whole or
+by industry, in a few rows a day. The engine (:mod:`kpi.engine`) reads the smallest rollup that
+answers a measure and a request, and the raw rows otherwise (a product, a distinct count or a
+median; an industry within a team); both give the same numbers (tests/differential).
 
 Rollups are rebuilt by every import (inside its transaction), by ``python -m kpi refresh`` for
 data loaded by other tools, and when the demo is built. ``rollups`` lists what was built: each
-table's measures and, for the calendars, the days it covers (a request outside them reads the
-raw rows).
+table's keys, measures and, for the calendars, the days it covers (a request outside them reads
+the raw rows).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kpi.catalog import Catalog, Measure, load_catalog
-from kpi.sources import REP_DIMENSIONS, SOURCES
+from kpi.sources import ACCOUNT_JOIN, INDUSTRY, REP_DIMENSIONS, SOURCES
 from kpi.store import Store
 
 # sources whose rows are events (any date range is covered) and calendars (the days built)
@@ -32,9 +34,10 @@ CALENDAR_SOURCES = ("rep_days", "quota_days")
 DIMENSIONS = REP_DIMENSIONS  # what a rep and a day decide
 INDEX = "rollups"
 _INDEX_DDL = f"""CREATE TABLE {INDEX} (
-    source VARCHAR NOT NULL, table_name VARCHAR NOT NULL, measures VARCHAR NOT NULL,
-    covered_from DATE, covered_to DATE, raw_rows VARCHAR NOT NULL)"""
-_COLUMNS = ("source", "table_name", "measures", "covered_from", "covered_to", "raw_rows")
+    source VARCHAR NOT NULL, table_name VARCHAR NOT NULL, keys VARCHAR NOT NULL,
+    measures VARCHAR NOT NULL, covered_from DATE, covered_to DATE, raw_rows VARCHAR NOT NULL)"""
+_COLUMNS = ("source", "table_name", "keys", "measures", "covered_from", "covered_to",
+            "raw_rows")
 # the raw tables each source reads: their row counts, kept when a rollup is summed, tell rows
 # appended since by other tools (a rollup is not read until it is summed again)
 RAW_TABLES = {"activities": ("activities",), "opps_closed": ("opportunities",),
@@ -44,8 +47,29 @@ RAW_TABLES = {"activities": ("activities",), "opps_closed": ("opportunities",),
 
 
 @dataclass(frozen=True)
+class Shape:
+    """What a rollup table is summed by, besides the day: the rep (``rep_id``), or nothing but
+    the account's industry for the whole company (``industry``; calendars: the day alone)."""
+
+    suffix: str
+    keys: tuple[str, ...]
+
+    def table(self, source: str) -> str:
+        return f"rollup_{source}{self.suffix}"
+
+
+REP = Shape("", ("rep_id",))
+
+
+def shapes(source: str) -> tuple[Shape, ...]:
+    """The rollups of ``source``: per rep, and for the company (per industry where rows have an
+    account)."""
+    return (REP, Shape("_company", () if source in CALENDAR_SOURCES else ("industry",)))
+
+
+@dataclass(frozen=True)
 class Rollup:
-    """One built rollup table: its source, measure columns and (calendars) the days covered."""
+    """One built rollup table: its source, keys, measure columns and (calendars) the days."""
 
     source: str
     table: str
@@ -53,11 +77,21 @@ class Rollup:
     covered_from: dt.date | None = None
     covered_to: dt.date | None = None
     raw_rows: str = ""  # "table=rows,..." of its raw tables when it was summed
+    keys: tuple[str, ...] = ("rep_id",)
 
     def covers(self, date_from: dt.date, date_to: dt.date) -> bool:
         if self.covered_from is None or self.covered_to is None:
             return self.source in EVENT_SOURCES
         return self.covered_from <= date_from and date_to <= self.covered_to
+
+    @property
+    def company(self) -> bool:
+        """Whether it sums everyone's rows (no rep to scope by)."""
+        return "rep_id" not in self.keys
+
+    def answers(self, dimensions: Iterable[str]) -> bool:
+        allowed = DIMENSIONS if not self.company else frozenset(self.keys)
+        return set(dimensions) <= allowed
 
 
 def column(measure: Measure) -> str:
@@ -86,38 +120,49 @@ def measures(catalogs: Iterable[Catalog]) -> dict[str, dict[str, Measure]]:
 
 
 def index(store: Store, current: bool = True) -> dict[str, Rollup]:
-    """The rollups built in ``store`` (none in a database without them); with ``current``, only
-    those whose raw tables still hold the rows they were summed from (by count: rows appended
-    or deleted by other tools since; rows changed in place need ``python -m kpi refresh``)."""
+    """The rollups built in ``store`` by table (none in a database without them); with
+    ``current``, only those whose raw tables still hold the rows they were summed from (by count:
+    rows appended or deleted by other tools since; rows changed in place need
+    ``python -m kpi refresh``)."""
     if INDEX not in store.tables():  # asked first: a failed read would end a transaction
         return {}
     columns, _ = store.rows(f"SELECT * FROM {INDEX} WHERE 1 = 0")
     if set(columns) != set(_COLUMNS):  # written by another version: summed again when refreshed
         return {}
     _, rows = store.rows(f"SELECT {', '.join(_COLUMNS)} FROM {INDEX}")
-    built = {source: Rollup(source, table, frozenset(filter(None, cols.split(","))),
-                            _date(lo), _date(hi), raw)
-             for source, table, cols, lo, hi, raw in rows}
+    built = {table: Rollup(source, table, frozenset(filter(None, cols.split(","))),
+                           _date(lo), _date(hi), raw, tuple(filter(None, keys.split(","))))
+             for source, table, keys, cols, lo, hi, raw in rows}
     if not current or not built:
         return built
-    counts = raw_rows(store, built)
-    return {s: r for s, r in built.items() if r.raw_rows == counts[s]}
+    read = {r.table: raw_tables(r.source, r.keys) for r in built.values()}
+    counts = raw_rows(store, {t for tables in read.values() for t in tables})
+    return {t: r for t, r in built.items() if r.raw_rows == _counted(read[t], counts)}
 
 
-def raw_rows(store: Store, sources: Iterable[str]) -> dict[str, str]:
-    """Each source's raw tables and their row counts now ("table=rows,..."), in one query."""
-    tables = sorted({t for s in sources for t in RAW_TABLES[s]})
+def raw_tables(source: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The raw tables a rollup of ``source`` by ``keys`` is summed from."""
+    return RAW_TABLES[source] + (("accounts",) if "industry" in keys else ())
+
+
+def raw_rows(store: Store, tables: Iterable[str]) -> dict[str, int]:
+    """The row count of each of ``tables`` now, in one query."""
+    names = sorted(set(tables))
     _, rows = store.rows("SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS n_{t}"
-                                               for t in tables))
-    count = {t: int(n) for t, n in zip(tables, rows[0], strict=True)}
-    return {s: ",".join(f"{t}={count[t]}" for t in RAW_TABLES[s]) for s in sources}
+                                               for t in names))
+    return {t: int(n) for t, n in zip(names, rows[0], strict=True)}
+
+
+def _counted(tables: Iterable[str], counts: Mapping[str, int]) -> str:
+    """``tables`` and their row counts as the index keeps them: "table=rows,..."."""
+    return ",".join(f"{t}={counts[t]}" for t in tables)
 
 
 def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
     """Bring every rollup up to date with the raw tables, inside the caller's transaction; the
     rows written (deleted + inserted) per table.
 
-    Each rollup is summed afresh, then only the rep-days whose numbers changed are rewritten:
+    Each rollup is summed afresh, then only the rows whose numbers changed are rewritten:
     importing the same export again writes nothing, a week of new activities writes that week.
     A table whose measures changed (a metric added to the catalog) is built again whole.
     """
@@ -127,71 +172,94 @@ def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
     span = _calendar_span(store)
     built = index(store, current=False)
     present = store.tables()
-    counts = raw_rows(store, [s for s in RAW_TABLES if set(RAW_TABLES[s]) <= present])
-    rows: list[tuple[str, str, str, dt.date | None, dt.date | None, str]] = []
+    counts = raw_rows(store, {t for s in RAW_TABLES for t in (*RAW_TABLES[s], "accounts")}
+                      & present)
+    rows: list[tuple[str, str, str, str, dt.date | None, dt.date | None, str]] = []
     written: dict[str, int] = {}
     for source in (*EVENT_SOURCES, *CALENDAR_SOURCES):
         columns = wanted.get(source, {})
-        table = f"rollup_{source}"
         calendar = source in CALENDAR_SOURCES
-        if not columns or (calendar and span is None) or source not in counts:
-            if table in present:
-                store.execute(f"DROP TABLE {table}")
-            continue
-        names = sorted(columns)
-        values = ", ".join(f"{qualified_aggregate(columns[n])} AS {n}" for n in names)
-        fresh = f"""SELECT f.event_date, f.rep_id, {values}
-                    FROM ({SOURCES[source].sql_for(False)}) f
-                    GROUP BY f.event_date, f.rep_id"""
-        params = {"date_from": span[0], "date_to": span[1]} if calendar and span else {}
-        same = source in built and built[source].columns == frozenset(names)
-        if table not in present or not same:
-            store.execute(f"DROP TABLE IF EXISTS {table}")
-            store.execute(f"CREATE TABLE {table} AS {fresh} ORDER BY f.rep_id, f.event_date",
-                          params)
-            written[table] = int(store.scalar(f"SELECT count(*) FROM {table}") or 0)
-        else:
-            written[table] = _rewrite_changed(store, table, fresh, params, names)
-        lo, hi = span if calendar and span else (None, None)
-        rows.append((source, table, ",".join(names), lo, hi, counts[source]))
+        for shape in shapes(source):
+            table = shape.table(source)
+            raw = raw_tables(source, shape.keys)
+            if not columns or (calendar and span is None) or not set(raw) <= present:
+                if table in present:
+                    store.execute(f"DROP TABLE {table}")
+                continue
+            names = sorted(columns)
+            keys = ["f.event_date", *(_KEY_SQL[k] for k in shape.keys)]
+            values = ", ".join(f"{qualified_aggregate(columns[n])} AS {n}" for n in names)
+            fresh = f"""SELECT {', '.join(f'{sql} AS {name}' for sql, name in
+                                        zip(keys, ("event_date", *shape.keys), strict=True))},
+                           {values}
+                        FROM ({SOURCES[source].sql_for(False)}) f
+                        {ACCOUNT_JOIN if "industry" in shape.keys else ""}
+                        GROUP BY {', '.join(keys)}"""
+            params = {"date_from": span[0], "date_to": span[1]} if calendar and span else {}
+            was = built.get(table)
+            same = (was is not None and was.columns == frozenset(names)
+                    and was.keys == shape.keys)
+            if table not in present or not same:
+                store.execute(f"DROP TABLE IF EXISTS {table}")
+                order = ", ".join(reversed(("event_date", *shape.keys)))
+                store.execute(f"CREATE TABLE {table} AS {fresh} ORDER BY {order}", params)
+                written[table] = int(store.scalar(f"SELECT count(*) FROM {table}") or 0)
+            else:
+                written[table] = _rewrite_changed(store, table, fresh, params,
+                                                  ["event_date", *shape.keys], names)
+            lo, hi = span if calendar and span else (None, None)
+            rows.append((source, table, ",".join(shape.keys), ",".join(names), lo, hi,
+                         _counted(raw, counts)))
     _write_index(store, rows, built)
     return written
 
 
+_KEY_SQL = {"rep_id": "f.rep_id", "industry": INDUSTRY}
+
+
 def _rewrite_changed(store: Store, table: str, fresh: str, params: Mapping[str, object],
-                     names: list[str]) -> int:
-    """Replace the rows of ``table`` that differ from ``fresh``; how many were written."""
-    same = " AND ".join(["n.event_date = r.event_date", "n.rep_id = r.rep_id",
-                         *(f"n.{c} IS NOT DISTINCT FROM r.{c}" for c in names)])
+                     keys: list[str], names: list[str]) -> int:
+    """Replace the rows of ``table`` that differ from ``fresh``; how many were written (a row
+    changed: deleted and inserted)."""
+    listed = ", ".join(keys)
+    columns = ", ".join((*keys, *names))
+    match = " AND ".join(f"c.{k} IS NOT DISTINCT FROM x.{k}" for k in keys)
     store.execute("DROP TABLE IF EXISTS rollup_fresh")
+    store.execute("DROP TABLE IF EXISTS rollup_changed")
     store.execute(f"CREATE TEMPORARY TABLE rollup_fresh AS {fresh}", params)
-    stale = store.scalar(f"SELECT count(*) FROM {table} r WHERE NOT EXISTS "
-                         f"(SELECT 1 FROM rollup_fresh n WHERE {same})")
-    new = store.scalar(f"SELECT count(*) FROM rollup_fresh n WHERE NOT EXISTS "
-                       f"(SELECT 1 FROM {table} r WHERE {same})")
-    if stale:
-        store.execute(f"DELETE FROM {table} r WHERE NOT EXISTS "
-                      f"(SELECT 1 FROM rollup_fresh n WHERE {same})")
-    if new:
-        store.execute(f"INSERT INTO {table} SELECT * FROM rollup_fresh n WHERE NOT EXISTS "
-                      f"(SELECT 1 FROM {table} r WHERE {same})")
+    # the keys whose numbers differ either way (EXCEPT: rows compared whole, NULLs as equal)
+    store.execute(f"""CREATE TEMPORARY TABLE rollup_changed AS
+        SELECT {listed} FROM (SELECT {columns} FROM {table}
+                              EXCEPT SELECT {columns} FROM rollup_fresh) gone
+        UNION SELECT {listed} FROM (SELECT {columns} FROM rollup_fresh
+                                    EXCEPT SELECT {columns} FROM {table}) came""")
+    written = 0
+    if store.scalar("SELECT count(*) FROM rollup_changed"):
+        changed = f"EXISTS (SELECT 1 FROM rollup_changed c WHERE {match})"
+        written += int(store.scalar(f"SELECT count(*) FROM {table} x WHERE {changed}") or 0)
+        store.execute(f"DELETE FROM {table} x WHERE {changed}")
+        written += int(store.scalar(f"SELECT count(*) FROM rollup_fresh x WHERE {changed}") or 0)
+        store.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM rollup_fresh x "
+                      f"WHERE {changed}")
     store.execute("DROP TABLE rollup_fresh")
-    return int(stale or 0) + int(new or 0)
+    store.execute("DROP TABLE rollup_changed")
+    return written
 
 
 def _write_index(store: Store,
-                 rows: list[tuple[str, str, str, dt.date | None, dt.date | None, str]],
+                 rows: list[tuple[str, str, str, str, dt.date | None, dt.date | None, str]],
                  built: dict[str, Rollup]) -> None:
     """Write ``rollups`` when what it says changed."""
-    now = {r[0]: Rollup(r[0], r[1], frozenset(r[2].split(",")), r[3], r[4], r[5]) for r in rows}
+    now = {r[1]: Rollup(r[0], r[1], frozenset(r[3].split(",")), r[4], r[5], r[6],
+                        tuple(filter(None, r[2].split(",")))) for r in rows}
     if now == built and INDEX in store.tables():
         return
     store.execute(f"DROP TABLE IF EXISTS {INDEX}")
     store.execute(_INDEX_DDL)
-    for source, table, names, lo, hi, raw in rows:
-        store.execute(f"INSERT INTO {INDEX} VALUES ($source, $table, $measures, $lo, $hi, $raw)",
-                      {"source": source, "table": table, "measures": names, "lo": lo, "hi": hi,
-                       "raw": raw})
+    for source, table, keys, names, lo, hi, raw in rows:
+        store.execute(f"INSERT INTO {INDEX} VALUES ($source, $table, $keys, $measures, $lo, $hi, "
+                      "$raw)", {"source": source, "table": table, "keys": keys,
+                                "measures": names, "lo": lo, "hi": hi, "raw": raw})
 
 
 def _calendar_span(store: Store) -> tuple[dt.date, dt.date] | None:

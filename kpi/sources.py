@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 REP_DIMENSIONS = frozenset({"rep", "team", "region", "segment", "motion"})
 ALL_DIMENSIONS = REP_DIMENSIONS | {"industry", "product"}
+# an event's industry: its account's, read through ACCOUNT_JOIN (over the fact alias ``f``)
+INDUSTRY = "coalesce(acc.industry, '(unknown)')"
+ACCOUNT_JOIN = "LEFT JOIN accounts acc ON acc.account_id = f.account_id"
 
 _OPP_COLUMNS = frozenset(
     {"opp_id", "account_id", "amount", "cost", "is_won", "is_closed", "kind", "stage",

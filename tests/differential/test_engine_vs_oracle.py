@@ -157,19 +157,21 @@ class Check:
                             f"seed {self.company.seed}: batched {self.asked[query]}")
         return len(queries)
 
-    def rolled_up(self) -> int:
+    def rolled_up(self) -> tuple[int, int]:
         """Every distinct request asked so far again, by an engine reading the rollups (built
-        now): each table must equal the raw rows' one. Returns how many read a rollup."""
+        now): each table must equal the raw rows' one. Returns how many read a rollup, and how
+        many the company's (everyone's rows per day and industry)."""
         with self.store.transaction():
             rollups.refresh(self.store, catalog())
         engine = Engine(self.store, catalog())
-        read = 0
+        read = company = 0
         for query, request in self.asked.items():
             compiled = engine.compile(request)
             read += "rollup_" in compiled.sql
+            company += "_company" in compiled.sql
             _same_table(engine.rows(request), self.answers[query],
                         f"seed {self.company.seed}: from rollups {request}")
-        return read
+        return read, company
 
     def add_up(self, split: list[tuple], total: list[tuple], request: Request) -> None:
         """Sum of the groups per period == the unsplit row, for value or numerator and denominator."""
@@ -270,7 +272,7 @@ def test_engine_equals_oracle(seed: int) -> None:
             check.family(family)
         _split_twice(check)
         batched = check.batched()
-        rolled = check.rolled_up()
+        rolled, company = check.rolled_up()
         # the forbidden splits are refused, not answered
         for family in plan(seed)[:4]:
             for dim in sorted(ALL_DIMENSIONS - set(DEFINITIONS[family.metric].dimensions)):
@@ -285,6 +287,7 @@ def test_engine_equals_oracle(seed: int) -> None:
     assert t.compared == requests, "not every planned request was compared"
     assert batched >= 0.5 * requests, f"only {batched} distinct requests went through a batch"
     assert rolled >= 0.2 * batched, f"only {rolled} of {batched} requests read a rollup"
+    assert company >= 1, f"none of {batched} requests read the company's rollup"
     assert t.informative >= 0.5 * requests, f"only {t.informative} of {requests} frames hold data"
     assert t.additivity >= 40, f"only {t.additivity} splits were added up"
 

@@ -1,5 +1,5 @@
 """Rollups (kpi.rollups): which requests read them, that they give the raw rows' numbers, and
-that a refresh rewrites only the rep-days that changed.
+that a refresh rewrites only the rep-days (and company days) that changed.
 
 Company: reps a and b in team T (East), c in team U (West) from 1 March 2025; a logs 2 demos on
 Monday 3 March and a call on the 4th, c one demo on the 3rd; a wins 500 (closed 5 March, account
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 
@@ -47,9 +48,21 @@ def rows(engine: Engine, metric: str, **kw: object) -> list[tuple]:
     return engine.rows(MetricRequest.make(metric, **{**MARCH, **kw}))[1]
 
 
-def reads_rollup(engine: Engine, metric: str, table: str = "rollup_", **kw: object) -> bool:
-    """Whether the request's SQL reads ``table`` (by default: any rollup)."""
-    return table in engine.compile(MetricRequest.make(metric, **{**MARCH, **kw})).sql
+def tables_read(engine: Engine, metric: str, **kw: object) -> set[str]:
+    """The rollup tables the request's SQL reads."""
+    sql = engine.compile(MetricRequest.make(metric, **{**MARCH, **kw})).sql
+    return set(re.findall(r"\brollup_\w+", sql))
+
+
+def reads_rollup(engine: Engine, metric: str, table: str | None = None, **kw: object) -> bool:
+    """Whether the request reads a rollup of ``table`` (per rep or the company's; by default:
+    any rollup)."""
+    read = tables_read(engine, metric, **kw)
+    return bool({table, f"{table}_company"} & read) if table else bool(read)
+
+
+def reads_company(engine: Engine, metric: str, **kw: object) -> bool:
+    return any(t.endswith("_company") for t in tables_read(engine, metric, **kw))
 
 
 def test_the_rollups_hold_one_row_per_rep_and_day(company: Tiny) -> None:
@@ -62,6 +75,18 @@ def test_the_rollups_hold_one_row_per_rep_and_day(company: Tiny) -> None:
     days = (max(dt.date.today(), d("2025-03-06")) - d("2025-03-01")).days + 1
     assert written["rollup_rep_days"] == 3 * days
     assert written["rollup_quota_days"] == 31
+    # the company's: one row per day and industry (activities without an account: unknown)
+    assert company.store.rows("SELECT event_date, industry FROM rollup_activities_company "
+                              "ORDER BY 1")[1] == [(d("2025-03-03"), "(unknown)"),
+                                                    (d("2025-03-04"), "(unknown)")]
+    assert company.store.rows("SELECT event_date, industry FROM rollup_opps_closed_company "
+                              "ORDER BY 1")[1] == [(d("2025-03-05"), "Retail"),
+                                                    (d("2025-03-06"), "Retail")]
+    assert written["rollup_rep_days_company"] == days  # the calendars: one row per day
+    assert company.store.rows("SELECT event_date, " + rollups.column(
+        load_catalog().get("demos").denominator) + " FROM rollup_rep_days_company "
+        "WHERE event_date = DATE '2025-03-03'")[1] == [(d("2025-03-03"), 3)]
+    assert written["rollup_quota_days_company"] == 31
 
 
 def test_what_a_rep_and_a_day_decide_reads_the_rollup_and_gives_the_same_numbers(
@@ -88,10 +113,33 @@ def test_what_a_rep_and_a_day_decide_reads_the_rollup_and_gives_the_same_numbers
         pytest.approx(500 / 900), 500.0, pytest.approx(900.0))
 
 
+def test_everyones_numbers_read_the_company_rollup_whole_or_by_industry(company: Tiny) -> None:
+    raw = Engine(company.store, use_rollups=False)
+    asked = [("win_rate", {"by": ["industry"]}), ("revenue", {"filters": {"industry": ["Retail"]}}),
+             ("demos", {"grain": "week"}), ("quota_attainment", {}), ("revenue", {"grain": "day"})]
+    want = [rows(raw, metric, **kw) for metric, kw in asked]
+    refresh(company)
+    engine = company.engine
+    for (metric, kw), expected in zip(asked, want, strict=True):
+        assert reads_company(engine, metric, **kw), (metric, kw)
+        assert rows(engine, metric, **kw) == expected, (metric, kw)
+    assert rows(engine, "win_rate", by=["industry"]) == [
+        (d("2025-03-01"), "Retail", 0.5, 1, 2, False)]
+    assert rows(engine, "revenue", filters={"industry": ["Retail"]})[0][1] == 500.0
+    # a team's or a rep's numbers, or a split by team: the rep-days' rollup, or (an industry
+    # within a team) the raw rows
+    assert tables_read(engine, "demos", scope=Scope.teams("T")) == {"rollup_activities",
+                                                                    "rollup_rep_days"}
+    assert not reads_company(engine, "demos", by=["team"])
+    assert not reads_company(engine, "demos", scope=Scope("rep", ("a",), within=("T",)))
+    assert not reads_rollup(engine, "win_rate", by=["industry"], scope=Scope.teams("T"))
+    assert rows(engine, "win_rate", by=["industry"], scope=Scope.teams("U")) == []
+
+
 def test_what_only_the_raw_rows_know_reads_them(company: Tiny) -> None:
     refresh(company)
     engine = company.engine
-    assert not reads_rollup(engine, "win_rate", by=["industry"])  # the account's
+    assert not reads_rollup(engine, "win_rate", by=["industry"], scope=Scope.reps("a"))
     assert not reads_rollup(engine, "revenue", filters={"product": ["Core"]})
     assert not reads_rollup(engine, "new_logos")  # a distinct count
     assert not reads_rollup(engine, "sales_cycle_days")  # a median
@@ -101,7 +149,7 @@ def test_what_only_the_raw_rows_know_reads_them(company: Tiny) -> None:
     assert reads_rollup(engine, "demos", "rollup_rep_days", **MARCH)
     assert not reads_rollup(engine, "demos", "rollup_rep_days", **late)
     assert reads_rollup(engine, "demos", "rollup_activities", **late)  # events: any day
-    assert rows(engine, "win_rate", grain="total", by=["industry"]) == [
+    assert rows(engine, "win_rate", grain="total", by=["industry"], scope=Scope.reps("a")) == [
         (d("2025-03-01"), "Retail", 0.5, 1, 2, False)]
 
 
@@ -136,11 +184,24 @@ def test_a_refresh_rewrites_only_the_rep_days_that_changed(company: Tiny) -> Non
         ("Rep a", 3), ("Rep b", 3), ("Rep c", 1)]
 
 
+def test_an_account_moved_to_another_industry_moves_its_deals_when_summed_again(
+        company: Tiny) -> None:
+    refresh(company)
+    with company.store.transaction():
+        company.store.execute("UPDATE accounts SET industry = 'Health' WHERE account_id = 'acc'")
+    written = refresh(company)  # what an import of the accounts does
+    assert written["rollup_opps_closed_company"] == 4  # two days: deleted and inserted
+    assert written["rollup_opps_closed"] == written["rollup_activities_company"] == 0
+    assert reads_company(company.engine, "win_rate", by=["industry"])
+    assert rows(company.engine, "win_rate", by=["industry"]) == [
+        (d("2025-03-01"), "Health", 0.5, 1, 2, False)]
+
+
 def test_an_empty_database_gets_empty_rollups_and_no_calendars(tiny: Tiny) -> None:
     assert rollups.index(tiny.store) == {}
-    assert refresh(tiny) == dict.fromkeys(
-        ["rollup_activities", "rollup_opps_closed", "rollup_opps_created", "rollup_stage_entries"], 0)
-    assert sorted(rollups.index(tiny.store)) == sorted(rollups.EVENT_SOURCES)
+    events = [f"rollup_{s}{c}" for s in rollups.EVENT_SOURCES for c in ("", "_company")]
+    assert refresh(tiny) == dict.fromkeys(events, 0)
+    assert sorted(rollups.index(tiny.store)) == sorted(events)
     assert not reads_rollup(tiny.engine, "demos", "rollup_rep_days")
 
 
@@ -166,7 +227,8 @@ def test_an_index_written_by_another_version_is_not_read_and_is_rebuilt(company:
     assert rollups.index(company.store) == {}
     assert not reads_rollup(company.engine, "demos")
     refresh(company)
-    assert sorted(rollups.index(company.store)) == sorted(rollups.RAW_TABLES)
+    assert sorted(rollups.index(company.store)) == sorted(
+        f"rollup_{s}{c}" for s in rollups.RAW_TABLES for c in ("", "_company"))
     assert reads_rollup(company.engine, "demos", "rollup_activities")
 
 
