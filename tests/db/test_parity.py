@@ -9,6 +9,7 @@ import math
 
 import pytest
 
+from kpi import rollups
 from kpi.catalog import load_catalog
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.sources import SOURCES
@@ -110,3 +111,28 @@ def test_connection_errors_are_clear() -> None:
 
     with pytest.raises(DatabaseError, match=r"cannot connect to postgresql\+psycopg://u:\*\*\*@"):
         SqlStore.open_url("postgresql+psycopg://u:secret@127.0.0.1:1/none")
+
+
+def test_a_refresh_in_postgres_rewrites_only_what_changed(pg_demo: SqlStore) -> None:
+    """The rows of the company's and the reps' rollups that changed, found and rewritten in
+    PostgreSQL as in DuckDB (the same data again: nothing)."""
+    with pg_demo.transaction():
+        assert set(rollups.refresh(pg_demo).values()) == {0}
+    _, [(account, industry)] = pg_demo.rows(
+        "SELECT o.account_id, a.industry FROM opportunities o JOIN accounts a "
+        "ON a.account_id = o.account_id WHERE o.is_won ORDER BY o.opp_id LIMIT 1")
+    try:
+        with pg_demo.transaction():
+            pg_demo.execute("UPDATE accounts SET industry = 'Moved' WHERE account_id = $a",
+                            {"a": account})
+            written = rollups.refresh(pg_demo)
+        assert written["rollup_opps_closed_company"] > 0
+        assert written["rollup_opps_closed"] == 0  # the reps' rollup has no industry
+        moved = MetricRequest.make("revenue", filters={"industry": ["Moved"]})
+        assert "rollup_opps_closed_company" in Engine(pg_demo).compile(moved).sql
+        assert Engine(pg_demo).rows(moved) == Engine(pg_demo, use_rollups=False).rows(moved)
+    finally:
+        with pg_demo.transaction():
+            pg_demo.execute("UPDATE accounts SET industry = $i WHERE account_id = $a",
+                            {"i": industry, "a": account})
+            rollups.refresh(pg_demo)
