@@ -547,6 +547,10 @@ class SqlStore(_Base):
         except sqlglot.errors.SqlglotError as exc:
             raise DatabaseError(f"the query cannot be written in {self.dialect.name}'s SQL: "
                                 f"{_first_line(exc)}") from exc
+        except _connection_errors() as exc:  # a driver's own, not wrapped by SQLAlchemy
+            raise DatabaseError(f"lost the connection to {self.path}: {_first_line(exc)}",
+                                "check that the database server is running and reachable, "
+                                "then try again") from exc
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         import pandas as pd
@@ -694,6 +698,16 @@ def _unregister(db: duckdb.DuckDBPyConnection) -> None:
 _ERROR_CLASS = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\] ")
 _JAVA_CLASS = re.compile(r"[a-z][\w.]*\.[A-Z]\w*(Exception|Error)\b")
 _MESSAGE_END = re.compile(r" SQLSTATE: |\\n|\n")
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """What a dropped connection raises through SQLAlchemy: OSError, and the Thrift transport's
+    error of the Hive/Spark driver (not a DB-API error, so SQLAlchemy passes it on as it is)."""
+    try:
+        from thrift.transport.TTransport import TTransportException  # type: ignore[import-untyped]
+    except ImportError:
+        return (OSError,)
+    return (OSError, TTransportException)
 
 
 def _first_line(exc: BaseException) -> str:

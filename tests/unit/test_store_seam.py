@@ -39,3 +39,31 @@ def test_every_dialect_is_one_sqlglot_writes(name: str) -> None:
     assert sqlglot.Dialect.get_or_raise(dialect.name) is not None
     assert dialect.bulk in ("frame", "copy", "insert")
     assert sqlglot.transpile("SELECT 1 AS one", read="duckdb", write=dialect.name)
+
+
+@pytest.mark.parametrize("dropped", ["thrift", "socket"])
+def test_a_dropped_connection_is_a_database_error_with_a_fix(
+        dropped: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Spark Thrift server that went away raises thrift's own error through SQLAlchemy (not a
+    DB-API error); a socket closed under a driver, an OSError: both reach the caller as a
+    DatabaseError naming the database and saying what to do."""
+    import sqlalchemy.engine
+    from thrift.transport.TTransport import TTransportException
+
+    from kpi.errors import DatabaseError
+
+    store = SqlStore.open_url("sqlite://")
+    error = (TTransportException(message="TSocket read 0 bytes") if dropped == "thrift"
+             else ConnectionResetError(104, "Connection reset by peer"))
+
+    def drop(*_: object, **__: object) -> None:
+        raise error
+
+    monkeypatch.setattr(sqlalchemy.engine.Connection, "execute", drop)
+    with pytest.raises(DatabaseError) as caught:
+        store.rows("SELECT 1 AS one")
+    assert str(caught.value).startswith("lost the connection to sqlite://: ")
+    assert ("TSocket read 0 bytes" if dropped == "thrift" else "Connection reset by peer") in str(
+        caught.value)
+    assert caught.value.hint == ("check that the database server is running and reachable, "
+                                 "then try again")
