@@ -59,13 +59,13 @@ if plan is not None and files:
     if report.problems:
         st.error(f"{len(report.problems):,} problems" + (" — the files cannot be imported as they "
                  "are." if report.fatal else "."))
-        st.dataframe({"problem": report.lines(200)}, hide_index=True, width="stretch")
+        st.dataframe({"problem": report.lines(200)}, hide_index=True, width="stretch", placeholder="—")
     else:
         st.success("No problems found.")
     with st.expander("Preview of what will be written"):
         for table, frame in plan.frames(skip_bad=True).items():
             st.markdown(f"**{table}** — {len(frame):,} rows")
-            st.dataframe(frame.head(20), hide_index=True, width="stretch")
+            st.dataframe(frame.head(20), hide_index=True, width="stretch", placeholder="—")
     on_error = st.radio("Rows with problems", ["stop", "skip"], horizontal=True, key="w:on_error",
                         format_func={"stop": "Import nothing", "skip": "Leave them out"}.get,
                         disabled=report.fatal or not report.problems)
@@ -149,7 +149,7 @@ with st.expander("Map columns yourself and save the mapping as a preset"):
             form = mapping.Mapping(table=table, columns=picked, constants=constants, stages=stages,
                                    create_reps=create_reps, date_order=date_order, decimal=decimal)
             st.caption("The first rows as this mapping reads them")
-            st.dataframe(mapping.preview(raw, form), hide_index=True, width="stretch")
+            st.dataframe(mapping.preview(raw, form), hide_index=True, width="stretch", placeholder="—")
             name = st.text_input("Preset name", placeholder="my-crm", key="map_name")
             if st.button("Save preset"):
                 widgets.save(lambda: save_preset(mapping.custom_preset(name, chosen, form)),
@@ -163,4 +163,4 @@ history = data.recent_imports()
 if history.empty:
     widgets.empty("No imports yet.")
 else:
-    st.dataframe(history, hide_index=True, width="stretch")
+    st.dataframe(history, hide_index=True, width="stretch", placeholder="—")

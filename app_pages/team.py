@@ -44,7 +44,7 @@ if off.empty:
     st.success("Nobody is off track on the key levers: every rep is at target or their own "
                "baseline in at least one of the last two weeks.")
 else:
-    st.dataframe(off, hide_index=True, width="stretch", column_config={
+    st.dataframe(off, hide_index=True, width="stretch", placeholder="—", column_config={
         "weeks_below": st.column_config.NumberColumn("Weeks below", format="%d"),
         "last_week": st.column_config.NumberColumn("Last week", format="%.1f"),
         "target": st.column_config.NumberColumn("Target / rep-week", format="%.1f"),

@@ -66,7 +66,7 @@ def rollout(page: Page) -> None:
                      "target": target.change_pct if target else None, "verdict": effect.message,
                      "compared with": method[effect.design], "placebo": placebo.message})
     results = [*results, *outputs]
-    st.dataframe(rows, hide_index=True, width="stretch",
+    st.dataframe(rows, hide_index=True, width="stretch", placeholder="—",
                  column_config={"effect": PERCENT, "90% low": PERCENT, "90% high": PERCENT,
                                 "target": PERCENT})
     labels = {e.metric_id: page.metric(e.metric_id).label for e, _ in results}
@@ -121,7 +121,7 @@ def lead_lag(page: Page) -> None:
                        "lever_label": "lever", "output_label": "output",
                        "lag": "lag (weeks)", "strength": "correlation", "p_value": "p",
                        "led_before": "led at last review"})
-    st.dataframe(shown, hide_index=True, width="stretch",
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder="—",
                  column_config={"correlation": st.column_config.NumberColumn(format="%+.2f"),
                                 "p": st.column_config.NumberColumn(format="%.3f")})
     left, right = st.columns(2)
@@ -140,7 +140,7 @@ def lead_lag(page: Page) -> None:
     with st.expander("Quarterly reviews: did it lead at each quarter end?"):
         with st.spinner("Re-running at each quarter end..."):
             history = data.lead_lag_review(lever, output, page.day)
-        st.dataframe(history, hide_index=True, width="stretch",
+        st.dataframe(history, hide_index=True, width="stretch", placeholder="—",
                      column_config={"strength": st.column_config.NumberColumn(format="%+.2f"),
                                     "p_value": st.column_config.NumberColumn(format="%.3f")})
     _lead_method()
@@ -190,7 +190,7 @@ def levers_to_push(page: Page, scope: Scope, who: str) -> None:
     shown = push[["lever_label", "push", "verdict", "recent", "goal", "goal_kind", "vs_goal"]]
     st.dataframe(shown.rename(columns={"lever_label": "lever", "recent": "last 4 weeks",
                                        "goal_kind": "goal is", "vs_goal": "vs goal"}),
-                 hide_index=True, width="stretch",
+                 hide_index=True, width="stretch", placeholder="—",
                  column_config={"last 4 weeks": st.column_config.NumberColumn(format="compact"),
                                 "goal": st.column_config.NumberColumn(format="compact"),
                                 "vs goal": st.column_config.NumberColumn(format="percent")})
@@ -232,7 +232,7 @@ def where_we_land(page: Page, scope: Scope, who: str) -> None:
     if not needed.empty:
         st.markdown("**Pipeline needed per segment** — the rest of the quarter's quota divided "
                     "by the segment's own win rate (by value, last four quarters).")
-        st.dataframe(needed, hide_index=True, width="stretch", column_config={
+        st.dataframe(needed, hide_index=True, width="stretch", placeholder="—", column_config={
             "win_rate": st.column_config.NumberColumn("win rate", format="percent"),
             "needed_coverage": st.column_config.NumberColumn("coverage needed", format="%.1fx"),
             "coverage": st.column_config.NumberColumn("coverage now", format="%.1fx"),

@@ -206,7 +206,7 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, metric: Metric | None 
     if metric is not None:
         st.caption(f"**{metric.label}** = {metric.formula}. {metric.definition}")
     with st.expander("Table and CSV"):
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
         download_csv(table, name)
 
 
