@@ -9,8 +9,9 @@ import pandas as pd
 from kpi.baseline import (
     baseline_bases,
     baseline_basis,
-    one_standard,
+    has_standard,
     standard_baseline,
+    standard_request,
     value_of,
     window_request,
     window_value,
@@ -58,27 +59,48 @@ def own_baselines(engine: Engine, lever: str, rep_ids: list[str], window: Window
     A rep active for less than half of the window gets their team's value instead (see
     :func:`kpi.baseline.baseline_basis`): a new hire's ramp-up weeks are not their standard.
     """
-    if not rep_ids:
-        return {}
-    by_rep = MetricRequest.make(lever, grain="total", by=["rep"],
-                                scope=Scope("rep", tuple(rep_ids), within),
-                                date_from=window.start, date_to=window.end)
-    group = members(engine.store, Scope.reps(*rep_ids), window.start, window.end)
-    bases = baseline_bases(engine, window, [m.rep_id for m in group], within, day or window.end)
-    teams = [window_request(lever, window.start, window.end, b.scope) for b in bases
-             if b.scope is not None and not b.own]
-    answer = engine.answers([by_rep, *teams])  # one query
-    frame = answer[by_rep]
-    names = dict(zip(frame["rep"], frame["value"], strict=True))
-    result = {}
-    for member, basis in zip(group, bases, strict=True):
-        if basis.scope is None:
-            continue
-        value = names.get(member.name) if basis.own else value_of(answer[window_request(
-            lever, window.start, window.end, basis.scope)])
-        if value is not None and pd.notna(value):
-            result[member.name] = float(value)
-    return result
+    plan = _OwnBaselines(engine, rep_ids, window, day, within)
+    return plan.of(lever, engine.answers(plan.requests(lever)))  # one query
+
+
+class _OwnBaselines:
+    """The reps' own baselines of any lever: who they are and whose rows stand for each
+    (worked out once), the requests a lever needs, and the values from their answers."""
+
+    def __init__(self, engine: Engine, rep_ids: list[str], window: Window, day: dt.date | None,
+                 within: tuple[str, ...]) -> None:
+        self.rep_ids, self.window, self.within = rep_ids, window, within
+        self.group = members(engine.store, Scope.reps(*rep_ids), window.start, window.end) \
+            if rep_ids else []
+        self.bases = baseline_bases(engine, window, [m.rep_id for m in self.group], within,
+                                    day or window.end) if rep_ids else []
+
+    def _by_rep(self, lever: str) -> MetricRequest:
+        return MetricRequest.make(lever, grain="total", by=["rep"],
+                                  scope=Scope("rep", tuple(self.rep_ids), self.within),
+                                  date_from=self.window.start, date_to=self.window.end)
+
+    def requests(self, lever: str) -> list[MetricRequest]:
+        if not self.rep_ids:
+            return []
+        return [self._by_rep(lever), *(
+            window_request(lever, self.window.start, self.window.end, b.scope)
+            for b in self.bases if b.scope is not None and not b.own)]
+
+    def of(self, lever: str, answer: dict[MetricRequest, pd.DataFrame]) -> dict[str, float]:
+        if not self.rep_ids:
+            return {}
+        frame = answer[self._by_rep(lever)]
+        names = dict(zip(frame["rep"], frame["value"], strict=True))
+        result = {}
+        for member, basis in zip(self.group, self.bases, strict=True):
+            if basis.scope is None:
+                continue
+            value = names.get(member.name) if basis.own else value_of(answer[window_request(
+                lever, self.window.start, self.window.end, basis.scope)])
+            if value is not None and pd.notna(value):
+                result[member.name] = float(value)
+        return result
 
 
 def lever_weeks(engine: Engine, lever: str, scope: Scope, day: dt.date, weeks: int,
@@ -90,33 +112,54 @@ def lever_weeks(engine: Engine, lever: str, scope: Scope, day: dt.date, weeks: i
     Weeks in which a rep was not active inside the scope (joined later, moved teams) are left
     out rather than shown as zero.
     """
+    return levers_weeks(engine, [lever], scope, day, weeks, initiative, against)[lever]
+
+
+def levers_weeks(engine: Engine, levers: tuple[str, ...] | list[str], scope: Scope,
+                 day: dt.date, weeks: int, initiative: Initiative | None = None,
+                 against: str = "target") -> dict[str, pd.DataFrame]:
+    """:func:`lever_weeks` of several levers: their weeks and own baselines in one query."""
     window = Window(period_start(day, "week") - dt.timedelta(weeks=weeks - 1), day)
-    frame = engine.run(MetricRequest.make(lever, grain="week", by=["rep"], scope=scope,
-                                          date_from=window.start, date_to=window.end))
-    if "denominator" in frame:
-        frame = frame[frame["denominator"] > 0].copy()
+    weekly = {lever: MetricRequest.make(lever, grain="week", by=["rep"], scope=scope,
+                                        date_from=window.start, date_to=window.end)
+              for lever in levers}
     ids = [m.rep_id for m in members(engine.store, scope, window.start, window.end)]
     within = scope.ids if scope.kind == "team" else scope.within
-    own = own_baselines(engine, lever, ids, baseline_window(initiative, day), day, within)
-    own_baseline = frame["rep"].map(own)
-    frame["target"] = _week_targets(engine, initiative, lever, frame["period"], own_baseline)
-    frame["own_baseline"] = own_baseline
-    goal = frame["own_baseline"] if against == "own" else frame["target"].where(
-        frame["target"].notna(), frame["own_baseline"])
-    frame["score"] = frame["value"] / goal.where(goal > 0)
-    return frame.reset_index(drop=True)
+    own = _OwnBaselines(engine, ids, baseline_window(initiative, day), day, within)
+    # the levers whose targets raise one initiative-wide standard: read in the same query
+    targeted = [] if initiative is None else [
+        lever for lever in levers
+        if lever in initiative.metric_ids() and engine.catalog.get(lever).per_rep_week]
+    standards: dict[str, MetricRequest] = {}
+    if initiative is not None and targeted and has_standard(engine, initiative):
+        standards = {lever: standard_request(initiative, lever) for lever in targeted}
+    answer = engine.answers([*weekly.values(), *standards.values(),
+                             *(r for lever in levers for r in own.requests(lever))])
+    result = {}
+    for lever in levers:
+        frame = answer[weekly[lever]].copy()
+        if "denominator" in frame:
+            frame = frame[frame["denominator"] > 0].copy()
+        own_baseline = frame["rep"].map(own.of(lever, answer))
+        standard = value_of(answer[standards[lever]]) if lever in standards else None
+        frame["target"] = _week_targets(initiative, lever, frame["period"], own_baseline,
+                                        lever in standards, standard)
+        frame["own_baseline"] = own_baseline
+        goal = frame["own_baseline"] if against == "own" else frame["target"].where(
+            frame["target"].notna(), frame["own_baseline"])
+        frame["score"] = frame["value"] / goal.where(goal > 0)
+        result[lever] = frame.reset_index(drop=True)
+    return result
 
 
-def _week_targets(engine: Engine, initiative: Initiative | None, lever: str, weeks: pd.Series,
-                  own: pd.Series) -> list[float | None]:
-    """Each rep-week's target: one standard for everyone, or each rep's own baseline raised."""
+def _week_targets(initiative: Initiative | None, lever: str, weeks: pd.Series, own: pd.Series,
+                  one: bool, standard: float | None) -> list[float | None]:
+    """Each rep-week's target: the initiative-wide ``standard`` raised for everyone (``one``),
+    or each rep's own baseline raised."""
     changes = _target_changes(initiative, lever, [period_last_day(p, "week") for p in weeks])
     if initiative is None or all(c is None for c in changes):
         return [None] * len(weeks)
-    if one_standard(engine, initiative, lever):
-        references = [standard_baseline(engine, initiative, lever, None)] * len(weeks)
-    else:
-        references = own.tolist()
+    references = [standard] * len(weeks) if one else own.tolist()
     return [None if c is None or r is None or pd.isna(r) else r * (1.0 + c)
             for c, r in zip(changes, references, strict=True)]
 
@@ -127,8 +170,7 @@ def off_track(engine: Engine, levers: tuple[str, ...] | list[str], scope: Scope,
     weeks, ``min_weeks`` or more in a row; worst first."""
     last_complete = period_start(day, "week") - dt.timedelta(days=1)
     rows = []
-    for lever in levers:
-        frame = lever_weeks(engine, lever, scope, last_complete, 8, initiative)
+    for lever, frame in levers_weeks(engine, levers, scope, last_complete, 8, initiative).items():
         label = engine.catalog.get(lever).label
         for rep, weeks in frame.groupby("rep", sort=True):
             weeks = weeks.sort_values("period")

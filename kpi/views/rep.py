@@ -24,7 +24,7 @@ from kpi.people import members, team_of
 from kpi.periods import Window, period_last_day, period_start
 from kpi.schema import Grain
 from kpi.views.context import baseline_window
-from kpi.views.levers import _target_changes, lever_weeks
+from kpi.views.levers import _target_changes, levers_weeks
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,8 @@ def streaks(engine: Engine, rep: Scope, levers: tuple[str, ...] | list[str], day
     basis = baseline_basis(engine, baseline_window(initiative, day), rep_scope(rep), day)
     baseline_kind = "own baseline" if basis.own else "team baseline"
     result = []
-    for lever in levers:
-        frame = lever_weeks(engine, lever, rep_scope(rep), last_complete, 26, initiative)
+    weekly = levers_weeks(engine, levers, rep_scope(rep), last_complete, 26, initiative)
+    for lever, frame in weekly.items():
         scored = frame.dropna(subset=["score"]).sort_values("period")
         if scored.empty:
             continue

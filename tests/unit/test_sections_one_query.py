@@ -90,3 +90,24 @@ def test_a_trend_with_its_baseline_band_and_targets_is_one_query(
                                                                    Scope.everyone(), initiative))
         assert n == 1, f"{metric_id}: {n} metric queries"
         assert len(table) >= 12 and table["baseline"].notna().any(), metric_id
+
+
+def test_off_track_and_streaks_read_every_levers_weeks_in_one_query(
+        demo: tuple[Engine, dt.date, Any]) -> None:
+    """Each lever's rep-weeks, the reps' own baselines and the initiative-wide standards its
+    targets raise: one query for a team's off-track table and for a rep's streaks, with or
+    without an initiative."""
+    engine, day, initiative = demo
+    levers = engine.catalog.shown("levers")
+    assert sum(m in initiative.metric_ids() for m in levers[:3]) >= 2  # targets to raise
+    _, [(team_id,)] = engine.store.rows("SELECT min(team_id) FROM teams")
+    _, [(rep_id,)] = engine.store.rows("SELECT min(rep_id) FROM reps")
+    for chosen in (None, initiative):
+        n, table = queries(engine, lambda i=chosen: views.off_track(
+            engine, levers[:3], Scope.teams(team_id), day, i))
+        assert n == 1 and len(table) >= 1, (n, chosen)
+        n, streaks = queries(engine, lambda i=chosen: views.streaks(
+            engine, Scope.reps(rep_id), levers, day, i))
+        assert n == 1 and len(streaks) >= 3, (n, chosen)
+    heat = views.lever_weeks(engine, levers[0], Scope.teams(team_id), day, 8, initiative)
+    assert heat["target"].notna().any()  # the standard read in the batch raised
