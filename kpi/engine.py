@@ -21,6 +21,7 @@ from kpi.catalog import Catalog, Measure, Metric, load_catalog
 from kpi.errors import AccessRefused, InvalidRequest, UnknownDimension
 from kpi.rollups import Rollup
 from kpi.rollups import column as rollup_column
+from kpi.rollups import copy_of as rollup_copy
 from kpi.rollups import eligible as rollup_eligible
 from kpi.rollups import index as rollup_index
 from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Attribution, Grain, Role, ScopeKind
@@ -271,10 +272,10 @@ class Engine:
         self._check_filter_values(request)
         params: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
         ctes = [f"spine AS ({_spine_sql(request.grain)})"]
-        ctes += [
-            f"m{i} AS ({_measure_sql(m, request, params, self._rollup_for(m, request, date_from, date_to))})"
-            for i, m in enumerate(metric.measures)
-        ]
+        for i, m in enumerate(metric.measures):
+            rollup = self._rollup_for(m, request, date_from, date_to)
+            copy = self.rollups.get(rollup_copy(m.source))
+            ctes.append(f"m{i} AS ({_measure_sql(m, request, params, rollup, copy)})")
         if request.by:
             keys = ", ".join(f"d_{d}" for d in request.by)
             # one row per group, whatever the number of measures or periods they occur in
@@ -436,13 +437,17 @@ def _spine_sql(grain: Grain) -> str:
 
 
 def _measure_sql(measure: Measure, request: MetricRequest, params: dict[str, Any],
-                 rollup: Rollup | None = None) -> str:
-    """The measure per period and group, from the source's rows, or (``rollup``) from its
-    rows' values summed (counts stay whole numbers)."""
+                 rollup: Rollup | None = None, copy: Rollup | None = None) -> str:
+    """The measure per period and group, from the source's rows (or ``copy``: the copy of them
+    kept in day order, with each row's industry), or (``rollup``) from its rows' values summed
+    (counts stay whole numbers)."""
     dimensions = _DIMENSION_SQL
     if rollup is None:
-        facts = SOURCES[measure.source].sql_for(_uses_product(measure, request))
+        facts = f"SELECT * FROM {copy.table}" if copy else SOURCES[measure.source].sql_for(
+            _uses_product(measure, request))
         value = _aggregate(measure)
+        if copy:
+            dimensions = {**_DIMENSION_SQL, "industry": ("f.industry", "f")}
     else:
         name = rollup_column(measure)
         facts = f"SELECT {', '.join(('event_date', *rollup.keys, name))} FROM {rollup.table}"

@@ -135,7 +135,8 @@ def index(store: Store, current: bool = True) -> dict[str, Rollup]:
              for source, table, keys, cols, lo, hi, raw in rows}
     if not current or not built:
         return built
-    read = {r.table: raw_tables(r.source, r.keys) for r in built.values()}
+    read = {r.table: tuple(p.partition("=")[0] for p in r.raw_rows.split(",") if p)
+            for r in built.values()}
     counts = raw_rows(store, {t for tables in read.values() for t in tables})
     return {t: r for t, r in built.items() if r.raw_rows == _counted(read[t], counts)}
 
@@ -158,6 +159,19 @@ def _counted(tables: Iterable[str], counts: Mapping[str, int]) -> str:
     return ",".join(f"{t}={counts[t]}" for t in tables)
 
 
+@dataclass(frozen=True)
+class _Table:
+    """One rollup table to bring up to date: what it is summed (or copied) from and by."""
+
+    source: str
+    table: str
+    keys: tuple[str, ...]  # besides the day (a copy: the row's own key)
+    names: tuple[str, ...]  # its measure columns (a copy: none)
+    fresh: str  # its rows, summed afresh from the raw tables
+    raw: tuple[str, ...]  # the raw tables it reads
+    covered: tuple[dt.date, dt.date] | None = None  # a calendar's days
+
+
 def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
     """Bring every rollup up to date with the raw tables, inside the caller's transaction; the
     rows written (deleted + inserted) per table.
@@ -166,52 +180,85 @@ def refresh(store: Store, catalog: Catalog | None = None) -> dict[str, int]:
     importing the same export again writes nothing, a week of new activities writes that week.
     A table whose measures changed (a metric added to the catalog) is built again whole.
     """
-    from kpi.engine import qualified_aggregate
-
     wanted = measures([catalog or load_catalog()])
     span = _calendar_span(store)
     built = index(store, current=False)
     present = store.tables()
     counts = raw_rows(store, {t for s in RAW_TABLES for t in (*RAW_TABLES[s], "accounts")}
                       & present)
+    tables = [t for t in (*_summed(wanted, span), *_copies())
+              if set(t.raw) <= present]
     rows: list[tuple[str, str, str, str, dt.date | None, dt.date | None, str]] = []
     written: dict[str, int] = {}
+    for spec in tables:
+        params = {"date_from": spec.covered[0], "date_to": spec.covered[1]} \
+            if spec.covered else {}
+        was = built.get(spec.table)
+        same = (was is not None and was.columns == frozenset(spec.names)
+                and was.keys == spec.keys)
+        copy = spec.table.endswith(COPY_SUFFIX)
+        if spec.table not in present or not same:
+            store.execute(f"DROP TABLE IF EXISTS {spec.table}")
+            order = "event_date" if copy else ", ".join(reversed(("event_date", *spec.keys)))
+            store.execute(f"CREATE TABLE {spec.table} AS {spec.fresh} ORDER BY {order}", params)
+            written[spec.table] = int(store.scalar(f"SELECT count(*) FROM {spec.table}") or 0)
+        else:
+            keys = list(spec.keys) if copy else ["event_date", *spec.keys]
+            names = [c for c in store.rows(f"SELECT * FROM {spec.table} WHERE 1 = 0")[0]
+                     if c not in keys] if copy else list(spec.names)
+            written[spec.table] = _rewrite_changed(store, spec.table, spec.fresh, params,
+                                                   keys, names)
+        lo, hi = spec.covered or (None, None)
+        rows.append((spec.source, spec.table, ",".join(spec.keys), ",".join(spec.names), lo,
+                     hi, _counted(spec.raw, counts)))
+    for gone in {t for t in present if t.startswith("rollup_")} - {t.table for t in tables}:
+        store.execute(f"DROP TABLE {gone}")  # a source without measures or raw tables now
+    _write_index(store, rows, built)
+    return written
+
+
+# the deal sources are also kept as a copy of their rows (with the account's industry) in day
+# order: what only the rows answer (a median, a distinct count, an industry within a team, a
+# product) reads the days asked for, without the join
+COPIED_SOURCES = ("opps_closed", "opps_created")
+COPY_SUFFIX = "_rows"
+
+
+def copy_of(source: str) -> str:
+    """The table keeping a copy of ``source``'s rows (read only for the copied sources)."""
+    return f"rollup_{source}{COPY_SUFFIX}"
+
+
+def _copies() -> list[_Table]:
+    return [_Table(source, copy_of(source), ("opp_id",), (),
+                   f"""SELECT f.*, {INDUSTRY} AS industry FROM ({SOURCES[source].sql}) f
+                       {ACCOUNT_JOIN}""", raw_tables(source, ("industry",)))
+            for source in COPIED_SOURCES]
+
+
+def _summed(wanted: dict[str, dict[str, Measure]],
+            span: tuple[dt.date, dt.date] | None) -> list[_Table]:
+    from kpi.engine import qualified_aggregate
+
+    found = []
     for source in (*EVENT_SOURCES, *CALENDAR_SOURCES):
         columns = wanted.get(source, {})
         calendar = source in CALENDAR_SOURCES
+        if not columns or (calendar and span is None):
+            continue
+        names = tuple(sorted(columns))
+        values = ", ".join(f"{qualified_aggregate(columns[n])} AS {n}" for n in names)
         for shape in shapes(source):
-            table = shape.table(source)
-            raw = raw_tables(source, shape.keys)
-            if not columns or (calendar and span is None) or not set(raw) <= present:
-                if table in present:
-                    store.execute(f"DROP TABLE {table}")
-                continue
-            names = sorted(columns)
             keys = ["f.event_date", *(_KEY_SQL[k] for k in shape.keys)]
-            values = ", ".join(f"{qualified_aggregate(columns[n])} AS {n}" for n in names)
             fresh = f"""SELECT {', '.join(f'{sql} AS {name}' for sql, name in
                                         zip(keys, ("event_date", *shape.keys), strict=True))},
                            {values}
                         FROM ({SOURCES[source].sql_for(False)}) f
                         {ACCOUNT_JOIN if "industry" in shape.keys else ""}
                         GROUP BY {', '.join(keys)}"""
-            params = {"date_from": span[0], "date_to": span[1]} if calendar and span else {}
-            was = built.get(table)
-            same = (was is not None and was.columns == frozenset(names)
-                    and was.keys == shape.keys)
-            if table not in present or not same:
-                store.execute(f"DROP TABLE IF EXISTS {table}")
-                order = ", ".join(reversed(("event_date", *shape.keys)))
-                store.execute(f"CREATE TABLE {table} AS {fresh} ORDER BY {order}", params)
-                written[table] = int(store.scalar(f"SELECT count(*) FROM {table}") or 0)
-            else:
-                written[table] = _rewrite_changed(store, table, fresh, params,
-                                                  ["event_date", *shape.keys], names)
-            lo, hi = span if calendar and span else (None, None)
-            rows.append((source, table, ",".join(shape.keys), ",".join(names), lo, hi,
-                         _counted(raw, counts)))
-    _write_index(store, rows, built)
-    return written
+            found.append(_Table(source, shape.table(source), shape.keys, names, fresh,
+                                raw_tables(source, shape.keys), span if calendar else None))
+    return found
 
 
 _KEY_SQL = {"rep_id": "f.rep_id", "industry": INDUSTRY}
@@ -250,7 +297,7 @@ def _write_index(store: Store,
                  rows: list[tuple[str, str, str, str, dt.date | None, dt.date | None, str]],
                  built: dict[str, Rollup]) -> None:
     """Write ``rollups`` when what it says changed."""
-    now = {r[1]: Rollup(r[0], r[1], frozenset(r[3].split(",")), r[4], r[5], r[6],
+    now = {r[1]: Rollup(r[0], r[1], frozenset(filter(None, r[3].split(","))), r[4], r[5], r[6],
                         tuple(filter(None, r[2].split(",")))) for r in rows}
     if now == built and INDEX in store.tables():
         return

@@ -87,6 +87,12 @@ def test_the_rollups_hold_one_row_per_rep_and_day(company: Tiny) -> None:
         load_catalog().get("demos").denominator) + " FROM rollup_rep_days_company "
         "WHERE event_date = DATE '2025-03-03'")[1] == [(d("2025-03-03"), 3)]
     assert written["rollup_quota_days_company"] == 31
+    # the deals' copies: each closed (created) deal's row, with its account's industry
+    assert company.store.rows("SELECT event_date, rep_id, industry, amount, is_won, cycle_days "
+                              "FROM rollup_opps_closed_rows ORDER BY event_date")[1] == [
+        (d("2025-03-05"), "a", "Retail", 500.0, True, 32),
+        (d("2025-03-06"), "a", "Retail", 300.0, False, 33)]
+    assert written["rollup_opps_created_rows"] == 2
 
 
 def test_what_a_rep_and_a_day_decide_reads_the_rollup_and_gives_the_same_numbers(
@@ -127,22 +133,29 @@ def test_everyones_numbers_read_the_company_rollup_whole_or_by_industry(company:
         (d("2025-03-01"), "Retail", 0.5, 1, 2, False)]
     assert rows(engine, "revenue", filters={"industry": ["Retail"]})[0][1] == 500.0
     # a team's or a rep's numbers, or a split by team: the rep-days' rollup, or (an industry
-    # within a team) the raw rows
+    # within a team) the copy of the deals' rows
     assert tables_read(engine, "demos", scope=Scope.teams("T")) == {"rollup_activities",
                                                                     "rollup_rep_days"}
     assert not reads_company(engine, "demos", by=["team"])
     assert not reads_company(engine, "demos", scope=Scope("rep", ("a",), within=("T",)))
-    assert not reads_rollup(engine, "win_rate", by=["industry"], scope=Scope.teams("T"))
+    assert tables_read(engine, "win_rate", by=["industry"], scope=Scope.teams("T")) == {
+        "rollup_opps_closed_rows"}
     assert rows(engine, "win_rate", by=["industry"], scope=Scope.teams("U")) == []
 
 
-def test_what_only_the_raw_rows_know_reads_them(company: Tiny) -> None:
+def test_what_only_the_rows_know_reads_them_or_the_deals_copy(company: Tiny) -> None:
+    raw = Engine(company.store, use_rollups=False)
+    asked = [("win_rate", {"by": ["industry"], "scope": Scope.reps("a")}),
+             ("revenue", {"filters": {"product": ["Core"]}}),
+             ("new_logos", {}), ("sales_cycle_days", {}), ("avg_deal_size", {"by": ["product"]})]
+    want = [rows(raw, metric, **kw) for metric, kw in asked]
     refresh(company)
     engine = company.engine
-    assert not reads_rollup(engine, "win_rate", by=["industry"], scope=Scope.reps("a"))
-    assert not reads_rollup(engine, "revenue", filters={"product": ["Core"]})
-    assert not reads_rollup(engine, "new_logos")  # a distinct count
-    assert not reads_rollup(engine, "sales_cycle_days")  # a median
+    for (metric, kw), expected in zip(asked, want, strict=True):  # a distinct count, a median,
+        assert tables_read(engine, metric, **kw) == {"rollup_opps_closed_rows"}  # a product
+        assert rows(engine, metric, **kw) == expected, (metric, kw)
+    assert rows(engine, "new_logos") == [(d("2025-03-01"), 1, False)]
+    assert rows(engine, "sales_cycle_days") == [(d("2025-03-01"), 32.0, False)]
     assert not reads_rollup(engine, "open_pipeline")  # a snapshot per window
     # the calendars are built for the data's days up to today: later days are generated
     late = {"date_from": d("2025-03-01"), "date_to": dt.date.today() + dt.timedelta(days=30)}
@@ -191,6 +204,7 @@ def test_an_account_moved_to_another_industry_moves_its_deals_when_summed_again(
         company.store.execute("UPDATE accounts SET industry = 'Health' WHERE account_id = 'acc'")
     written = refresh(company)  # what an import of the accounts does
     assert written["rollup_opps_closed_company"] == 4  # two days: deleted and inserted
+    assert written["rollup_opps_closed_rows"] == written["rollup_opps_created_rows"] == 4
     assert written["rollup_opps_closed"] == written["rollup_activities_company"] == 0
     assert reads_company(company.engine, "win_rate", by=["industry"])
     assert rows(company.engine, "win_rate", by=["industry"]) == [
@@ -199,7 +213,8 @@ def test_an_account_moved_to_another_industry_moves_its_deals_when_summed_again(
 
 def test_an_empty_database_gets_empty_rollups_and_no_calendars(tiny: Tiny) -> None:
     assert rollups.index(tiny.store) == {}
-    events = [f"rollup_{s}{c}" for s in rollups.EVENT_SOURCES for c in ("", "_company")]
+    events = [f"rollup_{s}{c}" for s in rollups.EVENT_SOURCES for c in ("", "_company")] + [
+        "rollup_opps_closed_rows", "rollup_opps_created_rows"]
     assert refresh(tiny) == dict.fromkeys(events, 0)
     assert sorted(rollups.index(tiny.store)) == sorted(events)
     assert not reads_rollup(tiny.engine, "demos", "rollup_rep_days")
@@ -228,7 +243,8 @@ def test_an_index_written_by_another_version_is_not_read_and_is_rebuilt(company:
     assert not reads_rollup(company.engine, "demos")
     refresh(company)
     assert sorted(rollups.index(company.store)) == sorted(
-        f"rollup_{s}{c}" for s in rollups.RAW_TABLES for c in ("", "_company"))
+        [f"rollup_{s}{c}" for s in rollups.RAW_TABLES for c in ("", "_company")]
+        + ["rollup_opps_closed_rows", "rollup_opps_created_rows"])
     assert reads_rollup(company.engine, "demos", "rollup_activities")
 
 
