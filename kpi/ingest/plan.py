@@ -156,9 +156,11 @@ def plan_import(sources: list[Source], preset: Preset, store: Store | None = Non
 
 def _read_one(source: Source, preset: Preset, report: Report, skipped: list[Problem]
               ) -> Mapped | None:
-    if source.name in preset.ignore:
-        report.notes.append(f"{source.name}: nothing to load from it with preset "
-                            f"{preset.name!r}; skipped")
+    if source.name in preset.ignore:  # a note when other files import; else the problem
+        tables = ", ".join(sorted({f.table for f in preset.files}))
+        skipped.append(Problem(source.name, None, None, None,
+                               f"nothing to load from it with preset {preset.name!r}",
+                               f"import the files that hold the {tables} with it"))
         return None
     try:
         raw = read(source.name, source.raw)

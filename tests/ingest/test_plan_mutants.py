@@ -505,9 +505,15 @@ def test_a_failure_while_reading_one_file_is_a_fatal_problem_naming_it(monkeypat
     assert got.files == ["reps.csv", "deals.csv"]
 
 
-def test_a_file_the_preset_knows_holds_nothing_is_a_note() -> None:
-    got = plan("maven", ("data_dictionary.csv", "Table,Field,Description\naccounts,account,name\n"))
-    assert problems(got) == [("(no files): nothing to import: no files to import — name the "
-                              "export files or the folder that holds them", True)]
-    assert got.report.notes == ["data_dictionary.csv: nothing to load from it with preset "
-                                "'maven'; skipped"]
+def test_a_file_the_preset_knows_holds_nothing_is_a_note_or_alone_the_problem() -> None:
+    dictionary = ("data_dictionary.csv", "Table,Field,Description\naccounts,account,name\n")
+    got = plan("maven", dictionary)
+    assert problems(got) == [(
+        "data_dictionary.csv: nothing to import: nothing to load from it with preset 'maven' — "
+        "import the files that hold the accounts, opportunities, reps with it", True)]
+    assert got.report.notes == []
+    got = plan("maven", dictionary, ("sales_teams.csv", "sales_agent,manager,regional_office\n"
+                                                        "Ann,Bo,West\n"))
+    assert not got.report.fatal
+    assert "data_dictionary.csv: nothing to load from it with preset 'maven'; skipped" in (
+        got.report.notes)
