@@ -77,6 +77,17 @@ BUGS: dict[str, tuple[str, str, str, str]] = {
         "kpi/engine.py",
         "out[row[0]][1].append(batch.unpack[row[0]](row))",
         "out[0][1].append(batch.unpack[row[0]](row))"),
+    "company_rollup_for_a_team": (
+        "a team's numbers read the company's rollup (everyone's rows) when it answers the split",
+        "kpi/engine.py",
+        "and (everyone or not r.company) and r.answers(dimensions)",
+        "and r.answers(dimensions)"),
+    "copy_without_its_industry": (
+        "the deals' copy takes each deal's industry from the wrong account (the rep's first)",
+        "kpi/rollups.py",
+        'f"""SELECT f.*, {INDUSTRY} AS industry FROM ({SOURCES[source].sql}) f',
+        'f"""SELECT f.*, first({INDUSTRY}) OVER (PARTITION BY f.rep_id) AS industry '
+        'FROM ({SOURCES[source].sql}) f'),
 }
 FAST = ["-m", "not slow", "tests/unit", "tests/ingest"]
 
