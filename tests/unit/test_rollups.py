@@ -17,6 +17,7 @@ import pytest
 from kpi import rollups
 from kpi.catalog import Measure, load_catalog
 from kpi.engine import Engine, MetricRequest, Scope
+from kpi.sources import SOURCES
 from tests.conftest import Tiny, d
 
 MARCH = {"date_from": d("2025-03-01"), "date_to": d("2025-03-31")}
@@ -263,10 +264,14 @@ def test_rollups_give_the_raw_rows_numbers_on_random_companies(seed: int) -> Non
     dates = {"date_from": company.date_from, "date_to": company.date_to}
     read = compared = 0
     for metric in load_catalog():
+        by_industry = all("industry" in SOURCES[m.source].dimensions for m in metric.measures)
         for grain, by, scope, attribution in (
                 ("week", (), Scope.everyone(), "as_of"), ("month", ("team",), Scope.everyone(), "current"),
                 ("total", ("rep",), Scope.teams(company.team_ids[0]), "as_of"),
-                ("month", (), Scope.reps(company.rep_ids[0]), "as_of")):
+                ("month", (), Scope.reps(company.rep_ids[0]), "as_of"),
+                *([("quarter", ("industry",), Scope.everyone(), "as_of"),
+                   ("total", ("industry",), Scope.teams(company.team_ids[0]), "as_of")]
+                  if by_industry else [])):
             request = MetricRequest.make(metric.id, grain=grain, by=by, scope=scope,
                                          attribution=attribution, **dates)
             read += "rollup_" in rolled.compile(request).sql
@@ -278,4 +283,7 @@ def test_rollups_give_the_raw_rows_numbers_on_random_companies(seed: int) -> Non
                            for a, b in zip(g, w, strict=True)), (request, g, w)
             compared += 1
     store.close()
-    assert compared == 4 * len(load_catalog()) and read >= compared // 2, (read, compared)
+    deals = sum(all("industry" in SOURCES[m.source].dimensions for m in metric.measures)
+                for metric in load_catalog())
+    assert deals >= 8 and compared == 4 * len(load_catalog()) + 2 * deals, compared
+    assert read >= compared // 2, (read, compared)
