@@ -8,8 +8,10 @@ fraction of the rows: activities are a few per rep-day, and the rep-days and quo
 are read instead of generated. Beside it, the company's rollup sums each day once (per account
 industry, for the sources whose rows have an account): it answers everyone's numbers, whole or
 by industry, in a few rows a day. The engine (:mod:`kpi.engine`) reads the smallest rollup that
-answers a measure and a request, and the raw rows otherwise (a product, a distinct count or a
-median; an industry within a team); both give the same numbers (tests/differential).
+answers a measure and a request, and the rows otherwise (a product, a distinct count or a
+median; an industry within a team): for deals, a copy of their rows kept in day order with each
+account's industry, so a window reads its own days without the join. Every path gives the
+same numbers (tests/differential).
 
 Rollups are rebuilt by every import (inside its transaction), by ``python -m kpi refresh`` for
 data loaded by other tools, and when the demo is built. ``rollups`` lists what was built: each
