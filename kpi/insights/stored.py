@@ -334,6 +334,7 @@ def _read(store: Store, question: str, load: bool = True) -> tuple[Kept, Any] | 
     if not load:
         return info, None
     payload = _verified(bytes(row[4]))
+    _preload()
     if payload is None:  # not signed with this key: never unpickled, computed again
         log.warning("stored insight %s is not signed with this key; computing it again",
                     question)
@@ -383,6 +384,22 @@ _REBUILD = {
     ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
     ("pandas._libs.tslibs.nattype", "__nat_unpickle"),
 }
+
+
+@functools.cache
+def _preload() -> None:
+    """Import the modules whose classes the stored insights hold (pandas and kpi.insights'
+    own), always the same ones: a fresh process reads what the last import kept instead of
+    refusing a class it has not loaded yet, and a payload never decides what is imported."""
+    import importlib
+    import pkgutil
+
+    import pandas  # noqa: F401
+
+    import kpi.insights
+
+    for found in pkgutil.iter_modules(kpi.insights.__path__):
+        importlib.import_module(f"kpi.insights.{found.name}")
 
 
 def _allowed_class(module: str, name: str) -> type | None:

@@ -96,3 +96,25 @@ def test_refresh_with_teams_keeps_what_each_managers_page_asks(demo_db: Path, tm
         teams = store.scalar("SELECT count(*) FROM teams")
         assert store.scalar("SELECT count(*) FROM stored_insights") == len(
             views.insight_questions(engine)) + 3 * teams
+
+
+def test_a_fresh_process_reads_every_kept_insight_without_computing_it(demo_db: Path) -> None:
+    """A new app process (nothing of pandas or kpi.insights imported yet) reads what the last
+    import kept: no class is refused for not being loaded, so no question is computed again."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, logging\n"
+        "from kpi.store import DuckDBStore\n"
+        "from kpi.insights import stored\n"
+        "assert 'pandas' not in sys.modules and 'kpi.insights.rollout' not in sys.modules\n"
+        "store = DuckDBStore.open(sys.argv[1])\n"
+        "keys = [k for (k,) in store.rows('SELECT insight_key FROM stored_insights')[1]]\n"
+        "unread = [k for k in keys if stored._read(store, k) is None]\n"
+        "print(len(keys), unread)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(demo_db)], capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr
+    count, unread = done.stdout.split(" ", 1)
+    assert int(count) >= 9 and unread.strip() == "[]", done.stdout + done.stderr
