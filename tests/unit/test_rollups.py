@@ -287,3 +287,37 @@ def test_rollups_give_the_raw_rows_numbers_on_random_companies(seed: int) -> Non
                 for metric in load_catalog())
     assert deals >= 8 and compared == 4 * len(load_catalog()) + 2 * deals, compared
     assert read >= compared // 2, (read, compared)
+
+
+@pytest.mark.parametrize("summed", [False, True])
+def test_a_batch_gives_each_request_exactly_its_own_rows_and_types(company: Tiny,
+                                                                   summed: bool) -> None:
+    """Counts stay whole numbers, sums and rates floats, keys strings, in the order and with the
+    types one request alone gives (from the raw rows, and from rollups): counts with and without
+    a divisor, ratios of counts and of sums, a distinct count, a median, split and whole."""
+    if summed:
+        refresh(company)
+    engine = company.engine
+    asked = [MetricRequest.make(m, grain=g, by=b, **MARCH) for m, g, b in (
+        ("new_logos", "month", ()), ("win_rate", "week", ("team",)),
+        ("demos", "total", ("rep",)), ("revenue", "month", ("industry",)),
+        ("sales_cycle_days", "total", ()), ("quota_attainment", "week", ()),
+        ("avg_deal_size", "total", ("team",)))]
+    alone = [engine.rows(r) for r in asked]
+    batched = engine.rows_many(asked)
+    assert len(batched) == len(asked)
+    for request, (columns, got_rows), (want_columns, want) in zip(asked, batched, alone,
+                                                                  strict=True):
+        assert columns == want_columns and len(got_rows) == len(want) >= 1, request
+        for got, expected in zip(got_rows, want, strict=True):
+            assert [type(x) for x in got] == [type(x) for x in expected], (request, got, expected)
+            assert all(a == pytest.approx(b, rel=1e-12, nan_ok=True) if isinstance(b, float)
+                       else a == b for a, b in zip(got, expected, strict=True)), (request, got)
+    assert batched[0][1] == [(d("2025-03-01"), 1, False)]  # a distinct count: whole
+    assert batched[2][1] == [(d("2025-03-01"), "Rep a", pytest.approx(2 / (31 / 7)), 2,
+                              pytest.approx(31 / 7), False),
+                             (d("2025-03-01"), "Rep b", 0.0, 0, pytest.approx(31 / 7), False),
+                             (d("2025-03-01"), "Rep c", pytest.approx(1 / (31 / 7)), 1,
+                              pytest.approx(31 / 7), False)]
+    assert [type(x) for x in batched[2][1][0]][3] is int  # demos: counted
+

@@ -112,31 +112,3 @@ def test_off_track_and_streaks_read_every_levers_weeks_in_one_query(
     heat = views.lever_weeks(engine, levers[0], Scope.teams(team_id), day, 8, initiative)
     assert heat["target"].notna().any()  # the standard read in the batch raised
 
-
-def test_a_batch_gives_each_request_exactly_its_own_rows_and_types(
-        demo: tuple[Engine, dt.date, Any]) -> None:
-    """Counts stay whole numbers, sums and rates floats, keys strings, in the order and with the
-    types one request alone gives: counts with and without a divisor, ratios of counts and of
-    sums, a distinct count, a median, split and whole."""
-    from kpi.engine import MetricRequest
-
-    engine, day, _ = demo
-    window = {"date_from": shift_years(day, -1), "date_to": day}
-    asked = [MetricRequest.make(m, grain=g, by=b, **window) for m, g, b in (
-        ("new_logos", "quarter", ()), ("win_rate", "month", ("team",)),
-        ("demos", "total", ("rep",)), ("revenue", "quarter", ("industry",)),
-        ("sales_cycle_days", "total", ()), ("quota_attainment", "month", ()),
-        ("avg_deal_size", "total", ("team",)))]
-    alone = [engine.rows(r) for r in asked]
-    batched = engine.rows_many(asked)
-    assert len(batched) == len(asked)
-    for request, (columns, rows), (want_columns, want) in zip(asked, batched, alone, strict=True):
-        assert columns == want_columns and len(rows) == len(want) >= 1, request
-        for got, expected in zip(rows, want, strict=True):
-            assert [type(x) for x in got] == [type(x) for x in expected], (request, got, expected)
-            assert all(a == pytest.approx(b, rel=1e-12, nan_ok=True) if isinstance(b, float)
-                       else a == b for a, b in zip(got, expected, strict=True)), (request, got)
-    [(_, logos, _)] = batched[0][1][-1:]
-    assert type(logos) is int  # a distinct count
-    assert {type(r[2]) for r in batched[1][1]} == {float}  # a rate
-    assert {type(r[3]) for r in batched[1][1]} == {int}  # won deals: counted
