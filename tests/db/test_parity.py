@@ -136,3 +136,17 @@ def test_a_refresh_in_postgres_rewrites_only_what_changed(pg_demo: SqlStore) -> 
             pg_demo.execute("UPDATE accounts SET industry = $i WHERE account_id = $a",
                             {"i": industry, "a": account})
             rollups.refresh(pg_demo)
+
+
+def test_the_spark_drivers_dropped_connection_is_a_database_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Spark Thrift server that went away raises thrift's own error through SQLAlchemy (not a
+    DB-API error): it reaches the caller as a DatabaseError with a fix, not a traceback."""
+    from thrift.transport.TTransport import TTransportException
+
+    from tests.unit.test_store_seam import dropped_connection
+
+    said = dropped_connection(SqlStore.open_url("sqlite://"),
+                              TTransportException(message="TSocket read 0 bytes"), monkeypatch)
+    assert said == "lost the connection to sqlite://: TSocket read 0 bytes"
+
