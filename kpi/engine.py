@@ -59,6 +59,8 @@ _JOINS = {
     "t": "LEFT JOIN teams t ON t.team_id = ra.team_id",
     "acc": ACCOUNT_JOIN,
 }
+# the same, over rows that carry their industry (the company's rollup, the deals' copy)
+_INDUSTRY_ON_ROW = {**_DIMENSION_SQL, "industry": ("f.industry", "f")}
 
 
 @dataclass(frozen=True)
@@ -441,20 +443,18 @@ def _measure_sql(measure: Measure, request: MetricRequest, params: dict[str, Any
     """The measure per period and group, from the source's rows (or ``copy``: the copy of them
     kept in day order, with each row's industry), or (``rollup``) from its rows' values summed
     (counts stay whole numbers)."""
-    dimensions = _DIMENSION_SQL
     if rollup is None:
         facts = f"SELECT * FROM {copy.table}" if copy else SOURCES[measure.source].sql_for(
             _uses_product(measure, request))
         value = _aggregate(measure)
-        if copy:
-            dimensions = {**_DIMENSION_SQL, "industry": ("f.industry", "f")}
+        on_row = copy is not None
     else:
         name = rollup_column(measure)
         facts = f"SELECT {', '.join(('event_date', *rollup.keys, name))} FROM {rollup.table}"
         total = f"sum(f.{name})" if measure.agg != "count" else f"CAST(sum(f.{name}) AS BIGINT)"
         value = _divided(total, measure)
-        if "industry" in rollup.keys:  # summed with each row's industry: no account to join
-            dimensions = {**_DIMENSION_SQL, "industry": ("f.industry", "f")}
+        on_row = "industry" in rollup.keys
+    dimensions = _INDUSTRY_ON_ROW if on_row else _DIMENSION_SQL  # no account to join
     period = ("CAST($date_from AS DATE)" if request.grain == "total"
               else f"CAST(date_trunc('{request.grain}', f.event_date) AS DATE)")
     dims = [f"{dimensions[d][0]} AS d_{d}" for d in request.by]

@@ -334,11 +334,11 @@ def _read(store: Store, question: str, load: bool = True) -> tuple[Kept, Any] | 
     if not load:
         return info, None
     payload = _verified(bytes(row[4]))
-    _preload()
     if payload is None:  # not signed with this key: never unpickled, computed again
         log.warning("stored insight %s is not signed with this key; computing it again",
                     question)
         return None
+    _preload()
     try:
         return info, _Restricted(io.BytesIO(payload)).load()
     except Exception:  # unreadable or refused: recomputed like a missing answer
