@@ -227,7 +227,7 @@ def _odds(rates: dict[Any, tuple[int, int]], deals: pd.DataFrame, lift: float) -
     pairs = pd.MultiIndex.from_arrays([deals["stage"], deals["due"]])
     kinds = pairs.unique()  # a rate per stage and due flag, not per deal
     base = pd.Series([_rate(rates, stage, due) for stage, due in kinds], index=kinds, dtype=float)
-    return np.minimum(base.reindex(pairs).to_numpy(float) * lift, 1.0)
+    return np.asarray(np.minimum(base.reindex(pairs).to_numpy(float) * lift, 1.0), dtype=float)
 
 
 def _win_rate_lift(engine: Engine, day: dt.date, horizon: int) -> float:
