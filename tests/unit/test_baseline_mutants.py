@@ -19,6 +19,7 @@ from kpi.baseline import (
     BaselineStats,
     Basis,
     _clean,
+    baseline_bases,
     baseline_basis,
     baseline_for_days,
     baseline_stats,
@@ -30,6 +31,7 @@ from kpi.baseline import (
     rate,
     report,
     share_of_path,
+    value_of,
     window_value,
 )
 from kpi.disclosure import AGGREGATES
@@ -414,3 +416,72 @@ def test_a_rep_with_no_baseline_at_all(movers: Tiny) -> None:
                             Scope.reps("n"))
     assert frame["baseline_of"].tolist() == [note] * 4
     assert frame["baseline"].isna().all()
+
+
+def test_each_reps_basis_read_at_once(movers: Tiny, small_groups: None) -> None:
+    """baseline_bases gives each rep the basis baseline_basis gives their own scope: a and e
+    their own (e: 7 of the 14 days), n (6 days, in U since 10 March) U's, and a rep the database
+    does not know has no active day and no team at all."""
+    bases = baseline_bases(movers.engine, BASE, ["a", "n", "e", "nobody"], (), d("2025-03-16"))
+    assert bases == [
+        Basis(Scope.reps("a")),
+        Basis(Scope.teams("U"), "team baseline (Beta): active 0.9 of the 2 baseline weeks"),
+        Basis(Scope.reps("e")),
+        Basis(None, "not enough baseline: active 0 of the 2 baseline weeks"),
+    ]
+
+
+def test_reps_seen_by_a_manager_are_compared_within_the_managers_team(movers: Tiny,
+                                                                       small_groups: None) -> None:
+    """U's manager sees b (in U all along) and g (3 baseline days in U before moving to T on
+    20 Feb): b keeps their own baseline inside U, g is compared with U (the viewer's team), not
+    with T where g is on the day viewed."""
+    bases = baseline_bases(movers.engine, BASE, ["b", "g"], ("U",), d("2025-03-16"))
+    assert bases == [
+        Basis(Scope.rep_in_teams("b", "U")),
+        Basis(Scope.teams("U"), "team baseline (Beta): active 0.4 of the 2 baseline weeks"),
+    ]
+
+
+def test_a_lever_target_raises_the_one_standard_not_the_reps_own(meet: Tiny,
+                                                               small_groups: None) -> None:
+    """a's own baseline is 4 meetings / 2 rep-weeks = 2, the initiative-wide standard 12 / 4 = 3:
+    the +50% target is 3 * 1.5 = 4.5 for a too. a's current 6 / 2 = 3 is still at the standard
+    (attainment 0) and below the path, 3 * (1 + 0.5 * 13 / 56) on Sunday 16 March."""
+    initiative = get_initiative(meet.store, "push")
+    p = progress(meet.engine, initiative, "meetings", d("2025-03-16"), Scope.reps("a"))
+    assert (p.baseline, p.current) == (2.0, 3.0)
+    assert p.change_pct == pytest.approx(0.5)  # against a's own baseline
+    assert p.target_value == pytest.approx(4.5)
+    assert p.attainment == pytest.approx(0.0)
+    assert p.expected_value == pytest.approx(3 * (1 + 0.5 * 13 / 56))
+    assert p.on_pace is False
+
+
+def test_since_rollout_on_the_rollout_day_is_that_days_total(sales: Tiny) -> None:
+    """On the rollout day itself (Monday 3 March) the one day since the rollout holds the 70 won
+    that day; the current weeks are too early to tell."""
+    sales.deal("r", "2025-01-02", "2025-03-03", won=True, amount=70)
+    initiative = launch(sales, {"revenue": 0.5})
+    p = progress(sales.engine, initiative, "revenue", as_of=d(ROLLOUT))
+    assert p.since_rollout == 70.0
+    assert (p.baseline, p.current, p.window) == (pytest.approx(210.0), None, None)
+
+
+def test_a_median_baseline_reads_only_the_baseline_weeks(tiny: Tiny) -> None:
+    """Deals won in the baseline took 10 and 20 days (median 15); one won on 10 Feb, before it,
+    took 2 days and one won on 5 March, after it, 4: neither moves the baseline's median."""
+    tiny.team("T", "Alpha")
+    tiny.rep("r", "T", hired="2024-01-01")
+    tiny.deal("r", "2025-02-07", "2025-02-17", won=True, amount=1)  # 10 days
+    tiny.deal("r", "2025-02-04", "2025-02-24", won=True, amount=1)  # 20 days
+    tiny.deal("r", "2025-02-08", "2025-02-10", won=True, amount=1)  # 2 days, before the baseline
+    tiny.deal("r", "2025-03-01", "2025-03-05", won=True, amount=1)  # 4 days, after it
+    days = Window(d("2025-03-03"), d("2025-03-09"))
+    assert baseline_for_days(tiny.engine, "sales_cycle_days", BASE, Scope.everyone(), days) == 15.0
+
+
+def test_the_value_of_an_empty_table_is_missing() -> None:
+    assert value_of(pd.DataFrame({"period": [], "value": []})) is None
+    assert value_of(pd.DataFrame({"period": [d("2025-03-03")], "value": [None]})) is None
+    assert value_of(pd.DataFrame({"period": [d("2025-03-03")], "value": [2]})) == 2.0
