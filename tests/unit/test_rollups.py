@@ -212,6 +212,25 @@ def test_an_account_moved_to_another_industry_moves_its_deals_when_summed_again(
         (d("2025-03-01"), "Health", 0.5, 1, 2, False)]
 
 
+def test_a_deal_whose_cost_goes_from_blank_to_zero_is_copied_again(company: Tiny) -> None:
+    """The deals' copies are compared by key and a hash of the other columns: a blank becoming
+    0 (the same hash as 0 would be a missed change), a stage renamed, each rewrites that deal."""
+    refresh(company)
+    with company.store.transaction():
+        company.store.execute("UPDATE opportunities SET cost = 0 WHERE amount = 500")
+    written = refresh(company)
+    assert written["rollup_opps_closed_rows"] == written["rollup_opps_created_rows"] == 2
+    assert written["rollup_activities"] == written["rollup_opps_created"] == 0
+    _, copied = company.store.rows("SELECT amount, cost FROM rollup_opps_closed_rows "
+                                   "ORDER BY amount")
+    assert copied == [(300, None), (500, 0)]
+    with company.store.transaction():
+        company.store.execute("UPDATE opportunities SET stage = 'Renamed' WHERE amount = 300")
+    written = refresh(company)
+    assert written["rollup_opps_closed_rows"] == written["rollup_opps_created_rows"] == 2
+    assert set(refresh(company).values()) == {0}
+
+
 def test_an_empty_database_gets_empty_rollups_and_no_calendars(tiny: Tiny) -> None:
     assert rollups.index(tiny.store) == {}
     events = [f"rollup_{s}{c}" for s in rollups.EVENT_SOURCES for c in ("", "_company")] + [
