@@ -296,6 +296,7 @@ def _run_import(args: argparse.Namespace) -> int:
         raise
     finally:
         store.close()
+    del plan  # the rows read, no longer needed while the insights are computed
     loaded = ", ".join(f"{n:,} {t}" for t, n in result.rows_loaded.items())
     print(f"imported {result.rows_read:,} rows read: {loaded}; "
           f"{result.rows_skipped:,} left out (import {result.import_id})")
