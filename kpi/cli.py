@@ -261,6 +261,14 @@ def _run_import(args: argparse.Namespace) -> int:
                                  decimal=args.decimal or preset.decimal)
     paths, skipped = _files(args.sources)
     sources = [Source.from_path(p) for p in paths]
+    if "://" in args.db and not args.check:  # a database that takes no writes: said before reading
+        target = _open(args, write=True)
+        if target is not None:
+            try:
+                with target.transaction():
+                    pass
+            finally:
+                target.close()
     print(f"reading {len(sources)} file(s) with preset {preset.name!r}...", file=sys.stderr)
     store = _open(args, write=False)
     try:

@@ -243,12 +243,15 @@ class Dialect:
     itself), "copy" (PostgreSQL's COPY) or "insert" (batched INSERT statements); ``rewrites``,
     what sqlglot does not translate by itself, applied to each node of a statement before it is
     written in the dialect; ``tables_sql``, how to list the tables when SQLAlchemy's inspector
-    cannot (with the position of the name in its rows)."""
+    cannot (with the position of the name in its rows); ``writes``, whether leverboard may write
+    there at all."""
 
     name: str
     bulk: str = "insert"
     rewrites: tuple[Rewrite, ...] = ()
     tables_sql: tuple[str, int] | None = None
+    writes: bool = True  # False: a warehouse leverboard only reads (no transaction to undo a
+    # half-done write), whose tables the customer's own pipelines keep
 
 
 def _series_as_subquery(node: exp.Expression) -> exp.Expression:
@@ -267,13 +270,14 @@ def _series_as_subquery(node: exp.Expression) -> exp.Expression:
 
 
 # SQLAlchemy's dialect name -> what differs in that database
-SPARK = Dialect("spark", rewrites=(_series_as_subquery,), tables_sql=("SHOW TABLES", 1))
+SPARK = Dialect("spark", rewrites=(_series_as_subquery,), tables_sql=("SHOW TABLES", 1),
+                writes=False)
 DIALECTS = {
     "duckdb": Dialect("duckdb", bulk="frame"), "postgresql": Dialect("postgres", bulk="copy"),
     "mysql": Dialect("mysql"), "mariadb": Dialect("mysql"), "sqlite": Dialect("sqlite"),
     "trino": Dialect("trino"), "presto": Dialect("presto"), "snowflake": Dialect("snowflake"),
     "bigquery": Dialect("bigquery"), "hive": SPARK, "spark": SPARK,
-    "databricks": Dialect("databricks", rewrites=SPARK.rewrites),
+    "databricks": Dialect("databricks", rewrites=SPARK.rewrites, writes=False),
     "mssql": Dialect("tsql"), "oracle": Dialect("oracle"), "redshift": Dialect("redshift"),
 }
 
@@ -518,6 +522,8 @@ class SqlStore(_Base):
 
     @classmethod
     def open_url(cls, url: str, read_only: bool = True) -> SqlStore:
+        """Connect to ``url`` (a write to a warehouse leverboard only reads is refused by the
+        transaction that would make it, before anything is written)."""
         import sqlalchemy
 
         try:
@@ -528,6 +534,16 @@ class SqlStore(_Base):
             raise DatabaseError(f"cannot connect to {_masked(url)}: {_first_line(exc)}",
                                 "check KPI_DATABASE_URL (driver, host, port, user, password)") from exc
         return cls(engine, _masked(url), read_only)
+
+    def _require_writable(self) -> None:
+        if not self.dialect.writes:
+            raise DatabaseError(
+                f"{self.path} is a {self._engine.dialect.name} warehouse: leverboard reads it and "
+                "writes nothing there (it cannot undo a half-done write); nothing was written",
+                "keep its tables (or views) with your own pipelines, with the canonical "
+                "tables' names and columns (kpi/schema.py), or import into a DuckDB file or "
+                "PostgreSQL instead (--db data/leverboard.duckdb)")
+        super()._require_writable()
 
     def close(self) -> None:
         self._engine.dispose()

@@ -4,11 +4,15 @@ same parameters, and every dialect row names a dialect sqlglot can write."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlglot
 
-from kpi.store import DIALECTS, DuckDBStore, SqlStore, Store
+from kpi import cli
+from kpi.errors import DatabaseError
+from kpi.store import DIALECTS, Dialect, DuckDBStore, SqlStore, Store
 
 PROTOCOL = [name for name, value in vars(Store).items()
             if callable(value) and (not name.startswith("_") or name in ("__enter__", "__exit__"))]
@@ -66,3 +70,50 @@ def test_a_socket_reset_is_a_database_error_with_a_fix(monkeypatch: pytest.Monke
     said = dropped_connection(SqlStore.open_url("sqlite://"),
                               ConnectionResetError(104, "Connection reset by peer"), monkeypatch)
     assert said == "lost the connection to sqlite://: [Errno 104] Connection reset by peer"
+
+
+@pytest.fixture
+def warehouse(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """A SQLite file holding a table, whose dialect is declared a warehouse leverboard only
+    reads (as Spark's and Databricks' are)."""
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as con:
+        con.execute(sqlalchemy.text("CREATE TABLE reps (rep_id TEXT, name TEXT)"))
+        con.execute(sqlalchemy.text("INSERT INTO reps VALUES ('r1', 'Ada')"))
+    engine.dispose()
+    monkeypatch.setitem(DIALECTS, "sqlite", Dialect("sqlite", writes=False))
+    return url
+
+
+def test_spark_and_databricks_are_read_only_warehouses() -> None:
+    assert [name for name, dialect in DIALECTS.items() if not dialect.writes] == [
+        "hive", "spark", "databricks"]
+
+
+def test_a_warehouse_is_read_and_never_written(warehouse: str) -> None:
+    store = SqlStore.open_url(warehouse)
+    assert store.rows("SELECT rep_id, name FROM reps") == (["rep_id", "name"], [("r1", "Ada")])
+    with pytest.raises(DatabaseError) as caught, store.transaction():
+        store.execute("DELETE FROM reps")
+    assert str(caught.value.message).startswith(
+        f"{warehouse} is a sqlite warehouse: leverboard reads it and writes nothing there")
+    assert "kpi/schema.py" in str(caught.value.hint)
+    writer = SqlStore.open_url(warehouse, read_only=False)  # the app's keeper of insights
+    with pytest.raises(DatabaseError, match="writes nothing there"):
+        writer.insert_frame("reps", pd.DataFrame({"rep_id": ["r2"], "name": ["Grace"]}))
+    assert store.rows("SELECT count(*) AS n FROM reps")[1] == [(1,)]
+
+
+def test_an_import_into_a_warehouse_is_refused_before_reading_the_files(
+        warehouse: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "reps.csv").write_text("rep_id,name\nr2,Grace\n")
+    assert cli.main(["import", "--db", warehouse, "--preset", "canonical",
+                     str(tmp_path / "reps.csv")]) == 2
+    said = capsys.readouterr().err
+    assert "is a sqlite warehouse: leverboard reads it and writes nothing there" in said
+    assert "reading 1 file" not in said
+    _, rows = SqlStore.open_url(warehouse).rows("SELECT rep_id FROM reps")
+    assert rows == [("r1",)]
