@@ -25,7 +25,7 @@ from kpi.catalog import Metric
 from kpi.disclosure import AGGREGATES
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
-from kpi.people import active_days, active_days_of, members, team_name, team_of
+from kpi.people import active_days, active_days_of, members, team_name, team_of, teams_on
 from kpi.periods import Window, last_complete_day, period_last_day
 from kpi.schema import Grain
 
@@ -141,8 +141,10 @@ def baseline_bases(engine: Engine, window: Window, rep_ids: list[str], within: t
             sizes[team] = _team_size(engine, team, window)
         return sizes[team]
 
-    return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0), size)
-            for r in rep_ids]
+    short = [r for r in rep_ids if days.get(r, 0) < MIN_OWN_BASELINE_SHARE * window.days]
+    teams = teams_on(engine.store, short, day)  # of the reps compared with a team: one query
+    return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0), size,
+                   teams.get(r)) for r in rep_ids]
 
 
 def _team_size(engine: Engine, team: str, window: Window) -> int:
@@ -150,13 +152,15 @@ def _team_size(engine: Engine, team: str, window: Window) -> int:
 
 
 def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int,
-           size: Callable[[str], int] | None = None) -> Basis:
+           size: Callable[[str], int] | None = None, team: str | None = None) -> Basis:
+    """``team``: the rep's team on ``day`` when already read (else read here)."""
     rep_id = scope.ids[0]
     if days >= MIN_OWN_BASELINE_SHARE * window.days:
         return Basis(scope)
     weeks = f"{days / 7:.1f}".rstrip("0").rstrip(".")
     short = f"active {weeks} of the {window.days // 7} baseline weeks"
-    team = team_of(engine.store, rep_id, day)
+    if team is None:
+        team = team_of(engine.store, rep_id, day)
     if scope.within and team not in scope.within:  # a manager compares with their own team
         team = scope.within[0]
     behind = 0 if team is None else (size(team) if size else _team_size(engine, team, window))

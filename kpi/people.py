@@ -7,6 +7,7 @@ scope travels with every engine request, so the data layer (not the page) decide
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from kpi.engine import Scope, in_list
@@ -191,14 +192,31 @@ def active_days_of(store: Store, rep_ids: tuple[str, ...] | list[str], start: dt
     return days
 
 
+# the assignment that names a rep's team on $d: the latest begun by then, else the first (one
+# assignment per rep and day: the table's key)
+_TEAM_ORDER = """CASE WHEN valid_from <= $d THEN 0 ELSE 1 END,
+                 CASE WHEN valid_from <= $d THEN valid_from END DESC, valid_from"""
+
+
 def team_of(store: Store, rep_id: str, day: dt.date) -> str | None:
     """The rep's team on ``day``, else their latest team before it, else their first one."""
-    _, rows = store.rows(
-        """SELECT team_id FROM rep_assignments WHERE rep_id = $r
-           ORDER BY CASE WHEN valid_from <= $d THEN 0 ELSE 1 END,
-                    CASE WHEN valid_from <= $d THEN valid_from END DESC, valid_from""",
-        {"r": rep_id, "d": day})
+    _, rows = store.rows(f"SELECT team_id FROM rep_assignments WHERE rep_id = $r "
+                         f"ORDER BY {_TEAM_ORDER}", {"r": rep_id, "d": day})
     return rows[0][0] if rows else None
+
+
+def teams_on(store: Store, rep_ids: Collection[str], day: dt.date) -> dict[str, str]:
+    """:func:`team_of` of each of ``rep_ids``, in one query (a rep never assigned is absent)."""
+    if not rep_ids:
+        return {}
+    params: dict[str, object] = {"d": day}
+    _, rows = store.rows(
+        f"""SELECT rep_id, team_id FROM (
+              SELECT rep_id, team_id,
+                     row_number() OVER (PARTITION BY rep_id ORDER BY {_TEAM_ORDER}) AS n
+              FROM rep_assignments WHERE {_in('rep_id', tuple(sorted(rep_ids)), params)}) x
+            WHERE n = 1""", params)
+    return {rep: team for rep, team in rows}
 
 
 def teams_of(store: Store, rep_id: str, since: dt.date) -> set[str]:

@@ -23,6 +23,7 @@ from kpi.people import (
     team_of,
     teams,
     teams_of,
+    teams_on,
 )
 from tests.conftest import Tiny, d
 
@@ -76,6 +77,20 @@ def test_team_of_and_teams_of(org: Tiny) -> None:
     assert teams_of(store, "C", d("2025-02-09")) == {"T", "U"}
     assert teams_of(store, "C", d("2025-02-10")) == {"U"}
     assert teams_of(store, "nobody", d("2025-01-01")) == set()
+
+
+def test_each_reps_team_on_a_day_read_at_once(org: Tiny) -> None:
+    """teams_on is team_of for several reps in one query: C's team before, on and after the
+    move, before any assignment (the first team), a rep not assigned left out."""
+    store = org.store
+    asked = ["C", "A", "B", "nobody"]
+    assert teams_on(store, asked, d("2025-02-09")) == {"A": "T", "B": "U", "C": "T"}
+    assert teams_on(store, asked, d("2025-02-10")) == {"A": "T", "B": "U", "C": "U"}
+    assert teams_on(store, asked, d("2024-06-01")) == {"A": "T", "B": "U", "C": "T"}
+    assert teams_on(store, [], d("2025-02-10")) == {}
+    for day in ("2024-06-01", "2025-01-01", "2025-02-09", "2025-02-10", "2025-12-31"):
+        assert teams_on(store, asked, d(day)) == {
+            r: team for r in asked if (team := team_of(store, r, d(day))) is not None}
 
 
 def test_teams_a_scope_may_look_at(org: Tiny) -> None:
