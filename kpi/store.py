@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -131,26 +131,12 @@ class _SharedFile:
                 self.cond.notify_all()
 
 
-# a connection that writes a file keeps at most this much in memory and spills the rest to
-# "<file>.tmp": an import of millions of rows (summed into the rollups, compared with what is
-# stored) stays within a laptop's means beside the rows pandas read (2.7 million deals: peak
-# 1.4 GB in all instead of 1.9 GB)
-WRITE_MEMORY = "512MB"
-
-
-def _writable(path: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(path)
-    if path != MEMORY:
-        con.execute(f"SET memory_limit = '{WRITE_MEMORY}'")
-    return con
-
-
 def _connect_for_writing(path: str) -> duckdb.DuckDBPyConnection:
     """A writable connection, retried briefly: another program may hold the file for a moment."""
     deadline = time.monotonic() + REOPEN_WAIT
     while True:
         try:
-            return _writable(path)
+            return duckdb.connect(path)
         except duckdb.Error as exc:
             if time.monotonic() >= deadline:
                 raise DatabaseError(
@@ -163,9 +149,7 @@ def _connect_for_writing(path: str) -> duckdb.DuckDBPyConnection:
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        if not read_only:
-            return _writable(path)
-        return duckdb.connect(path, read_only=path != MEMORY)
+        return duckdb.connect(path, read_only=read_only and path != MEMORY)
     except duckdb.Error as exc:
         raise DatabaseError(f"cannot open {path}: {_first_line(exc)}",
                             "another program has it open (the app, an import or a notebook); "
@@ -221,6 +205,12 @@ class Store(Protocol):
 
     def create_schema(self) -> None:
         """Create every canonical table that does not exist yet, in one transaction."""
+        ...
+
+    def headroom(self, extra_mb: int) -> AbstractContextManager[None]:
+        """Within the block, the database process may use at most ``extra_mb`` more memory than
+        it holds when the block starts, spilling the rest to disk (the embedded DuckDB; a
+        server manages its own memory)."""
         ...
 
     def close(self) -> None:
@@ -317,6 +307,9 @@ class _Base:
                 f"{self.path} is open read-only", "open it with read_only=False to change data"
             )
 
+    def headroom(self, extra_mb: int) -> AbstractContextManager[None]:
+        return nullcontext()
+
 
 class DuckDBStore(_Base):
     """A connection to one leverboard database in DuckDB (a file, or in memory)."""
@@ -362,7 +355,7 @@ class DuckDBStore(_Base):
         path = str(path)
         if path != MEMORY:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        store = cls(_writable(path), path, read_only=False)
+        store = cls(duckdb.connect(path), path, read_only=False)
         store.create_schema()
         return store
 
@@ -423,6 +416,26 @@ class DuckDBStore(_Base):
                 db.execute(sql, dict(params or {}))
         except duckdb.Error as exc:
             raise DatabaseError(f"write failed: {_first_line(exc)}") from exc
+
+    @contextmanager
+    def headroom(self, extra_mb: int) -> Iterator[None]:
+        """DuckDB's memory limit set, within the block, to what it holds now plus ``extra_mb``
+        (it spills the rest to "<file>.tmp"), and reset afterwards: the rollups summed beside an
+        import of millions of rows stay within a laptop's means, while what the import holds
+        (a table key's index cannot be spilled) is never squeezed. A database in memory has
+        nowhere to spill: unbounded."""
+        if self.path == MEMORY:
+            yield
+            return
+        with self._using() as db:
+            held = db.execute("SELECT coalesce(sum(memory_usage_bytes), 0) "
+                              "FROM duckdb_memory()").fetchone()
+            db.execute(f"SET memory_limit = '{int(held[0] if held else 0) // 2**20 + extra_mb}MiB'")
+        try:
+            yield
+        finally:
+            with self._using() as db:
+                db.execute("RESET memory_limit")
 
     def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
         """Append a DataFrame to a canonical table by column name; returns the row count."""

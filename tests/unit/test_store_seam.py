@@ -20,8 +20,8 @@ PROTOCOL = [name for name, value in vars(Store).items()
 
 def test_the_protocol_lists_what_the_code_asks_of_a_database() -> None:
     assert sorted(PROTOCOL) == ["__enter__", "__exit__", "close", "create_schema", "execute",
-                                "insert_frame", "query", "replace_rows", "rows", "scalar",
-                                "tables", "transaction"]
+                                "headroom", "insert_frame", "query", "replace_rows", "rows",
+                                "scalar", "tables", "transaction"]
 
 
 @pytest.mark.parametrize("backend", [DuckDBStore, SqlStore])
@@ -117,3 +117,31 @@ def test_an_import_into_a_warehouse_is_refused_before_reading_the_files(
     assert "reading 1 file" not in said
     _, rows = SqlStore.open_url(warehouse).rows("SELECT rep_id FROM reps")
     assert rows == [("r1",)]
+
+
+def _limit_mib(store: DuckDBStore) -> float:
+    text = str(store.scalar("SELECT current_setting('memory_limit')"))
+    number, unit = text.split()
+    return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 ** 2}[unit]
+
+
+def test_duckdb_gives_a_block_a_bounded_headroom_then_its_limit_back(tmp_path: Path) -> None:
+    """Within headroom(64): DuckDB may hold what it held plus 64 MiB (here: a table of a million
+    rows in memory, so the limit is above 64 MiB); after the block: its default again."""
+    store = DuckDBStore.create(tmp_path / "h.duckdb")
+    before = _limit_mib(store)
+    with store.transaction():
+        store.execute("CREATE TABLE big AS SELECT range AS i FROM range(1000000)")
+        held = store.scalar("SELECT sum(memory_usage_bytes) FROM duckdb_memory()") / 2**20
+        with store.headroom(64):
+            assert _limit_mib(store) == pytest.approx(int(held) + 64, abs=0.1)
+            assert _limit_mib(store) > 64
+        assert _limit_mib(store) == before
+    assert before > 1024  # DuckDB's default: most of the machine's memory
+
+
+def test_a_database_in_memory_has_no_headroom_to_spill_to() -> None:
+    store = DuckDBStore.create()
+    before = _limit_mib(store)
+    with store.headroom(1):
+        assert _limit_mib(store) == before
