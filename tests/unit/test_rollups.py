@@ -340,3 +340,174 @@ def test_a_batch_gives_each_request_exactly_its_own_rows_and_types(company: Tiny
                               pytest.approx(31 / 7), False)]
     assert [type(x) for x in batched[2][1][0]][3] is int  # demos: counted
 
+
+
+def test_a_refresh_counts_a_day_only_added_or_only_removed_once(company: Tiny) -> None:
+    """b's first demo (7 March) is a new rep-day: one row inserted, none deleted, and a new day
+    in the company's rollup. Removing c's one activity (3 March) deletes c's rep-day and
+    inserts nothing, while the company's 3 March (3 demos, now 2) is deleted and inserted."""
+    refresh(company)
+    company.activity("b", "2025-03-07", "demo")
+    written = refresh(company)
+    assert (written["rollup_activities"], written["rollup_activities_company"]) == (1, 1)
+    with company.store.transaction():
+        company.store.execute("DELETE FROM activities WHERE rep_id = 'c'")
+    written = refresh(company)
+    assert (written["rollup_activities"], written["rollup_activities_company"]) == (1, 2)
+    assert [(r[1], r[3]) for r in rows(company.engine, "demos", grain="total", by=["rep"])] == [
+        ("Rep a", 2), ("Rep b", 1), ("Rep c", 0)]
+
+
+def test_a_new_hire_adds_their_days_to_the_rep_days_calendar(company: Tiny) -> None:
+    """d joins T on Monday 10 March: d's days from then to the calendar's last day (today) are
+    inserted, and each of those days of the company's calendar counts 4 reps instead of 3
+    (deleted and inserted). T's March is then 2 x 31 + 22 rep-days."""
+    refresh(company)
+    company.rep("d", "T", hired="2025-03-10")
+    written = refresh(company)
+    days = (dt.date.today() - d("2025-03-10")).days + 1
+    assert written["rollup_rep_days"] == days
+    assert written["rollup_rep_days_company"] == 2 * days
+    engine = company.engine
+    assert reads_rollup(engine, "demos", "rollup_rep_days", grain="total", scope=Scope.teams("T"))
+    [(_, value, numerator, denominator, _)] = rows(engine, "demos", grain="total",
+                                                   scope=Scope.teams("T"))
+    assert (value, numerator, denominator) == (pytest.approx(2 / (84 / 7)), 2,
+                                               pytest.approx(84 / 7))
+
+
+class _Recording:
+    """A store that keeps every statement it is sent; as ``dialect`` (PostgreSQL, say), it
+    refuses DuckDB's hash(), which such a database lacks."""
+
+    def __init__(self, store: object, dialect: object | None = None) -> None:
+        self.store, self.sent = store, []
+        self.dialect = dialect or store.dialect  # type: ignore[attr-defined]
+
+    def _sent(self, sql: str) -> None:
+        if self.dialect.name != "duckdb" and "hash(" in sql:
+            raise AssertionError(f"{self.dialect.name} has no hash(): {sql}")
+        self.sent.append(sql)
+
+    def execute(self, sql: str, params: dict | None = None) -> None:
+        self._sent(sql)
+        self.store.execute(sql, params)  # type: ignore[attr-defined]
+
+    def scalar(self, sql: str, params: dict | None = None) -> object:
+        self._sent(sql)
+        return self.store.scalar(sql, params)  # type: ignore[attr-defined]
+
+    def rows(self, sql: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+        self._sent(sql)
+        return self.store.rows(sql, params)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgresql"])
+def test_rollup_rows_are_compared_by_a_hash_in_duckdb_and_column_by_column_elsewhere(
+        company: Tiny, dialect: str) -> None:
+    """Summing again compares each table's rows with the fresh ones: in DuckDB by the keys and
+    one hash of the other columns (less memory), in other databases, which lack DuckDB's
+    hash(), column by column; either way a's extra demo on 3 March rewrites that rep-day."""
+    from kpi.store import DIALECTS
+
+    refresh(company)
+    company.activity("a", "2025-03-03", "demo")
+    store = _Recording(company.store, DIALECTS[dialect])
+    with company.store.transaction():
+        written = rollups.refresh(store)  # type: ignore[arg-type]
+    compared = [sql for sql in store.sent if "CREATE TEMPORARY TABLE rollup_changed" in sql]
+    assert len(compared) == len(written) == 14  # 6 sources x 2 rollups, 2 copies: once each
+    assert [("AS row_hash" in sql) for sql in compared] == [dialect == "duckdb"] * 14
+    assert (written["rollup_activities"], written["rollup_activities_company"]) == (2, 2)
+
+
+def test_a_calendar_rollup_is_read_for_exactly_the_days_it_was_built_for(company: Tiny) -> None:
+    """The calendars are built from the data's first day (a's deals, created 1 February 2025) to
+    today: a request from that very day to today reads them, one day more on either side reads
+    the raw calendar. An event rollup covers any days; a calendar whose days are only half
+    known (a hand-written index, say) is not read."""
+    refresh(company)
+    engine = company.engine
+    first, today = d("2025-02-01"), dt.date.today()
+    one = dt.timedelta(days=1)
+    assert reads_rollup(engine, "demos", "rollup_rep_days", date_from=first, date_to=today)
+    assert not reads_rollup(engine, "demos", "rollup_rep_days", date_from=first - one,
+                            date_to=today)
+    assert not reads_rollup(engine, "demos", "rollup_rep_days", date_from=first,
+                            date_to=today + one)
+    calendar = rollups.Rollup("rep_days", "rollup_rep_days", frozenset(), first, None)
+    events = rollups.Rollup("activities", "rollup_activities", frozenset(), None, first)
+    assert (calendar.covers(first, today), events.covers(first, today)) == (False, True)
+
+
+def test_the_index_reads_a_day_whichever_way_a_driver_returns_it() -> None:
+    """A DATE comes back as a date, a timestamp at midnight, or ISO text (with a time or
+    without); anything else (no day at all, a number) is no day."""
+    day = d("2025-03-01")
+    assert rollups._date(day) == day
+    assert rollups._date(dt.datetime(2025, 3, 1, 0, 0)) == day
+    assert rollups._date("2025-03-01") == day
+    assert rollups._date("2025-03-01 00:00:00") == day
+    assert rollups._date("2025-03-01T00:00:00") == day
+    assert (rollups._date(None), rollups._date(20250301)) == (None, None)
+
+
+def test_a_measure_of_the_product_is_read_from_the_deals_not_summed_into_a_rollup(
+        company: Tiny) -> None:
+    """Rollups are summed without the deal's product, so a measure that names it (a metric of
+    the Core deals won, say) is read from the rows: a's 500, won on Core, whether or not the
+    rollups were summed with that metric in the catalog."""
+    catalog = load_catalog()
+    core = Measure("opps_closed", "sum", expr="amount", filter="is_won AND product = 'Core'")
+    assert not rollups.eligible(core)
+    assert rollups.eligible(dataclasses.replace(core, filter="is_won"))
+    revenue = dataclasses.replace(catalog.get("revenue"), numerator=core)
+    catalog = dataclasses.replace(
+        catalog, metrics=tuple(revenue if m.id == "revenue" else m for m in catalog.metrics))
+    assert rollups.column(core) not in rollups.measures([catalog])["opps_closed"]
+    with company.store.transaction():
+        rollups.refresh(company.store, catalog)
+    engine = Engine(company.store, catalog)
+    assert rows(engine, "revenue", grain="total", scope=Scope.teams("T")) == [
+        (d("2025-03-01"), 500.0, False)]
+
+
+def _index_writes(sent: list[str]) -> list[str]:
+    return [sql.split("(")[0].strip() for sql in sent
+            if re.match(r"(DROP TABLE IF EXISTS|CREATE TABLE|INSERT INTO) rollups\b", sql)]
+
+
+def test_the_index_is_written_only_when_what_it_says_changed(company: Tiny) -> None:
+    """Summing the same data again leaves the index of the rollups alone; a new activity changes
+    what it says (the activities' row count, 4 then 5) and it is written again, a row for each
+    of the 14 rollups and copies."""
+    refresh(company)
+    assert rollups.index(company.store)["rollup_activities"].raw_rows == "activities=4"
+    store = _Recording(company.store)
+    with company.store.transaction():
+        rollups.refresh(store)  # type: ignore[arg-type]
+    assert _index_writes(store.sent) == []
+    company.activity("b", "2025-03-07", "demo")
+    store = _Recording(company.store)
+    with company.store.transaction():
+        rollups.refresh(store)  # type: ignore[arg-type]
+    assert _index_writes(store.sent) == ["DROP TABLE IF EXISTS rollups", "CREATE TABLE rollups",
+                                         *["INSERT INTO rollups VALUES"] * 14]
+    assert rollups.index(company.store)["rollup_activities"].raw_rows == "activities=5"
+
+
+def test_the_index_is_written_on_another_sql_database_too() -> None:
+    """SQLAlchemy's bound parameters, unlike DuckDB's, are told apart by case: each value of an
+    index row reaches the column it is named for (here on SQLite)."""
+    from kpi.store import SqlStore
+
+    store = SqlStore.open_url("sqlite://", read_only=False)
+    row = ("activities", "rollup_activities", "rep_id", "m_1,m_2", None, None, "activities=4")
+    with store.transaction():
+        rollups._write_index(store, [row], {})
+    assert store.rows("SELECT source, table_name, keys, measures, covered_from, covered_to, "
+                      "raw_rows FROM rollups")[1] == [row]
+    store.close()
