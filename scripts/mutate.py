@@ -370,7 +370,8 @@ def main() -> None:
             (WORK / ".copied-from").write_text(origin_of(args.ref))
             seconds = run_mutmut(names_of(new) + changed + names, args.children, args.minutes)
             merge(results(), names, seconds, changed)
-            keep(results(), new, seconds, (WORK / ".copied-from").read_text().strip())
+            if new:  # keep() of no module would write every module's statuses of this run
+                keep(results(), new, seconds, (WORK / ".copied-from").read_text().strip())
         write_doc(section(kept()))
         print(f"retested {len(names)} survivors; wrote the mutation section of "
               f"{DOC.relative_to(ROOT)}")

@@ -150,3 +150,15 @@ def test_the_spark_drivers_dropped_connection_is_a_database_error(
                               TTransportException(message="TSocket read 0 bytes"), monkeypatch)
     assert said == "lost the connection to sqlite://: TSocket read 0 bytes"
 
+
+
+def test_a_count_summed_in_a_postgres_rollup_is_an_integer(pg_demo: SqlStore) -> None:
+    """PostgreSQL sums bigints as numeric: a count read from a rollup (demos per rep-week: its
+    numerator, the demos) is cast back, so the CLI's CSV and JSON say 545, not 545.0, as they do
+    from the raw rows and in DuckDB."""
+    request = MetricRequest.make("demos", grain="month")
+    assert "rollup_activities" in Engine(pg_demo).compile(request).sql
+    columns, rows = Engine(pg_demo).rows(request)
+    assert columns[2] == "numerator"
+    assert rows and all(type(r[2]) is int for r in rows)
+    assert rows == Engine(pg_demo, use_rollups=False).rows(request)[1]
