@@ -11,6 +11,7 @@ import pytest
 
 from kpi.demo import DemoConfig, build
 from kpi.engine import Engine
+from kpi.initiatives import Initiative
 from kpi.stages import StageList, refresh
 from kpi.store import DuckDBStore
 
@@ -140,6 +141,17 @@ class Tiny:
              "new_prospect": new_prospect} for _ in range(n)])
         with self.store.transaction():
             self.store.insert_frame("activities", rows)
+
+    def meet_more(self) -> Initiative:
+        """Team T's initiative "Meet more" (rolled out Monday 3 March 2025 on two baseline weeks,
+        meetings raised by 50% by 30 June), as it is stored."""
+        from kpi.initiatives import create_initiative, get_initiative
+
+        create_initiative(self.store, name="Meet more", strategy="win more", tactics="meet more",
+                          rollout_date=d("2025-03-03"), baseline_weeks=2,
+                          target_date=d("2025-06-30"), teams={"T": d("2025-03-03")},
+                          targets={"meetings": 0.5})
+        return get_initiative(self.store, "meet-more")
 
     def quota(self, rep_id: str, start: str, end: str, amount: float) -> None:
         self._put("quotas", quota_id=self._id("Q"), rep_id=rep_id, team_id=None,

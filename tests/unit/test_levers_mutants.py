@@ -36,11 +36,9 @@ def test_a_rep_who_left_keeps_their_own_baseline_in_the_weeks_they_worked(tiny: 
     for day in ("2025-02-18", "2025-02-25", "2025-03-04", "2025-03-11"):
         tiny.activity("A", day, n=2)
         tiny.activity("B", day, n=1)
-    create_initiative(tiny.store, name="Meet more", strategy="win more", tactics="meet more",
-                      rollout_date=d("2025-03-03"), baseline_weeks=2, target_date=d("2025-06-30"),
-                      teams={"T": d("2025-03-03")}, targets={"meetings": 0.5})
+    initiative = tiny.meet_more()
     frame = lever_weeks(tiny.engine, "meetings", Scope.teams("T"), d("2025-03-16"), 2,
-                        get_initiative(tiny.store, "meet-more"))
+                        initiative)
     assert rows(frame) == [
         (d("2025-03-03"), "Rep A", 2.0, 3.0, 2.0, pytest.approx(2 / 3)),
         (d("2025-03-03"), "Rep B", 1.0, 1.5, 1.0, pytest.approx(2 / 3)),
@@ -83,11 +81,9 @@ def test_a_rep_with_no_baseline_to_raise_has_no_target(tiny: Tiny) -> None:
     tiny.rep("N", "T", hired="2025-02-26")
     tiny.activity("A", "2025-02-18", n=2)
     tiny.activity("N", "2025-03-04")
-    create_initiative(tiny.store, name="Meet more", strategy="win more", tactics="meet more",
-                      rollout_date=d("2025-03-03"), baseline_weeks=2, target_date=d("2025-06-30"),
-                      teams={"T": d("2025-03-03")}, targets={"meetings": 0.5})
+    initiative = tiny.meet_more()
     frame = lever_weeks(tiny.engine, "meetings", Scope.reps("N"), d("2025-03-16"), 2,
-                        get_initiative(tiny.store, "meet-more"))
+                        initiative)
     assert [(r.period, r.rep, r.value) for r in frame.itertuples()] == [
         (d("2025-03-03"), "Rep N", 1.0), (d("2025-03-10"), "Rep N", 0.0)]
     assert frame["target"].tolist() == [None, None]

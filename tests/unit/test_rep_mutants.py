@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from kpi.engine import Scope
-from kpi.initiatives import create_initiative, get_initiative
 from kpi.periods import Window
 from kpi.views import pace
 from tests.conftest import Tiny, d
@@ -29,11 +28,9 @@ def test_a_targeted_lever_with_nothing_to_raise_has_no_goal(tiny: Tiny) -> None:
     tiny.rep("N", "T", hired="2025-02-26")
     tiny.activity("A", "2025-02-18", n=2)
     tiny.activity("N", "2025-03-18")
-    create_initiative(tiny.store, name="Meet more", strategy="win more", tactics="meet more",
-                      rollout_date=d("2025-03-03"), baseline_weeks=2, target_date=d("2025-06-30"),
-                      teams={"T": d("2025-03-03")}, targets={"meetings": 0.5})
+    initiative = tiny.meet_more()
     got = pace(tiny.engine, Scope.reps("N"), ["meetings"], TODAY,
-               get_initiative(tiny.store, "meet-more"))
+               initiative)
     assert [(p.grain, p.period, p.elapsed_days, pytest.approx(p.active_weeks), p.actual,
              p.goal_rate, p.goal_kind, p.own_rate, p.goal) for p in got] == [
         ("week", Window(d("2025-03-17"), d("2025-03-23")), 3, 3 / 7, 1.0,
