@@ -141,26 +141,32 @@ def baseline_bases(engine: Engine, window: Window, rep_ids: list[str], within: t
             sizes[team] = _team_size(engine, team, window)
         return sizes[team]
 
-    short = [r for r in rep_ids if days.get(r, 0) < MIN_OWN_BASELINE_SHARE * window.days]
+    short = [r for r in rep_ids if not _has_own(days.get(r, 0), window)]
     teams = teams_on(engine.store, short, day)  # of the reps compared with a team: one query
     return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0), size,
-                   teams.get(r)) for r in rep_ids]
+                   teams) for r in rep_ids]
 
 
 def _team_size(engine: Engine, team: str, window: Window) -> int:
     return len(members(engine.store, Scope.teams(team), window.start, window.end))
 
 
+def _has_own(days: int, window: Window) -> bool:
+    """Whether a rep employed ``days`` of ``window`` has a baseline of their own."""
+    return days >= MIN_OWN_BASELINE_SHARE * window.days
+
+
 def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int,
-           size: Callable[[str], int] | None = None, team: str | None = None) -> Basis:
-    """``team``: the rep's team on ``day`` when already read (else read here)."""
+           size: Callable[[str], int] | None = None,
+           teams: Mapping[str, str] | None = None) -> Basis:
+    """``teams``: the reps' teams on ``day`` when already read (:func:`teams_on`; a rep it
+    leaves out was never assigned), else the rep's is read here."""
     rep_id = scope.ids[0]
-    if days >= MIN_OWN_BASELINE_SHARE * window.days:
+    if _has_own(days, window):
         return Basis(scope)
     weeks = f"{days / 7:.1f}".rstrip("0").rstrip(".")
     short = f"active {weeks} of the {window.days // 7} baseline weeks"
-    if team is None:
-        team = team_of(engine.store, rep_id, day)
+    team = teams.get(rep_id) if teams is not None else team_of(engine.store, rep_id, day)
     if scope.within and team not in scope.within:  # a manager compares with their own team
         team = scope.within[0]
     behind = 0 if team is None else (size(team) if size else _team_size(engine, team, window))
