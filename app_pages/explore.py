@@ -31,5 +31,5 @@ except KpiError as exc:
 if table.empty:
     widgets.empty("No data for this metric in this range: widen the range or import data.")
     st.stop()
-widgets.chart(charts.trend(table, metric, None if by == "none" else by), table,
+widgets.chart(widgets.figure(charts.trend, table, metric, None if by == "none" else by), table,
               f"{metric_id}_{grain}", metric)

@@ -25,4 +25,5 @@ for i, metric_id in enumerate(outputs):
         if table.empty:
             widgets.empty(f"No {metric.label.lower()} in this range: widen the date range.")
             continue
-        widgets.chart(charts.progress(table, metric, rollout), table, f"{metric_id}_{grain}", metric)
+        widgets.chart(widgets.figure(charts.progress, table, metric, rollout), table,
+                      f"{metric_id}_{grain}", metric)

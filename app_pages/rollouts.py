@@ -39,7 +39,8 @@ if initiative is not None:
             if table.empty:
                 widgets.empty("No data since the baseline started.")
                 continue
-            widgets.chart(charts.progress(table, page.metric(metric_id), initiative.rollout_date),
+            widgets.chart(widgets.figure(charts.progress, table, page.metric(metric_id),
+                                         initiative.rollout_date),
                           table, f"{initiative.initiative_id}_{metric_id}_{grain}",
                           page.metric(metric_id))
     st.subheader("Target history and reviews")

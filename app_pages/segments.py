@@ -21,6 +21,6 @@ if table.empty:
     st.stop()
 st.caption(f"Deals closed {window.start:%d %b %Y}–{window.end:%d %b %Y}; open pipeline as of "
            f"{page.day:%d %b %Y} (total {format_value(table['open_pipeline'].sum(), 'currency')}).")
-widgets.chart(charts.segment_bars(table, dimension), table, f"segments_{dimension}")
+widgets.chart(widgets.figure(charts.segment_bars, table, dimension), table, f"segments_{dimension}")
 st.caption("Win rate = won / (won + lost) closed in the range · sales cycle = median days from "
            "created to closed, won deals · share of open pipeline = open amount due within a year.")

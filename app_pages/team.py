@@ -33,7 +33,7 @@ heat = data.lever_weeks(lever, scope, page.day, weeks, page.initiative, against)
 if heat.empty:
     widgets.empty("No activity for this team in these weeks: check the date or import activities.")
 else:
-    widgets.chart(charts.heatmap(heat, page.metric(lever)), heat, f"{lever}_{team_id}_weeks",
+    widgets.chart(widgets.figure(charts.heatmap, heat, page.metric(lever)), heat, f"{lever}_{team_id}_weeks",
                   page.metric(lever))
 
 st.subheader("Off track now")

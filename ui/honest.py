@@ -19,4 +19,4 @@ def show(scope: Scope, window: Window, key: str) -> None:
     if table.empty:
         widgets.empty("No closed deals in this period.")
         return
-    widgets.chart(charts.funnel(table), table, f"win_rates_{key}")
+    widgets.chart(widgets.figure(charts.funnel, table), table, f"win_rates_{key}")

@@ -78,7 +78,7 @@ def rollout(page: Page) -> None:
     else:
         last = int(effect.event_study["week_since_adoption"].iloc[-1])
         axis = f"weeks since adoption, 4-week windows ({last} = {last} and after)"
-        widgets.chart(charts.event_study(effect.event_study, page.metric(chosen), axis),
+        widgets.chart(widgets.figure(charts.event_study, effect.event_study, page.metric(chosen), axis),
                       effect.event_study, f"event_study_{chosen}")
         st.caption(f"{effect.reps} {effect.unit}s over {effect.weeks} weeks. Weeks before adoption should "
                    "hover around zero (no trend before adoption); if not, read the effect with care.")
@@ -134,8 +134,9 @@ def lead_lag(page: Page) -> None:
     if detail.curve.empty:
         widgets.empty(detail.message)
     else:
-        widgets.chart(charts.lead_lag(detail.curve, page.metric(lever), page.metric(output),
-                                      detail.lag), detail.curve, f"lead_lag_{lever}_{output}")
+        fig = widgets.figure(charts.lead_lag, detail.curve, page.metric(lever), page.metric(output),
+                             detail.lag)
+        widgets.chart(fig, detail.curve, f"lead_lag_{lever}_{output}")
         st.caption(f"{page.metric(lever).label}: {detail.message}.")
     with st.expander("Quarterly reviews: did it lead at each quarter end?"):
         with st.spinner("Re-running at each quarter end..."):
@@ -185,7 +186,7 @@ def levers_to_push(page: Page, scope: Scope, who: str) -> None:
     st.caption(f"Evidence from all teams over the last year; the level in {push['weeks'].iloc[0]}"
                ". Goal: the rollout's target, else the baseline level.")
     if push["vs_goal"].notna().any():
-        st.plotly_chart(charts.levers_vs_goal(push), width="stretch",
+        st.plotly_chart(widgets.figure(charts.levers_vs_goal, push), width="stretch",
                         config={"displaylogo": False})
     shown = push[["lever_label", "push", "verdict", "recent", "goal", "goal_kind", "vs_goal"]]
     st.dataframe(shown.rename(columns={"lever_label": "lever", "recent": "last 4 weeks",
@@ -225,10 +226,10 @@ def where_we_land(page: Page, scope: Scope, who: str) -> None:
     cols[3].metric("Open deals", f"{result.open_deals:,}",
                    f"{result.created_recently:,} created in the last 4 weeks", delta_color="off",
                    delta_arrow="off", border=True)
-    widgets.chart(charts.forecast(result.booked, result.open_expected, result.new_expected,
-                                  result.low, result.high, result.quota,
-                                  "Booked, expected and the 80% range against quota"),
-                  result.by_stage, f"forecast_{page.day}")
+    fig = widgets.figure(charts.forecast, result.booked, result.open_expected, result.new_expected,
+                         result.low, result.high, result.quota,
+                         "Booked, expected and the 80% range against quota")
+    widgets.chart(fig, result.by_stage, f"forecast_{page.day}")
     if not needed.empty:
         st.markdown("**Pipeline needed per segment** — the rest of the quarter's quota divided "
                     "by the segment's own win rate (by value, last four quarters).")

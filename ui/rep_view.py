@@ -56,9 +56,9 @@ def show(page: Page, scope: Scope, you: bool) -> None:
         basis = str(trend["baseline_of"].iloc[0])
         if basis != "own":
             st.caption(widgets.sentence(widgets.md(basis)))
-        widgets.chart(charts.progress(trend, page.metric(lever), rollout,
-                                      baseline_name="Own baseline" if basis == "own"
-                                      else "Team baseline"),
+        widgets.chart(widgets.figure(charts.progress, trend, page.metric(lever), rollout,
+                                     baseline_name="Own baseline" if basis == "own"
+                                     else "Team baseline"),
                       trend, f"{lever}_{rep_id}_{grain}", page.metric(lever))
 
     st.subheader("Outputs" if not you else "My outputs")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -254,3 +257,36 @@ def test_a_team_initiative_is_no_one_elses_default(writable_app: Path) -> None:
     assert delta.selectbox(key="w:initiative").value == "delta-only"
     # created today: its card reads "too early to tell", not one day as the current trend
     assert any(m.value == "—" and m.delta.startswith("too early to tell") for m in delta.metric)
+
+
+def _drawn(at: AppTest) -> list[tuple[str, np.ndarray]]:
+    """Each chart's value line: its name and y values (decoded from Plotly's typed arrays)."""
+    out = []
+    for chart in at.get("plotly_chart"):
+        trace = json.loads(chart.proto.spec)["data"][-1]  # the value line is drawn last
+        y = trace["y"]
+        values = (np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]) if isinstance(y, dict)
+                  else np.asarray(y, dtype=float))
+        out.append((trace["name"], values.astype(float)))
+    return out
+
+
+def test_each_chart_draws_its_own_viewers_table_after_others_drew_theirs(open_page: Opener) -> None:
+    """Figures are built once per distinct input and shared between viewers: each chart must
+    still draw the numbers of the table beside it, for the viewer who opened the page, after other
+    viewers (another rep, the executive) have had theirs built in the same process."""
+    first: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for user, page in (("rep-r002", "me"), ("rep-r003", "me"), ("exec", "outputs"),
+                       ("mgr-t1", "coaching"), ("rep-r002", "me")):
+        at = open_page(user, page)
+        drawn = _drawn(at)
+        assert drawn, f"{user} on {page}: no chart"
+        for (name, y), frame in zip(drawn, at.dataframe[:len(drawn)], strict=True):
+            table = frame.value["value"].to_numpy(dtype=float)
+            assert np.allclose(y, table, equal_nan=True), (user, page, name)
+        if user in first:  # the same viewer, the same charts
+            assert [n for n, _ in first[user]] == [n for n, _ in drawn]
+            assert all(np.allclose(a, b, equal_nan=True) for (_, a), (_, b) in
+                       zip(first[user], drawn, strict=True))
+        first.setdefault(user, drawn)
+    assert not np.allclose(first["rep-r002"][0][1], first["rep-r003"][0][1], equal_nan=True)
