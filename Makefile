@@ -61,7 +61,7 @@ spark: $(VENV)/.spark  ## Java and Spark (pyspark, PyHive) for the warehouse tes
 	$(call need,openjdk-17-jre-headless,command -v java >/dev/null 2>&1,the Spark tests)
 
 test: $(VENV)/.installed browser postgres spark lint  ## lint, then every test (unit, app, browser, PostgreSQL, Spark)
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -n 2 --dist loadfile
 
 test-cluster: $(VENV)/.installed spark  ## the Spark parity tests on a master and 2 workers (separate JVMs)
 	LEVERBOARD_SPARK_WORKERS=2 $(PY) -m pytest -q -m spark tests/db
