@@ -135,16 +135,22 @@ def baseline_bases(engine: Engine, window: Window, rep_ids: list[str], within: t
     active days read at once."""
     days = active_days_of(engine.store, rep_ids, window.start, window.end, within)
     sizes: dict[str, int] = {}
+    names: dict[str, str] = {}
 
     def size(team: str) -> int:  # each team's reps counted once
         if team not in sizes:
             sizes[team] = _team_size(engine, team, window)
         return sizes[team]
 
+    def name(team: str) -> str:  # and named once
+        if team not in names:
+            names[team] = team_name(engine.store, team)
+        return names[team]
+
     short = [r for r in rep_ids if not _has_own(days.get(r, 0), window)]
     teams = teams_on(engine.store, short, day)  # of the reps compared with a team: one query
     return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0), size,
-                   teams) for r in rep_ids]
+                   teams, name) for r in rep_ids]
 
 
 def _team_size(engine: Engine, team: str, window: Window) -> int:
@@ -158,21 +164,25 @@ def _has_own(days: int, window: Window) -> bool:
 
 def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int,
            size: Callable[[str], int] | None = None,
-           teams: Mapping[str, str] | None = None) -> Basis:
+           teams: Mapping[str, str] | None = None,
+           name: Callable[[str], str] | None = None) -> Basis:
     """``teams``: the reps' teams on ``day`` when already read (:func:`teams_on`; a rep it
-    leaves out was never assigned), else the rep's is read here."""
+    leaves out was never assigned), else the rep's is read here; ``size`` and ``name`` count and
+    name a team when shared by many reps' calls."""
     rep_id = scope.ids[0]
     if _has_own(days, window):
         return Basis(scope)
-    weeks = f"{days / 7:.1f}".rstrip("0").rstrip(".")
-    short = f"active {weeks} of the {window.days // 7} baseline weeks"
+    short = f"active {f'{days / 7:.1f}'.removesuffix('.0')} of the {window.days // 7} baseline weeks"
     team = teams.get(rep_id) if teams is not None else team_of(engine.store, rep_id, day)
     if scope.within and team not in scope.within:  # a manager compares with their own team
         team = scope.within[0]
-    behind = 0 if team is None else (size(team) if size else _team_size(engine, team, window))
-    if team is None or behind < AGGREGATES["team_baseline"].min_group:
+    if team is None:
+        return Basis(None, f"not enough baseline: {short}")
+    behind = size(team) if size else _team_size(engine, team, window)
+    if behind < AGGREGATES["team_baseline"].min_group:
         return Basis(None, f"not enough baseline: {short}")  # a small team's would be a colleague's
-    return Basis(Scope.teams(team), f"team baseline ({team_name(engine.store, team)}): {short}")
+    called = name(team) if name else team_name(engine.store, team)
+    return Basis(Scope.teams(team), f"team baseline ({called}): {short}")
 
 
 def rate(value: float | None, days: int, per_week: bool) -> float | None:

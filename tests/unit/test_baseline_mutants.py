@@ -485,3 +485,53 @@ def test_the_value_of_an_empty_table_is_missing() -> None:
     assert value_of(pd.DataFrame({"period": [], "value": []})) is None
     assert value_of(pd.DataFrame({"period": [d("2025-03-03")], "value": [None]})) is None
     assert value_of(pd.DataFrame({"period": [d("2025-03-03")], "value": [2]})) == 2.0
+
+
+class Counted:
+    """Counts the queries sent through a store."""
+
+    def __init__(self, tiny: Tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.n, rows, scalar = 0, tiny.store.rows, tiny.store.scalar
+
+        def counted_rows(sql: str, params: object = None) -> object:
+            self.n += 1
+            return rows(sql, params)
+
+        def counted_scalar(sql: str, params: object = None) -> object:
+            self.n += 1
+            return scalar(sql, params)
+
+        monkeypatch.setattr(tiny.store, "rows", counted_rows)
+        monkeypatch.setattr(tiny.store, "scalar", counted_scalar)
+
+
+def test_a_teams_new_reps_cost_the_same_queries_as_one(tiny: Tiny, small_groups: None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manager's levers read every rep's basis at once: the teams, sizes and names of the
+    teams new reps are compared with are read once per team, however many new reps it has
+    (a page of 12 reps must not make 12 times the queries)."""
+    tiny.team("T", "Alpha")
+    tiny.rep("old", "T", hired="2024-01-01")
+    for rep in ("n1", "n2", "n3"):
+        tiny.rep(rep, "T", hired="2025-03-01")
+    counted = Counted(tiny, monkeypatch)
+    note = "team baseline (Alpha): active 0.3 of the 2 baseline weeks"
+    one = baseline_bases(tiny.engine, BASE, ["n1"], (), d("2025-03-16"))
+    for_one, counted.n = counted.n, 0
+    three = baseline_bases(tiny.engine, BASE, ["n1", "n2", "n3"], (), d("2025-03-16"))
+    assert one == [Basis(Scope.teams("T"), note)]
+    assert three == [Basis(Scope.teams("T"), note)] * 3
+    assert counted.n == for_one
+
+
+def test_a_rep_with_no_day_in_a_one_day_baseline_is_compared_with_the_team(
+        tiny: Tiny, small_groups: None) -> None:
+    """A one-day baseline window: a rep hired the day after has no active day in it and is
+    compared with the team they are in on the day viewed."""
+    tiny.team("T", "Alpha")
+    tiny.rep("old", "T", hired="2024-01-01")
+    tiny.rep("late", "T", hired="2025-03-03")
+    day = Window(d("2025-03-02"), d("2025-03-02"))
+    assert baseline_bases(tiny.engine, day, ["late", "old"], (), d("2025-03-16")) == [
+        Basis(Scope.teams("T"), "team baseline (Alpha): active 0 of the 0 baseline weeks"),
+        Basis(Scope.reps("old"))]

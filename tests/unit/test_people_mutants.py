@@ -34,6 +34,7 @@ from kpi.people import (
     team_of,
     teams,
     teams_of,
+    teams_on,
 )
 from tests.conftest import Tiny, d
 
@@ -177,3 +178,5 @@ def test_the_reads_of_reps_and_teams_that_other_modules_share(org: Tiny) -> None
     assert segments_on(store, d("2025-03-01")) == {  # type: ignore[arg-type]
         "A": "enterprise", "B": "generalist", "C": "generalist"}
     assert segments_on(store, d("2024-12-31")) == {}  # type: ignore[arg-type]
+    assert teams_on(store, ["C", "A", "nobody"], d("2025-02-28")) == {  # type: ignore[arg-type]
+        "A": "T", "C": "U"}

@@ -255,6 +255,26 @@ def test_rows_appended_by_another_tool_are_read_raw_until_the_rollups_are_summed
     assert rows(engine, "demos", grain="total", scope=Scope.reps("b"))[0][2] == 4
 
 
+def test_accounts_appended_by_another_tool_after_their_deals_give_the_deals_an_industry(
+        company: Tiny) -> None:
+    """A pipeline loads deals before their accounts: until the accounts arrive the deals have no
+    industry, and once they do (the accounts table grew) the rollups by industry are no longer
+    read, the deals' copies neither; the raw rows give the industry at once."""
+    company.deal("b", "2025-02-01", "2025-03-07", won=True, amount=200, account="late")
+    refresh(company)
+    before = rows(company.engine, "win_rate", by=["industry"])
+    assert before == [(d("2025-03-01"), "(unknown)", 1.0, 1, 1, False),
+                      (d("2025-03-01"), "Retail", 0.5, 1, 2, False)]
+    company.account("late", "Health")  # the accounts table grows
+    engine = company.engine
+    assert not reads_rollup(engine, "win_rate", "rollup_opps_closed", by=["industry"])
+    assert "rollup_opps_closed_rows" not in tables_read(engine, "new_logos", by=["industry"])
+    assert rows(engine, "win_rate", by=["industry"]) == [
+        (d("2025-03-01"), "Health", 1.0, 1, 1, False),
+        (d("2025-03-01"), "Retail", 0.5, 1, 2, False)]
+    assert reads_rollup(engine, "win_rate", "rollup_opps_closed")  # by rep: no account read
+
+
 def test_an_index_written_by_another_version_is_not_read_and_is_rebuilt(company: Tiny) -> None:
     with company.store.transaction():
         company.store.execute("CREATE TABLE rollups (source VARCHAR, table_name VARCHAR)")

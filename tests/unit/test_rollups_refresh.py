@@ -4,12 +4,15 @@ compared whole); and which days a calendar rollup covers."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
 
 from kpi import rollups
+from kpi.catalog import Measure, load_catalog
 from kpi.rollups import Rollup, _rewrite_changed
 from kpi.store import DuckDBStore, SqlStore, Store
 from tests.conftest import Tiny, d
@@ -109,3 +112,53 @@ def test_a_calendar_rollup_covers_its_days_and_no_other() -> None:
     assert events.covers(dt.date(1990, 1, 1), dt.date(2090, 1, 1))  # every day there is
     assert not Rollup("rep_days", "rollup_rep_days", frozenset()).covers(
         d("2025-01-01"), d("2025-01-02"))  # a calendar never summed covers nothing
+
+
+PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def test_every_parameter_a_refresh_binds_is_named_exactly(company: Tiny,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL through SQLAlchemy binds ``$date_from`` only to a parameter named exactly so
+    (DuckDB alone reads ``DATE_FROM`` for it): the calendars' days are bound by their names."""
+    sent: list[tuple[str, dict]] = []
+    for name in ("execute", "rows", "scalar"):
+        method = getattr(company.store, name)
+
+        def checked(sql: str, params: dict | None = None, _method=method) -> object:  # noqa: ANN001
+            assert set(PLACEHOLDER.findall(sql)) <= set(params or {}), (sql, params)
+            sent.append((sql, dict(params or {})))
+            return _method(sql, params)
+
+        monkeypatch.setattr(company.store, name, checked)
+    refresh(company)
+    company.quota("a", "2025-03-01", "2025-03-31", 1000)
+    refresh(company)
+    assert any(p.keys() == {"date_from", "date_to"} for _, p in sent)  # the calendars' days
+
+
+def test_a_database_without_a_raw_table_sums_the_rollups_of_the_others(company: Tiny) -> None:
+    """A warehouse view set without quotas (or any raw table): the rollups that read it are not
+    built, the others are, and no query reads the missing table."""
+    with company.store.transaction():
+        company.store.execute("DROP TABLE quotas")
+    written = refresh(company)
+    assert "rollup_quota_days" not in written and "rollup_quota_days_company" not in written
+    assert written["rollup_activities"] == 1
+    assert "rollup_quota_days" not in rollups.index(company.store)
+
+
+def test_a_refresh_sums_the_measures_of_the_catalog_it_is_given(company: Tiny) -> None:
+    """A catalog with a metric of its own (calls counted from activities): its column is summed
+    into the activities' rollup when that catalog is given, and absent from the default's."""
+    catalog = load_catalog()
+    calls = dataclasses.replace(catalog.get("demos"), id="calls_logged", label="Calls logged",
+                                numerator=Measure("activities", "count",
+                                                  filter="type = 'call' AND 1 = 1"))
+    mine = dataclasses.replace(catalog, metrics=(*catalog.metrics, calls))
+    column = rollups.column(calls.numerator)
+    refresh(company)
+    assert column not in rollups.index(company.store)["rollup_activities"].columns
+    with company.store.transaction():
+        rollups.refresh(company.store, mine)
+    assert column in rollups.index(company.store)["rollup_activities"].columns
