@@ -14,6 +14,7 @@ Pacing assumes a straight path from the baseline at rollout to the target at the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -134,19 +135,9 @@ def baseline_bases(engine: Engine, window: Window, rep_ids: list[str], within: t
     """:func:`baseline_basis` of each rep's scope (``Scope("rep", (rep,), within)``), their
     active days read at once."""
     days = active_days_of(engine.store, rep_ids, window.start, window.end, within)
-    sizes: dict[str, int] = {}
-    names: dict[str, str] = {}
-
-    def size(team: str) -> int:  # each team's reps counted once
-        if team not in sizes:
-            sizes[team] = _team_size(engine, team, window)
-        return sizes[team]
-
-    def name(team: str) -> str:  # and named once
-        if team not in names:
-            names[team] = team_name(engine.store, team)
-        return names[team]
-
+    # each team's reps counted and the team named once, however many of its reps are new
+    size = functools.cache(functools.partial(_team_size, engine, window=window))
+    name = functools.cache(functools.partial(team_name, engine.store))
     short = [r for r in rep_ids if not _has_own(days.get(r, 0), window)]
     teams = teams_on(engine.store, short, day)  # of the reps compared with a team: one query
     return [_basis(engine, window, Scope("rep", (r,), within), day, days.get(r, 0), size,
@@ -172,15 +163,15 @@ def _basis(engine: Engine, window: Window, scope: Scope, day: dt.date, days: int
     rep_id = scope.ids[0]
     if _has_own(days, window):
         return Basis(scope)
-    short = f"active {f'{days / 7:.1f}'.removesuffix('.0')} of the {window.days // 7} baseline weeks"
+    weeks = f"{days / 7:.1f}".removesuffix(".0")
+    short = f"active {weeks} of the {window.days // 7} baseline weeks"
     team = teams.get(rep_id) if teams is not None else team_of(engine.store, rep_id, day)
     if scope.within and team not in scope.within:  # a manager compares with their own team
         team = scope.within[0]
-    if team is None:
+    # no team, or one too small (a small team's baseline would be a colleague's)
+    if team is None or ((size(team) if size else _team_size(engine, team, window))
+                        < AGGREGATES["team_baseline"].min_group):
         return Basis(None, f"not enough baseline: {short}")
-    behind = size(team) if size else _team_size(engine, team, window)
-    if behind < AGGREGATES["team_baseline"].min_group:
-        return Basis(None, f"not enough baseline: {short}")  # a small team's would be a colleague's
     called = name(team) if name else team_name(engine.store, team)
     return Basis(Scope.teams(team), f"team baseline ({called}): {short}")
 
