@@ -494,7 +494,8 @@ def _divided(call: str, measure: Measure) -> str:
 
 
 def qualified_aggregate(measure: Measure) -> str:
-    """``agg(expr) FILTER (WHERE filter)`` over the fact alias ``f``, before any divisor."""
+    """``agg(expr) FILTER (WHERE filter)`` over the fact alias ``f``, before any divisor (a
+    filtered distinct count: ``count(DISTINCT CASE WHEN filter THEN expr END)``)."""
     expr = _qualified(measure.expr) if measure.expr else "*"
     if measure.agg == "count_distinct" and measure.filter:
         # the same count (NULLs are not counted), and DuckDB counts it 2-3x faster than under

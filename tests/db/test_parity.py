@@ -151,7 +151,6 @@ def test_the_spark_drivers_dropped_connection_is_a_database_error(
     assert said == "lost the connection to sqlite://: TSocket read 0 bytes"
 
 
-
 def test_a_count_summed_in_a_postgres_rollup_is_an_integer(pg_demo: SqlStore) -> None:
     """PostgreSQL sums bigints as numeric: a count read from a rollup (demos per rep-week: its
     numerator, the demos) is cast back, so the CLI's CSV and JSON say 545, not 545.0, as they do

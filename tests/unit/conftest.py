@@ -29,3 +29,15 @@ def org(tiny: Tiny) -> Tiny:
     tiny.rep("C", "T", hired="2025-01-01")
     tiny.move("C", "U", "2025-02-10")
     return tiny
+
+
+@pytest.fixture
+def newcomer(tiny: Tiny) -> Tiny:
+    """Team T: A, hired 1 January 2025, holds 2 meetings on Tuesday 18 February; N is hired on
+    Wednesday 26 February, 5 of the 14 baseline days of T's "Meet more" (meetings +50%). Two reps
+    are too few for one standard, and T too small to stand in for N: N has no baseline to raise."""
+    tiny.team("T")
+    tiny.rep("A", "T", hired="2025-01-01")
+    tiny.rep("N", "T", hired="2025-02-26")
+    tiny.activity("A", "2025-02-18", n=2)
+    return tiny

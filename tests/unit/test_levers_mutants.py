@@ -71,18 +71,12 @@ def test_a_rate_target_raises_each_reps_own_win_rate_not_the_initiatives(
         (d("2025-03-03"), "Rep B", 0.0, pytest.approx(0.3), 0.25, 0.0)]
 
 
-def test_a_rep_with_no_baseline_to_raise_has_no_target(tiny: Tiny) -> None:
-    """T: A, hired 1 January 2025, holds 2 meetings on Tuesday 18 February; N, hired Wednesday
-    26 February, holds 1 on Tuesday 4 March. "Meet more" raises meetings by 50%, but two reps
-    are too few for one standard, N was employed 5 of the 14 baseline days and T is too small
-    to stand in for N: N has no own baseline, so no target and no score in either week."""
-    tiny.team("T")
-    tiny.rep("A", "T", hired="2025-01-01")
-    tiny.rep("N", "T", hired="2025-02-26")
-    tiny.activity("A", "2025-02-18", n=2)
-    tiny.activity("N", "2025-03-04")
-    initiative = tiny.meet_more()
-    frame = lever_weeks(tiny.engine, "meetings", Scope.reps("N"), d("2025-03-16"), 2,
+def test_a_rep_with_no_baseline_to_raise_has_no_target(newcomer: Tiny) -> None:
+    """N (see the newcomer fixture) holds 1 meeting on Tuesday 4 March: N has no own baseline,
+    so no target and no score in either week."""
+    newcomer.activity("N", "2025-03-04")
+    initiative = newcomer.meet_more()
+    frame = lever_weeks(newcomer.engine, "meetings", Scope.reps("N"), d("2025-03-16"), 2,
                         initiative)
     assert [(r.period, r.rep, r.value) for r in frame.itertuples()] == [
         (d("2025-03-03"), "Rep N", 1.0), (d("2025-03-10"), "Rep N", 0.0)]

@@ -17,20 +17,13 @@ from tests.conftest import Tiny, d
 TODAY = d("2025-03-19")
 
 
-def test_a_targeted_lever_with_nothing_to_raise_has_no_goal(tiny: Tiny) -> None:
-    """Two reps are too few for one standard, so the target raises N's own baseline; but N
-    was employed 5 of the 14 baseline days, and T's two reps are too few to stand in for N:
-    there is nothing to raise, and N's meetings are paced against no goal at all (and do not
-    fail). N was active 3 days of this week, 19 of this month and 22 (since 26 February) of
-    this quarter."""
-    tiny.team("T")
-    tiny.rep("A", "T", hired="2025-01-01")
-    tiny.rep("N", "T", hired="2025-02-26")
-    tiny.activity("A", "2025-02-18", n=2)
-    tiny.activity("N", "2025-03-18")
-    initiative = tiny.meet_more()
-    got = pace(tiny.engine, Scope.reps("N"), ["meetings"], TODAY,
-               initiative)
+def test_a_targeted_lever_with_nothing_to_raise_has_no_goal(newcomer: Tiny) -> None:
+    """N (see the newcomer fixture) has nothing to raise, so N's meetings are paced against no
+    goal at all (and do not fail). N was active 3 days of this week, 19 of this month and 22
+    (since 26 February) of this quarter."""
+    newcomer.activity("N", "2025-03-18")
+    initiative = newcomer.meet_more()
+    got = pace(newcomer.engine, Scope.reps("N"), ["meetings"], TODAY, initiative)
     assert [(p.grain, p.period, p.elapsed_days, pytest.approx(p.active_weeks), p.actual,
              p.goal_rate, p.goal_kind, p.own_rate, p.goal) for p in got] == [
         ("week", Window(d("2025-03-17"), d("2025-03-23")), 3, 3 / 7, 1.0,
