@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="load CRM exports (CSV or .xlsx) into a database")
     p.add_argument("sources", nargs="+", type=Path, metavar="FILE",
                    help="export files; a folder means every .csv/.xlsx in it")
-    _db(p, "DuckDB file (created if missing) or SQLAlchemy URL")
+    _db(p, "DuckDB file (created if missing) or SQLAlchemy URL", beside=False)
     p.add_argument("--preset", required=True, help="canonical, salesforce, hubspot, maven, or yours")
     p.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                    help="stop: import nothing if any row is bad (default); skip: leave bad rows out")
@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_presets)
 
     p = sub.add_parser("demo", help="build the seeded demo company database")
-    _db(p, "the DuckDB file to write")
+    _db(p, "the DuckDB file to write", beside=False)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--reps", type=int, default=48)
     p.add_argument("--years", type=int, default=2)
@@ -131,11 +131,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _db(p: argparse.ArgumentParser, what: str = "DuckDB file or SQLAlchemy URL") -> None:
-    """``--db``; by default the app's own database: KPI_DATABASE_URL, else KPI_DB."""
+def _db(p: argparse.ArgumentParser, what: str = "DuckDB file or SQLAlchemy URL",
+        beside: bool = True) -> None:
+    """``--db``; by default the app's own database: KPI_DATABASE_URL, else KPI_DB; and, for a
+    warehouse leverboard only reads, ``--app-db``: the DuckDB file beside it (KPI_APP_DB)."""
     default = os.environ.get("KPI_DATABASE_URL") or os.environ.get("KPI_DB")
     p.add_argument("--db", required=default is None, default=default,
                    help=f"{what} (default: KPI_DATABASE_URL, else KPI_DB)")
+    if beside:
+        p.add_argument("--app-db", default=os.environ.get("KPI_APP_DB") or None,
+                       help="with a warehouse (Spark, Databricks) as --db: the DuckDB file beside "
+                            "it that keeps the app's tables, the rollups and the kept insights "
+                            "(default: KPI_APP_DB)")
+
+
+def _store(args: argparse.Namespace, read_only: bool = True) -> Store:
+    """The database of ``--db`` (beside ``--app-db`` when given)."""
+    from kpi.store import connect
+
+    return connect(args.db, read_only, app=getattr(args, "app_db", None))
 
 
 def _date(text: str) -> dt.date:
@@ -153,9 +167,8 @@ def _metrics(args: argparse.Namespace) -> None:
 
 
 def _query(args: argparse.Namespace) -> None:
-    from kpi.store import connect
 
-    with connect(args.db) as store:
+    with _store(args) as store:
         engine = Engine(store)
         request = MetricRequest.make(
             args.metric, grain=args.grain, by=[d.strip() for d in args.by.split(",") if d.strip()],
@@ -182,9 +195,8 @@ def _filters(items: list[str]) -> dict[str, list[str]]:
 def _initiative(args: argparse.Namespace) -> None:
     from kpi.baseline import report
     from kpi.initiatives import get_initiative, list_initiatives
-    from kpi.store import connect
 
-    with connect(args.db) as store:
+    with _store(args) as store:
         if args.action == "list":
             rows = [{"id": i.initiative_id, "name": i.name, "rollout_date": i.rollout_date,
                      "baseline_weeks": i.baseline_weeks, "target_date": i.target_date,
@@ -320,10 +332,11 @@ def _run_import(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> None:
-    _compute_insights(args.db, changed=True, teams=args.teams)
+    _compute_insights(args.db, changed=True, teams=args.teams, app=args.app_db)
 
 
-def _compute_insights(db: str, changed: bool, teams: bool = False) -> None:
+def _compute_insights(db: str, changed: bool, teams: bool = False, app: str | None = None
+                      ) -> None:
     """Compute and keep the Insights page's statistics on the current data (``changed``: first
     record that the data changed, so every kept insight counts as stale)."""
     from kpi import rollups, views
@@ -333,7 +346,7 @@ def _compute_insights(db: str, changed: bool, teams: bool = False) -> None:
     started = time.perf_counter()
     print("computing the Insights page's statistics on the new data...", file=sys.stderr,
           flush=True)
-    with connect(db, read_only=False) as store:
+    with connect(db, read_only=False, app=app) as store:
         if changed:
             with store.transaction():
                 rollups.refresh(store)  # data loaded by other tools: sum it again
@@ -355,9 +368,8 @@ def _compute_insights(db: str, changed: bool, teams: bool = False) -> None:
 def _user(args: argparse.Namespace) -> None:
     from kpi.auth import add_user, set_password
     from kpi.people import list_users
-    from kpi.store import connect
 
-    with connect(args.db, read_only=args.action == "list") as store:
+    with _store(args, read_only=args.action == "list") as store:
         if args.action == "list":
             for u in list_users(store):
                 binding = u.rep_id or u.team_id or ""
@@ -388,9 +400,8 @@ def _password(from_stdin: bool) -> str:
 
 def _stages(args: argparse.Namespace) -> None:
     from kpi import stages
-    from kpi.store import connect
 
-    with connect(args.db, read_only=not args.refresh) as store:
+    with _store(args, read_only=not args.refresh) as store:
         if args.refresh:
             from kpi.insights import stored
 

@@ -26,6 +26,7 @@ from kpi.rollups import eligible as rollup_eligible
 from kpi.rollups import index as rollup_index
 from kpi.schema import ATTRIBUTIONS, GRAINS, SCOPE_KINDS, Attribution, Grain, Role, ScopeKind
 from kpi.sources import ACCOUNT_JOIN, ALL_DIMENSIONS, INDUSTRY, SOURCES
+from kpi.split import SplitStore
 from kpi.store import Store
 
 if TYPE_CHECKING:  # imported on first use so `python -m kpi query --format csv` starts fast
@@ -255,15 +256,32 @@ class Engine:
         if len(requests) < 2:
             return [self.rows(r) for r in requests]
         compiled = [self.compile(r) for r in requests]
-        batch = batch_query(compiled, [self.catalog.get(r.metric) for r in requests])
-        _, rows = self.store.rows(batch.sql, batch.params)
         out: list[tuple[list[str], list[tuple[Any, ...]]]] = [
             (list(c.columns), []) for c in compiled]
-        for row in rows:
-            out[row[0]][1].append(batch.unpack[row[0]](row))
+        for part in self._by_database(compiled):  # beside a warehouse: what runs where
+            if len(part) == 1:
+                out[part[0]] = self.rows(requests[part[0]])
+                continue
+            batch = batch_query([compiled[i] for i in part],
+                                [self.catalog.get(requests[i].metric) for i in part])
+            _, rows = self.store.rows(batch.sql, batch.params)
+            for row in rows:
+                out[part[row[0]]][1].append(batch.unpack[row[0]](row))
         return out
 
-    def compile(self, request: MetricRequest) -> CompiledQuery:
+    def _by_database(self, compiled: Sequence[CompiledQuery]) -> list[list[int]]:
+        """The positions of ``compiled`` in one group per database they run in (one group but
+        beside a warehouse, where a query runs in the warehouse or in the app's file)."""
+        if not isinstance(self.store, SplitStore):
+            return [list(range(len(compiled)))]
+        groups: dict[int, list[int]] = {}
+        for i, c in enumerate(compiled):
+            groups.setdefault(id(self.store.runs_in(c.sql)), []).append(i)
+        return list(groups.values())
+
+    def compile(self, request: MetricRequest, use_rollups: bool = True) -> CompiledQuery:
+        """The request's SQL; beside a warehouse, from the raw rows alone when its rollups (in
+        the app's file) would be read with rows only the warehouse holds."""
         metric = self.catalog.get(request.metric)
         role = request.scope.role
         if role is not None and role != "admin" and role not in metric.roles:
@@ -275,8 +293,8 @@ class Engine:
         params: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
         ctes = [f"spine AS ({_spine_sql(request.grain)})"]
         for i, m in enumerate(metric.measures):
-            rollup = self._rollup_for(m, request, date_from, date_to)
-            copy = self.rollups.get(rollup_copy(m.source))
+            rollup = self._rollup_for(m, request, date_from, date_to) if use_rollups else None
+            copy = self.rollups.get(rollup_copy(m.source)) if use_rollups else None
             ctes.append(f"m{i} AS ({_measure_sql(m, request, params, rollup, copy)})")
         if request.by:
             keys = ", ".join(f"d_{d}" for d in request.by)
@@ -285,6 +303,8 @@ class Engine:
                                    for i in range(len(metric.measures)))
             ctes.append(f"groups AS ({union})")
         sql = "WITH " + ",\n".join(ctes) + "\n" + _final_sql(metric, request)
+        if use_rollups and isinstance(self.store, SplitStore) and not self.store.runs_whole(sql):
+            return self.compile(request, use_rollups=False)
         return CompiledQuery(sql, params, _columns(metric, request))
 
     def _rollup_for(self, measure: Measure, request: MetricRequest, date_from: dt.date,

@@ -149,9 +149,13 @@ def raw_tables(source: str, keys: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def raw_rows(store: Store, tables: Iterable[str]) -> dict[str, int]:
-    """The row count of each of ``tables`` now, in one query."""
+    """The row count of each of ``tables`` now, in one query (beside a warehouse: its own
+    tables, not the copies of them)."""
+    from kpi.split import SplitStore
+
     names = sorted(set(tables))
-    _, rows = store.rows("SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS n_{t}"
+    source = store.warehouse if isinstance(store, SplitStore) else store
+    _, rows = source.rows("SELECT " + ", ".join(f"(SELECT count(*) FROM {t}) AS n_{t}"
                                                for t in names))
     return {t: int(n) for t, n in zip(names, rows[0], strict=True)}
 
@@ -193,6 +197,11 @@ REFRESH_MB = 256
 
 
 def _refresh(store: Store, catalog: Catalog | None) -> dict[str, int]:
+    from kpi.split import SplitStore
+
+    split = store if isinstance(store, SplitStore) else None
+    if split is not None:  # the warehouse's small tables, copied beside it afresh
+        split.mirror()
     wanted = measures([catalog or load_catalog()])
     span = _calendar_span(store)
     built = index(store, current=False)
@@ -204,8 +213,11 @@ def _refresh(store: Store, catalog: Catalog | None) -> dict[str, int]:
     rows: list[tuple[str, str, str, str, dt.date | None, dt.date | None, str]] = []
     written: dict[str, int] = {}
     for spec in tables:
-        params = {"date_from": spec.covered[0], "date_to": spec.covered[1]} \
-            if spec.covered else {}
+        params: dict[str, object] = {"date_from": spec.covered[0],
+                                     "date_to": spec.covered[1]} if spec.covered else {}
+        fresh = spec.fresh
+        if split is not None:  # summed in the warehouse, kept beside it
+            fresh, params = split.stage(fresh, params), {}
         was = built.get(spec.table)
         same = (was is not None and was.columns == frozenset(spec.names)
                 and was.keys == spec.keys)
@@ -213,17 +225,20 @@ def _refresh(store: Store, catalog: Catalog | None) -> dict[str, int]:
         if spec.table not in present or not same:
             store.execute(f"DROP TABLE IF EXISTS {spec.table}")
             order = "event_date" if copy else ", ".join(reversed(("event_date", *spec.keys)))
-            store.execute(f"CREATE TABLE {spec.table} AS {spec.fresh} ORDER BY {order}", params)
+            store.execute(f"CREATE TABLE {spec.table} AS {fresh} ORDER BY {order}", params)
             written[spec.table] = int(store.scalar(f"SELECT count(*) FROM {spec.table}") or 0)
         else:
             keys = list(spec.keys) if copy else ["event_date", *spec.keys]
             names = [c for c in store.rows(f"SELECT * FROM {spec.table} WHERE 1 = 0")[0]
                      if c not in keys] if copy else list(spec.names)
-            written[spec.table] = _rewrite_changed(store, spec.table, spec.fresh, params,
+            written[spec.table] = _rewrite_changed(store, spec.table, fresh, params,
                                                    keys, names)
         lo, hi = spec.covered or (None, None)
         rows.append((spec.source, spec.table, ",".join(spec.keys), ",".join(spec.names), lo,
                      hi, _counted(spec.raw, counts)))
+    if split is not None:
+        store.execute("DROP TABLE IF EXISTS staged")
+        present = set(split.own_tables())
     for gone in {t for t in present if t.startswith("rollup_")} - {t.table for t in tables}:
         store.execute(f"DROP TABLE {gone}")  # a source without measures or raw tables now
     _write_index(store, rows, built)

@@ -350,6 +350,12 @@ class DuckDBStore(_Base):
         return cls(None, str(path), read_only, shared=_SHARED[key])
 
     @classmethod
+    def create_file(cls, path: str | Path) -> None:
+        """An empty database file (no table), its folder made if need be."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(path)).close()
+
+    @classmethod
     def create(cls, path: str | Path = MEMORY) -> DuckDBStore:
         """Create (or open for writing) a database and make sure every canonical table exists."""
         path = str(path)
@@ -480,6 +486,19 @@ class DuckDBStore(_Base):
                 with suppress(duckdb.Error):
                     db.execute(f"SET memory_limit = '{limit}'")
         return len(frame)
+
+    def stage_frame(self, name: str, frame: pd.DataFrame, columns: list[tuple[str, str]]
+                    ) -> None:
+        """Keep ``frame`` as the temporary table ``name`` with ``columns`` (name, type), read by
+        this connection's later statements (those of a transaction: its own)."""
+        self._require_writable()
+        spec = ", ".join(f'"{c}" {t}' for c, t in columns)
+        with self._using() as db:
+            try:
+                db.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({spec})")
+            except duckdb.Error as exc:
+                raise DatabaseError(f"cannot keep {name}: {_first_line(exc)}") from exc
+        self._with_frame(name, frame, f"INSERT INTO {name} SELECT * FROM _incoming")
 
     def _with_frame(self, table: str, frame: pd.DataFrame, sql: str) -> None:
         """Run one statement that reads ``frame`` as the view ``_incoming``."""
@@ -720,14 +739,44 @@ def describe(target: str) -> str:
     return _masked(target)
 
 
-def connect(target: str | Path, read_only: bool = True) -> Store:
-    """A DuckDB file (a path or ``duckdb:///path``) or any SQLAlchemy URL."""
+def connect(target: str | Path, read_only: bool = True, app: str | Path | None = None
+            ) -> Store:
+    """A DuckDB file (a path or ``duckdb:///path``) or any SQLAlchemy URL; with ``app``, that
+    database read as a warehouse beside the DuckDB file ``app``, which holds what leverboard
+    writes (:mod:`kpi.split`)."""
     text = str(target)
+    if app is not None:
+        from kpi.split import open_split
+
+        return open_split(connect(text), str(app), read_only)  # type: ignore[return-value]
     if text.startswith("duckdb:///"):
         return DuckDBStore.open(text.removeprefix("duckdb:///"), read_only)
     if "://" in text:
         return SqlStore.open_url(text, read_only)
     return DuckDBStore.open(text, read_only)
+
+
+_SHELL_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _shell() -> duckdb.DuckDBPyConnection:
+    """An empty DuckDB with every canonical table: it says which types a query's columns have."""
+    con = duckdb.connect()
+    for statement in schema.ddl():
+        con.execute(statement)
+    return con
+
+
+def column_types(sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """The (name, DuckDB type) of each column ``sql`` returns, as DuckDB would type them."""
+    with _SHELL_LOCK:
+        try:
+            rows = _shell().execute(f"DESCRIBE {sql}", dict(params or {})).fetchall()
+        except duckdb.Error as exc:
+            raise DatabaseError(f"cannot keep the rows of this query beside the warehouse: "
+                                f"{str(exc).splitlines()[0]}") from exc
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 LOAD_MEMORY = "512MB"  # DuckDB's share of a bulk load; the rest of an import is pandas frames

@@ -17,6 +17,7 @@ import streamlit as st
 from kpi.engine import Engine
 from kpi.errors import NotFound
 from kpi.people import User, get_user
+from kpi.split import open_split
 from kpi.store import DuckDBStore, SqlStore, Store
 from kpi.store import describe as describe_db
 
@@ -46,21 +47,35 @@ def _secrets_present() -> bool:
         Path(p).expanduser().exists() for p in st.get_option("secrets.files"))
 
 
+def app_db() -> str | None:
+    """With a warehouse as the database: the DuckDB file beside it (``KPI_APP_DB``) that keeps
+    the app's tables, the rollups and the kept insights (see kpi/split.py)."""
+    return os.environ.get("KPI_APP_DB") or None
+
+
 def db_path() -> str:
     """A key naming the database (the URL with its password masked, or the DuckDB path)."""
     url = db_url()
+    if url and app_db():
+        return f"{describe_db(url)} (with {app_db()})"
     return describe_db(url) if url else os.environ.get("KPI_DB", DEFAULT_DB)
+
+
+def _sql(read_only: bool) -> Store:
+    url, beside = db_url() or "", app_db()
+    if beside:
+        return open_split(SqlStore.open_url(url), beside, read_only, shared=True)
+    return SqlStore.open_url(url, read_only=read_only)
 
 
 @st.cache_resource(show_spinner=False)
 def _engine(key: str) -> Engine:
-    url = db_url()
-    return Engine(SqlStore.open_url(url) if url else DuckDBStore.shared(key))
+    return Engine(_sql(read_only=True) if db_url() else DuckDBStore.shared(key))
 
 
 @st.cache_resource(show_spinner=False)
 def _sql_writer(key: str) -> Store:
-    return SqlStore.open_url(db_url() or "", read_only=False)
+    return _sql(read_only=False)
 
 
 def engine() -> Engine:
