@@ -23,10 +23,7 @@ PAGES = {key: st.Page(f"app_pages/{key}.py", title=title, icon=f":material/{icon
          for key, title, icon in _PAGES}
 
 if not session.database_ready():
-    setup = (f"No database at `{session.db_path()}`. Build the demo with `make run` or "
-             "`python -m kpi demo --db data/demo.duckdb`; import your own CRM export with "
-             "`python -m kpi import FILES --db data/mine.duckdb --preset salesforce` and set "
-             "KPI_DB to it; or point KPI_DATABASE_URL at your database.")
+    setup = session.setup_hint()
     logging.getLogger("leverboard").error(setup)
     st.title("leverboard")
     st.error(setup if session.is_local() else signin.UNAVAILABLE)

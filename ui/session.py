@@ -102,7 +102,21 @@ def refresh_insights() -> None:
 
 
 def database_ready() -> bool:
-    return bool(db_url()) or Path(db_path()).is_file()
+    if db_url():
+        return app_db() is None or Path(app_db() or "").is_file()
+    return Path(db_path()).is_file()
+
+
+def setup_hint() -> str:
+    """What to run when :func:`database_ready` is False."""
+    if db_url():
+        return (f"No app database at `{app_db()}` beside the warehouse yet. Create it, with the "
+                "rollups summed in the warehouse, by `python -m kpi refresh --db URL --app-db "
+                f"{app_db()}`.")
+    return (f"No database at `{db_path()}`. Build the demo with `make run` or "
+            "`python -m kpi demo --db data/demo.duckdb`; import your own CRM export with "
+            "`python -m kpi import FILES --db data/mine.duckdb --preset salesforce` and set "
+            "KPI_DB to it; or point KPI_DATABASE_URL at your database.")
 
 
 def user() -> User:

@@ -144,16 +144,22 @@ def test_the_cli_sums_beside_a_warehouse_and_answers_from_there(
     warehouse = warehouse_file(demo_db, tmp_path / "warehouse.duckdb")
     app = tmp_path / "new" / "app.duckdb"  # created by the refresh
 
-    def kpi(*args: str) -> subprocess.CompletedProcess[str]:
+    def kpi(*args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "kpi", *args, "--db", str(warehouse),
                                "--app-db", str(app)], capture_output=True, text=True, cwd=ROOT,
-                              check=False)
+                              check=False, input=typed)
 
     done = kpi("refresh")
     assert done.returncode == 0, done.stderr
     with DuckDBStore.open(app) as a:
         assert {"rollup_activities", "reps", "users", "stored_insights"} <= a.tables()
         assert not {"activities", "opportunities", "stage_history"} & a.tables()
+    added = kpi("user", "add", "boss", "--role", "executive", "--password-stdin",
+                typed="a long enough passphrase 42\n")
+    assert added.returncode == 0, added.stderr
+    assert "boss" in kpi("user", "list").stdout
+    with DuckDBStore.open(warehouse) as w:
+        assert "users" not in w.tables()
     answer = kpi("query", "revenue", "--grain", "total", "--format", "json")
     assert answer.returncode == 0, answer.stderr
     with DuckDBStore.open(warehouse) as w:
