@@ -1,6 +1,7 @@
 """Each role's page workload on Spark SQL: the demo company written as Parquet into a throwaway
 Spark Thrift Server (as tests/db does), then the queries of `make bench`'s page workloads, timed
-and counted, against the same workloads on the demo's DuckDB file.
+and counted, on Spark alone, beside the app's DuckDB file (its rollups summed in Spark), and on
+the demo's DuckDB file.
 
     python benchmarks/spark_pages.py --db data/demo.duckdb          # needs Java and `make spark`
 """
