@@ -45,11 +45,18 @@ def spark_demo(spark_url: str, demo_db: Path, tmp_path_factory: pytest.TempPathF
 @pytest.fixture(scope="session")
 def spark_beside(spark_demo: SqlStore, spark_url: str, demo_db: Path,
                  tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The app's DuckDB file beside the Spark warehouse: the demo's own tables (its kept
-    insights aside), the rollups summed in Spark and the copies of its small tables, as
+    """The app's DuckDB file beside the Spark warehouse: the demo's own tables, the rollups
+    summed in Spark, the copies of its small tables and the Insights computed there, as
     `python -m kpi refresh --db URL --app-db FILE` makes them."""
+    from kpi.engine import Engine
+    from kpi.views import refresh_insights
     from tests.split_setup import app_file, summed_beside
 
     app = app_file(demo_db, tmp_path_factory.mktemp("beside-spark") / "app.duckdb")
-    summed_beside(SqlStore.open_url(spark_url), app).close()
+    split = summed_beside(SqlStore.open_url(spark_url), app)
+    try:
+        took = refresh_insights(Engine(split), split)
+        assert all(isinstance(seconds, float) for seconds in took.values()), took
+    finally:
+        split.close()
     return app
