@@ -143,7 +143,7 @@ class SplitStore:
     def transaction(self) -> Iterator[Store]:
         try:
             with self.app.transaction():
-                yield self  # type: ignore[misc]  # a SplitStore is a Store
+                yield self  # a SplitStore is a Store
         finally:
             self._wrote()
 
@@ -194,7 +194,7 @@ class SplitStore:
             self.app.close()
 
     def __enter__(self) -> Store:
-        return self  # type: ignore[return-value]  # a SplitStore is a Store
+        return self  # a SplitStore is a Store
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -748,7 +748,7 @@ def connect(target: str | Path, read_only: bool = True, app: str | Path | None =
     if app is not None:
         from kpi.split import open_split
 
-        return open_split(connect(text), str(app), read_only)  # type: ignore[return-value]
+        return open_split(connect(text), str(app), read_only)
     if text.startswith("duckdb:///"):
         return DuckDBStore.open(text.removeprefix("duckdb:///"), read_only)
     if "://" in text:
