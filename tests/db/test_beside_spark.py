@@ -43,8 +43,9 @@ def test_a_page_beside_spark_asks_spark_little(beside: SplitStore, page: str, mo
 
 @pytest.mark.parametrize(("user", "page"), [
     ("exec", "outputs"), ("exec", "segments"), ("exec", "insights"), ("exec", "rollouts"),
-    ("mgr-t1", "team"), ("mgr-t1", "coaching"), ("mgr-t1", "insights"),
-    ("rep-r002", "me"), ("rep-r002", "insights")])
+    ("exec", "explore"), ("exec", "data"), ("admin", "users"),
+    ("mgr-t1", "team"), ("mgr-t1", "coaching"), ("mgr-t1", "insights"), ("mgr-t1", "rollouts"),
+    ("rep-r002", "me"), ("rep-r002", "insights"), ("rep-r002", "explore")])
 def test_pages_beside_spark(spark_url: str, spark_beside: Path, demo_db: Path,
                             monkeypatch: pytest.MonkeyPatch, user: str, page: str) -> None:
     """Each role's pages, signed in from the users kept in the file, with the demo's numbers."""
