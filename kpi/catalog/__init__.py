@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -197,10 +198,27 @@ def catalog_paths() -> list[Path]:
 
 
 def load_catalog(paths: Iterable[Path] | None = None) -> Catalog:
-    """Read and validate the catalog; raises CatalogError listing every broken rule."""
+    """Read and validate the catalog; raises CatalogError listing every broken rule.
+
+    A catalog is immutable: the same files, unchanged since (by size and time of change), give
+    the catalog already read, so an engine costs no YAML parsing after the first."""
+    files = tuple(Path(p) for p in (paths or catalog_paths()))
+    return _load(tuple((str(f), *_stamp(f)) for f in files))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        found = path.stat()
+    except OSError:
+        return (-1, -1)  # read (and said to be missing) by _read
+    return (found.st_size, found.st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _load(files: tuple[tuple[str, int, int], ...]) -> Catalog:
     from kpi.catalog.rules import validate
 
-    metrics = [m for path in (paths or catalog_paths()) for m in _read(Path(path))]
+    metrics = [m for path, _, _ in files for m in _read(Path(path))]
     catalog = Catalog(tuple(metrics))
     issues = validate(catalog)
     if issues:

@@ -58,6 +58,17 @@ def test_a_user_adds_a_metric_by_editing_yaml(tmp_path: Path, monkeypatch: pytes
     assert load_catalog().get("revenue2").label == "Revenue again"
 
 
+def test_a_catalog_is_read_once_until_its_file_changes(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD_OUTPUT)
+    first = load_catalog([path])
+    assert load_catalog([path]) is first  # no YAML parsed again
+    write(tmp_path, GOOD_OUTPUT.replace("Revenue again", "Revenue, edited"))
+    assert load_catalog([path]).get("revenue2").label == "Revenue, edited"
+    path.unlink()
+    with pytest.raises(CatalogError, match="cannot read metric catalog"):
+        load_catalog([path])
+
+
 def test_duplicate_ids(tmp_path: Path) -> None:
     assert "duplicate metric id 'revenue2' (2 times)" in problems(tmp_path, GOOD_OUTPUT * 2)
 
