@@ -66,6 +66,7 @@ class View(Generic[P, R]):
         db = session.db_path()
         found: int | None = None
         if self.fn in views.STORED:
+            args = views.as_asked(args)  # type: ignore[assignment]
             info = self.kept(*args, **kwargs)
             if info is not None and not info.fresh:
                 # the last answer, while a background thread computes the new one: never cached
@@ -81,7 +82,7 @@ class View(Generic[P, R]):
     def kept(self, *args: P.args, **kwargs: P.kwargs) -> stored.Kept | None:
         """When the kept answer to this question was computed (None: not kept)."""
         assert not kwargs, "the stored views are called with positional arguments"
-        return stored.status(session.engine(), self.fn, *args)
+        return stored.status(session.engine(), self.fn, *views.as_asked(args))
 
 
 # --- the views, cached -------------------------------------------------------------------------

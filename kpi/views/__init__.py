@@ -34,6 +34,7 @@ from kpi.views.forecast import (
 )
 from kpi.views.kept import (
     STORED,
+    as_asked,
     insight_questions,
     refresh_insights,
     team_questions,
@@ -129,6 +130,7 @@ __all__ = [
     "quarter_forecast",
     "pipeline_coverage_needed",
     "STORED",
+    "as_asked",
     "insight_questions",
     "team_questions",
     "refresh_insights",

@@ -27,6 +27,14 @@ STORED = (lead_lags, lead_lag_detail, lead_lag_review, rollout_effects, rollout_
           quarter_forecast, pipeline_coverage_needed, rep_win_rates)
 
 
+def as_asked(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A kept question's arguments as they are asked and kept: an admin's company-wide scope as
+    the executive's (the same rows, and an admin may see all the executive sees), so an admin's
+    first visit reads the answers computed after the import instead of computing its own."""
+    return tuple(a.seen_by("executive") if isinstance(a, Scope) and a.role == "admin"
+                 and a.kind == "all" else a for a in args)
+
+
 def insight_questions(engine: Engine) -> list[tuple[Any, ...]]:
     """What the executive's Insights page asks on the current data, company-wide: computed after
     each import so that its first visit reads them (a team's or a rep's questions are computed

@@ -290,3 +290,24 @@ def test_each_chart_draws_its_own_viewers_table_after_others_drew_theirs(open_pa
                        zip(first[user], drawn, strict=True))
         first.setdefault(user, drawn)
     assert not np.allclose(first["rep-r002"][0][1], first["rep-r003"][0][1], equal_nan=True)
+
+
+@pytest.mark.parametrize("user", ["exec", "admin"])
+def test_the_executives_and_the_admins_insights_read_what_was_kept(
+        open_page: Opener, monkeypatch: pytest.MonkeyPatch, user: str) -> None:
+    """The statistics computed after the import answer both on their first visit: nothing is
+    computed while the page is drawn (an admin reads the company as the executive does)."""
+    from kpi.insights import stored
+
+    computed: list[str] = []
+    timed = stored._timed
+
+    def computing(engine: object, fn: object, args: tuple[object, ...]) -> object:
+        computed.append(getattr(fn, "__name__", str(fn)))
+        return timed(engine, fn, args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stored, "_timed", computing)
+    at = open_page(user, "insights")
+    assert not at.exception and not at.error
+    assert [m.label for m in at.metric][:2] == ["Booked so far", "Expected at quarter end"]
+    assert computed == []
