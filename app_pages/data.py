@@ -31,6 +31,12 @@ st.caption("Last import: " + (f"{last['finished_at']:%d %b %Y %H:%M} by "
                               f"{widgets.md(last['files'])})" if last else "none yet"))
 
 st.subheader("Import")
+if not data.takes_imports():
+    st.info("This database is a warehouse that leverboard only reads: load CRM exports into it "
+            "with your own pipelines (the canonical tables' names and columns), then run "
+            "`python -m kpi refresh` with the same database, so the rollups and the Insights "
+            "follow the new rows.")
+    st.stop()
 presets = {p.name: p for p in list_presets()}
 if st.session_state.get("preset_pick") in presets:  # a preset just saved below
     st.session_state["w:preset"] = st.session_state.pop("preset_pick")

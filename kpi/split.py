@@ -200,6 +200,12 @@ class SplitStore:
         self.close()
 
 
+def takes_imports(store: Store) -> bool:
+    """Whether an import may write the canonical tables of ``store`` (a warehouse's are kept by
+    its own pipelines)."""
+    return not isinstance(store, SplitStore) and store.dialect.writes
+
+
 def open_split(warehouse: Store, app_path: str, read_only: bool = True,
                shared: bool = False) -> SplitStore:
     """The warehouse beside the DuckDB file ``app_path``; written to (with ``read_only=False``),

@@ -22,7 +22,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 import pandas as pd
 import streamlit as st
 
-from kpi import auth, people, views
+from kpi import auth, people, split, views
 from kpi.engine import Engine, Scope
 from kpi.ingest.load import freshness as _freshness
 from kpi.ingest.load import recent_imports as _recent_imports
@@ -145,6 +145,11 @@ def authenticate(login: str, password: str) -> people.User:
 
 def is_demo() -> bool:
     return auth.is_demo(session.engine().store)
+
+
+def takes_imports() -> bool:
+    """Whether this database takes imports (a warehouse's tables are kept by its pipelines)."""
+    return split.takes_imports(session.engine().store)
 
 
 def freshness() -> dict[str, object]:

@@ -27,3 +27,36 @@ def test_a_missing_app_database_beside_a_warehouse_says_how_to_make_it(
     assert [e.value for e in at.error] in ([said], [signin.UNAVAILABLE])
     assert said in caplog.text
     assert not missing.exists()
+
+
+@pytest.fixture
+def beside_a_warehouse(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app on a DuckDB file standing in for a warehouse (Spark itself: tests/db), beside
+    its app database."""
+    from kpi.split import open_split
+    from kpi.store import DuckDBStore
+    from tests.split_setup import app_file, summed_beside, warehouse_file
+
+    warehouse = warehouse_file(demo_db, tmp_path / "warehouse.duckdb")
+    app = app_file(demo_db, tmp_path / "app.duckdb")
+    summed_beside(DuckDBStore.open(warehouse), app).close()
+    monkeypatch.setenv("KPI_DATABASE_URL", f"hive://warehouse.example:10000/{tmp_path.name}")
+    monkeypatch.setenv("KPI_APP_DB", str(app))
+    monkeypatch.setattr(session, "_sql", lambda read_only: open_split(
+        DuckDBStore.open(warehouse), str(app), read_only, shared=True))
+    return warehouse
+
+
+def test_the_data_page_beside_a_warehouse_offers_no_import(beside_a_warehouse: Path) -> None:
+    from kpi.store import DuckDBStore
+    from tests.app.conftest import _opener
+
+    with DuckDBStore.open(beside_a_warehouse) as w:
+        counts = [w.scalar(f"SELECT count(*) FROM {t}") for t in ("opportunities", "activities")]
+
+    at = _opener("admin", "data")
+    assert not at.exception and not at.error
+    assert "leverboard only reads" in " ".join(i.value for i in at.info)
+    assert "python -m kpi refresh" in " ".join(i.value for i in at.info)
+    assert not at.get("file_uploader")
+    assert [m.value for m in at.metric][:2] == [f"{n:,}" for n in counts]  # the warehouse's
