@@ -3,9 +3,11 @@ own tables in a DuckDB file beside it (kpi/split.py), both taken from the demo."
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from kpi import rollups, schema
 from kpi.split import MIRRORED, SplitStore, open_split
@@ -41,3 +43,22 @@ def _copy(source: Path, target: Path, tables: tuple[str, ...]) -> None:
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM demo.{table}")
     finally:
         con.close()
+
+
+class Where:
+    """How many statements each side of a split store ran."""
+
+    def __init__(self, split: SplitStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.ran: Counter[str] = Counter()
+        self.sql: list[str] = []
+        for side, store in (("warehouse", split.warehouse), ("app", split.app)):
+            for method in ("rows", "query", "scalar"):
+                monkeypatch.setattr(store, method, self._counting(side, getattr(store, method)))
+
+    def _counting(self, side: str, run):  # type: ignore[no-untyped-def]
+        def counted(sql, params=None):  # type: ignore[no-untyped-def]
+            self.ran[side] += 1
+            if side == "warehouse":
+                self.sql.append(" ".join(sql.split())[:200])
+            return run(sql, params)
+        return counted

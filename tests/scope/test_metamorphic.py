@@ -171,6 +171,8 @@ NOT_FOR_REPS_OR_MANAGERS = {
     "insight_questions": "the executive's company-wide questions, computed after an import",
     "refresh_insights": "answers insight_questions after an import, for no viewer",
     "team_questions": "each manager's kept questions, computed after an import",
+    "as_asked": "a kept question's arguments as asked (an admin's scope as the executive's): "
+                "no data read",
     "initiatives_for": "replayed inside initiative_choice, whose result holds it",
     "default_initiative": "replayed inside initiative_choice, whose result holds it",
 }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from kpi.insights import stored
 from kpi.split import SplitStore, tables_read
 from kpi.store import DuckDBStore, connect
 from tests.db.test_parity import CATALOG, requests
-from tests.split_setup import app_file, summed_beside, warehouse_file
+from tests.split_setup import Where, app_file, summed_beside, warehouse_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,25 +54,6 @@ def test_every_catalog_request_is_the_demos(split: SplitStore, demo_engine: Engi
                                       check_dtype=False, obj=str(request))
     for mine, theirs in zip(engine.run_many(asked), demo_engine.run_many(asked), strict=True):
         pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
-
-
-class Where:
-    """How many statements each side of a split store ran."""
-
-    def __init__(self, split: SplitStore, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.ran: Counter[str] = Counter()
-        self.sql: list[str] = []
-        for side, store in (("warehouse", split.warehouse), ("app", split.app)):
-            for method in ("rows", "query", "scalar"):
-                monkeypatch.setattr(store, method, self._counting(side, getattr(store, method)))
-
-    def _counting(self, side: str, run):  # type: ignore[no-untyped-def]
-        def counted(sql, params=None):  # type: ignore[no-untyped-def]
-            self.ran[side] += 1
-            if side == "warehouse":
-                self.sql.append(" ".join(sql.split())[:200])
-            return run(sql, params)
-        return counted
 
 
 @pytest.mark.parametrize(("page", "most"), [("executive", 3), ("manager", 2), ("rep", 2)])
