@@ -167,7 +167,6 @@ def _metrics(args: argparse.Namespace) -> None:
 
 
 def _query(args: argparse.Namespace) -> None:
-
     with _store(args) as store:
         engine = Engine(store)
         request = MetricRequest.make(

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -119,17 +120,11 @@ class SplitStore:
 
     def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
         self._refuse(table)
-        try:
-            return self.app.insert_frame(table, frame)
-        finally:
-            self._wrote()
+        return self.app.insert_frame(table, frame)  # rows only: the file's tables stay the same
 
     def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
         self._refuse(table)
-        try:
-            return self.app.replace_rows(table, frame)
-        finally:
-            self._wrote()
+        return self.app.replace_rows(table, frame)
 
     def _refuse(self, table: str) -> None:
         if table in schema.IMPORTED or table in MIRRORED:
@@ -168,7 +163,7 @@ class SplitStore:
             if table not in theirs:
                 continue
             self.app.execute(schema.ddl_for(table))
-            columns = ", ".join(c for c in schema.columns(table))
+            columns = ", ".join(schema.columns(table))
             copied[table] = self.app.insert_frame(
                 table, self.warehouse.query(f"SELECT {columns} FROM {table}"))
         self._wrote()
@@ -210,8 +205,6 @@ def open_split(warehouse: Store, app_path: str, read_only: bool = True,
                shared: bool = False) -> SplitStore:
     """The warehouse beside the DuckDB file ``app_path``; written to (with ``read_only=False``),
     the file is created with the app's tables if it does not exist yet."""
-    from pathlib import Path
-
     if not Path(app_path).is_file():
         if read_only:
             raise DatabaseError(
