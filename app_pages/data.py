@@ -16,8 +16,14 @@ from kpi.ingest.read import Unreadable, read
 from ui import data, session, widgets
 
 st.title("Data")
-st.caption("Import CRM exports (CSV or Excel) into the canonical tables. Every import is checked "
-           "first and written all or nothing; importing the same export again changes nothing.")
+imports = data.takes_imports()
+if imports:
+    st.caption("Import CRM exports (CSV or Excel) into the canonical tables. Every import is "
+               "checked first and written all or nothing; importing the same export again "
+               "changes nothing.")
+else:
+    st.caption("The data is read from a warehouse that its own pipelines load; leverboard keeps "
+               "its rollups, users and Insights beside it.")
 
 state = data.freshness()
 cols = st.columns(4)
@@ -26,12 +32,17 @@ cols[1].metric("Activities", f"{state['rows'].get('activities', 0):,}")
 cols[2].metric("Reps", f"{state['rows'].get('reps', 0):,}")
 cols[3].metric("Data through", str(state["data_through"] or "—"))
 last = state["last_import"]
-st.caption("Last import: " + (f"{last['finished_at']:%d %b %Y %H:%M} by "
-                              f"{widgets.md(last['loaded_by'])} ({widgets.md(last['preset'])}: "
-                              f"{widgets.md(last['files'])})" if last else "none yet"))
+if not imports:
+    change = data.last_change()
+    st.caption("Last refresh: " + (f"{change['changed_at']:%d %b %Y %H:%M} "
+                                   f"({widgets.md(change['why'])})" if change else "none yet"))
+else:
+    st.caption("Last import: " + (f"{last['finished_at']:%d %b %Y %H:%M} by "
+                                  f"{widgets.md(last['loaded_by'])} ({widgets.md(last['preset'])}: "
+                                  f"{widgets.md(last['files'])})" if last else "none yet"))
 
 st.subheader("Import")
-if not data.takes_imports():
+if not imports:
     st.info("This database is a warehouse that leverboard only reads: load CRM exports into it "
             "with your own pipelines (the canonical tables' names and columns), then run "
             "`python -m kpi refresh` with the same database, so the rollups and the Insights "

@@ -152,6 +152,11 @@ def takes_imports() -> bool:
     return split.takes_imports(session.engine().store)
 
 
+def last_change() -> dict[str, Any] | None:
+    """When the data last changed (an import, a refresh) and why; never cached."""
+    return stored.last_change(session.engine().store)
+
+
 def freshness() -> dict[str, object]:
     return _freshness(session.engine().store)
 

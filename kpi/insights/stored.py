@@ -75,6 +75,16 @@ def version(store: Store) -> int:
     return int(found or 0)
 
 
+def last_change(store: Store) -> dict[str, Any] | None:
+    """When the data last changed and why (``changed_at``, ``why``); None before the first."""
+    try:
+        _, rows = store.rows("SELECT changed_at, why FROM data_versions "
+                             "ORDER BY version DESC LIMIT 1")
+    except KpiError:
+        return None
+    return {"changed_at": rows[0][0], "why": rows[0][1]} if rows else None
+
+
 def bump(store: Store, why: str) -> int:
     """Record a change of the data (inside the caller's transaction); the new version: the
     microseconds of the clock, or one more than the last version when that is later (so two

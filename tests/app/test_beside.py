@@ -60,3 +60,6 @@ def test_the_data_page_beside_a_warehouse_offers_no_import(beside_a_warehouse: P
     assert "python -m kpi refresh" in " ".join(i.value for i in at.info)
     assert not at.get("file_uploader")
     assert [m.value for m in at.metric][:2] == [f"{n:,}" for n in counts]  # the warehouse's
+    captions = " ".join(c.value for c in at.caption)
+    assert "Import CRM exports" not in captions and "Last import" not in captions
+    assert "read from a warehouse" in captions and "Last refresh: none yet" in captions

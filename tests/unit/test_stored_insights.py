@@ -204,12 +204,16 @@ def test_a_database_that_cannot_be_written_remembers_the_answer_in_this_process(
 
 def test_every_import_makes_the_kept_answers_stale(company: Tiny) -> None:
     engine, fn = Engine(company.store), Counted()
+    assert stored.last_change(company.store) is None
     stored.answer(engine, fn, 1, keeper=company.store, background=False)
     text = b"rep_id,name,hire_date\nr2,Bo,2024-01-01\n"
     plan = plan_import([Source("reps.csv", text)], load_preset("canonical"), company.store)
     load(company.store, plan)
     assert stored.version(company.store) > 0
     assert company.store.scalar("SELECT why FROM data_versions").startswith("import ")
+    change = stored.last_change(company.store)
+    assert change is not None and change["why"].startswith("import ")
+    assert abs(change["changed_at"] - dt.datetime.now()) < dt.timedelta(minutes=5)
     kept = stored.status(engine, fn, 1)
     assert kept is not None and not kept.fresh
 
