@@ -138,12 +138,15 @@ def lead_lag(page: Page) -> None:
                              detail.lag)
         widgets.chart(fig, detail.curve, f"lead_lag_{lever}_{output}")
         st.caption(f"{page.metric(lever).label}: {detail.message}.")
-    with st.expander("Quarterly reviews: did it lead at each quarter end?"):
-        with st.spinner("Re-running at each quarter end..."):
-            history = data.lead_lag_review(lever, output, page.day)
-        st.dataframe(history, hide_index=True, width="stretch", placeholder="—",
-                     column_config={"strength": st.column_config.NumberColumn(format="%+.2f"),
-                                    "p_value": st.column_config.NumberColumn(format="%.3f")})
+    reviews = st.expander("Quarterly reviews: did it lead at each quarter end?",
+                          key="lead_reviews", on_change="rerun")
+    with reviews:  # the tests re-run at every quarter end only when asked
+        if reviews.open:
+            with st.spinner("Re-running at each quarter end..."):
+                history = data.lead_lag_review(lever, output, page.day)
+            st.dataframe(history, hide_index=True, width="stretch", placeholder="—",
+                         column_config={"strength": st.column_config.NumberColumn(format="%+.2f"),
+                                        "p_value": st.column_config.NumberColumn(format="%.3f")})
     _lead_method()
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -200,10 +204,23 @@ def _card(col: Any, card: Card) -> None:
     col.caption(" · ".join(bits))
 
 
-@st.cache_resource(show_spinner=False, max_entries=1000, ttl=3600)
-def _figure(name: str, _build: Callable[..., go.Figure], args: tuple[Any, ...],
-            kwargs: tuple[tuple[str, Any], ...]) -> go.Figure:
-    return _build(*args, **dict(kwargs))
+class Built(go.Figure):
+    """A figure that is never changed once built, so its dict (what st.plotly_chart sends, after
+    a deep copy and a base64 conversion of every array) is made once, not on every page view."""
+
+    def __init__(self, figure: go.Figure) -> None:
+        super().__init__(figure)
+        self._spec: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self._spec is None:
+            self._spec = super().to_dict()
+        return self._spec
+
+
+FIGURES = 1000  # figures kept; the least recently drawn goes first
+_figures: OrderedDict[bytes, Built] = OrderedDict()
+_figures_lock = threading.Lock()
 
 
 def figure(build: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Figure:
@@ -211,9 +228,22 @@ def figure(build: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Fig
     shared: Plotly checks every property of a figure as it is built, which took two thirds of
     a warm page's time. The figure is never changed after it is built (st.plotly_chart only
     reads it), and its input holds the data, so two viewers share one only when they would see
-    the same chart."""
+    the same chart. The input is told apart by a digest of its pickle (equal bytes are equal
+    data), several times quicker than Streamlit's own hashing of DataFrames."""
     name = f"{build.__module__}.{build.__qualname__}"
-    return _figure(name, build, args, tuple(sorted(kwargs.items())))
+    key = hashlib.blake2b(pickle.dumps((name, args, sorted(kwargs.items())), protocol=5),
+                          digest_size=32).digest()
+    with _figures_lock:
+        found = _figures.get(key)
+        if found is not None:
+            _figures.move_to_end(key)
+            return found
+    built = Built(build(*args, **kwargs))
+    with _figures_lock:
+        _figures[key] = built
+        while len(_figures) > FIGURES:
+            _figures.popitem(last=False)
+    return built
 
 
 def chart(fig: go.Figure, table: pd.DataFrame, name: str, metric: Metric | None = None) -> None:
@@ -221,16 +251,26 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, metric: Metric | None 
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
     if metric is not None:
         st.caption(f"**{metric.label}** = {metric.formula}. {metric.definition}")
-    with st.expander("Table and CSV"):
-        st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
-        download_csv(table, name)
+    table_and_csv(table, name)
+
+
+def table_and_csv(table: pd.DataFrame, name: str) -> None:
+    """The table behind a chart and its CSV, in an expander whose content is drawn only while it
+    is open: a closed one sends the browser nothing to lay out (a page of seven charts drew
+    seven hidden tables on every visit)."""
+    box = st.expander("Table and CSV", key=f"table:{name}", on_change="rerun")
+    with box:
+        if box.open:
+            st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
+            download_csv(table, name)
 
 
 def download_csv(table: pd.DataFrame, name: str) -> None:
     """The one way a table leaves the app (the tables' own export is off in config.toml): CSV
-    whose text cells a spreadsheet shows as text, never runs as formulas."""
-    st.download_button("Download CSV", csv_bytes(table), f"{name}.csv", "text/csv",
-                       key=f"csv:{name}")
+    whose text cells a spreadsheet shows as text, never runs as formulas. The file is made when
+    the button is pressed, not on every page view."""
+    st.download_button("Download CSV", lambda: csv_bytes(table), f"{name}.csv", "text/csv",
+                       key=f"csv:{name}", on_click="ignore")
 
 
 def save(write: Callable[[], Any], message: str | Callable[[Any], str],

@@ -15,7 +15,7 @@ from kpi.engine import Engine, Scope
 from kpi.people import get_user, list_users, members
 from kpi.store import DuckDBStore
 from kpi.views import as_of
-from tests.app.conftest import APP, Opener, _opener
+from tests.app.conftest import APP, Opener, _opener, open_tables
 from ui.frame import ROLE_PAGES
 
 PASSWORD = "correct horse battery"
@@ -110,7 +110,7 @@ MANAGER_PAGES = ROLE_PAGES["manager"]
 @pytest.mark.parametrize("page", MANAGER_PAGES)
 def test_a_manager_sees_no_rep_outside_the_team(open_page: Opener, demo_engine: Engine,
                                                 page: str) -> None:
-    at = open_page("mgr-t1", page, team="T2", rep="R001", by="rep")  # tampered link
+    at = open_page("mgr-t1", page, tables=True, team="T2", rep="R001", by="rep")  # tampered link
     assert not names_outside(demo_engine, Scope.teams("T1"), all_text(at))
 
 
@@ -119,7 +119,8 @@ REP_PAGES = ROLE_PAGES["rep"]
 
 @pytest.mark.parametrize("page", REP_PAGES)
 def test_a_rep_sees_only_their_own_name(open_page: Opener, demo_engine: Engine, page: str) -> None:
-    at = open_page("rep-r002", page, team="T1", rep="R001", by="rep", metric="activities")
+    at = open_page("rep-r002", page, tables=True, team="T1", rep="R001", by="rep",
+                   metric="activities")
     user = get_user(demo_engine.store, "rep-r002")
     assert not names_outside(demo_engine, Scope.reps(user.rep_id), all_text(at))
 
@@ -132,6 +133,7 @@ def test_tampered_session_state_does_not_widen_scope(demo_engine: Engine, open_p
     at.run()
     at.switch_page("app_pages/team.py")
     at.run()
+    open_tables(at)
     assert "Atlas" in at.title[0].value and at.selectbox(key="w:team").options == ["Atlas"]
     assert not names_outside(demo_engine, Scope.teams("T1"), all_text(at))
 
@@ -156,7 +158,7 @@ PARAMS = st.dictionaries(
 @given(params=PARAMS, page=st.sampled_from(REP_PAGES))
 def test_hostile_links_for_a_rep(open_page: Opener, demo_engine: Engine, params: dict[str, str],
                                  page: str) -> None:
-    at = open_page("rep-r002", page, **params)  # opens without an exception (asserted inside)
+    at = open_page("rep-r002", page, tables=True, **params)  # opens without an exception (asserted inside)
     user = get_user(demo_engine.store, "rep-r002")
     assert not names_outside(demo_engine, Scope.reps(user.rep_id), all_text(at))
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import _opener
+from tests.app.conftest import _opener, open_tables
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -46,6 +46,7 @@ def test_it_shows_on_team_levers_and_my_levers() -> None:
     assert lever_options(team)[-1] == "Emails"
     team.selectbox(key="w:lever").select("emails").run()
     assert not team.exception and not team.error
+    open_tables(team)
     assert team.dataframe[0].value["rep"].nunique() > 0, "the heatmap of Emails by rep and week"
 
     me = _opener("rep-r002", "me")

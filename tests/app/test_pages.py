@@ -86,7 +86,7 @@ def test_grain_comes_from_the_link(open_page: Opener, demo_engine: Engine) -> No
 
 
 def test_manager_sees_their_team(open_page: Opener, demo_engine: Engine) -> None:
-    at = open_page("mgr-t1", "team")
+    at = open_page("mgr-t1", "team", tables=True)
     assert "Atlas" in at.title[0].value
     assert [o for o in at.selectbox(key="w:team").options] == ["Atlas"]
     day = as_of(demo_engine)
@@ -104,7 +104,7 @@ def test_manager_sees_their_team(open_page: Opener, demo_engine: Engine) -> None
 
 
 def test_rep_sees_only_their_own_numbers(open_page: Opener, demo_engine: Engine) -> None:
-    at = open_page("rep-r002", "me")
+    at = open_page("rep-r002", "me", tables=True)
     user = get_user(demo_engine.store, "rep-r002")
     day = as_of(demo_engine)
     initiative = initiatives_for(demo_engine, Scope.reps(user.rep_id))[0]
@@ -127,7 +127,7 @@ def test_coaching_lists_only_the_managers_reps(open_page: Opener, demo_engine: E
 
 
 def test_explore_is_scoped_for_a_rep(open_page: Opener, demo_engine: Engine) -> None:
-    at = open_page("rep-r002", "explore", metric="revenue", grain="quarter")
+    at = open_page("rep-r002", "explore", tables=True, metric="revenue", grain="quarter")
     assert "rep" not in at.selectbox(key="w:by").options
     user = get_user(demo_engine.store, "rep-r002")
     table = at.dataframe[0].value
@@ -278,7 +278,7 @@ def test_each_chart_draws_its_own_viewers_table_after_others_drew_theirs(open_pa
     first: dict[str, list[tuple[str, np.ndarray]]] = {}
     for user, page in (("rep-r002", "me"), ("rep-r003", "me"), ("exec", "outputs"),
                        ("mgr-t1", "coaching"), ("rep-r002", "me")):
-        at = open_page(user, page)
+        at = open_page(user, page, tables=True)
         drawn = _drawn(at)
         assert drawn, f"{user} on {page}: no chart"
         for (name, y), frame in zip(drawn, at.dataframe[:len(drawn)], strict=True):

@@ -204,13 +204,13 @@ def test_pages_beside_spark(spark_url: str, spark_beside: Path, demo_db: Path,
     """Each role's pages, signed in from the users kept in the file, with the demo's numbers."""
     monkeypatch.setenv("KPI_DATABASE_URL", spark_url)
     monkeypatch.setenv("KPI_APP_DB", str(spark_beside))
-    at = _opener(user, page)
+    at = _opener(user, page, tables=True)
     assert not at.exception and not at.error, (at.exception, at.error)
     shown = {m.label: m.value for m in at.metric}
     monkeypatch.delenv("KPI_DATABASE_URL")
     monkeypatch.delenv("KPI_APP_DB")
     monkeypatch.setenv("KPI_DB", str(demo_db))
-    on_duckdb = _opener(user, page)
+    on_duckdb = _opener(user, page, tables=True)
     assert shown == {m.label: m.value for m in on_duckdb.metric}
     mine = [t.value for t in (*at.table, *at.dataframe)]
     theirs = [t.value for t in (*on_duckdb.table, *on_duckdb.dataframe)]

@@ -255,3 +255,22 @@ def test_a_file_of_another_crm_is_mapped_saved_as_a_preset_and_imported(
     idle(page)
     expect(page.get_by_text("Imported")).to_be_visible()
     no_errors(page)
+
+
+def test_a_charts_table_is_drawn_when_opened_and_downloads_as_csv(server: AppServer,
+                                                                   page: Page) -> None:
+    page.goto(server.url + "/")
+    idle(page)
+    view_as(page, "Morgan Hale")
+    open_page(page, "Outputs")
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(0)  # every table closed
+    box = page.get_by_test_id("stExpander").filter(has_text="Table and CSV").first
+    box.get_by_text("Table and CSV").click()
+    idle(page)
+    expect(box.get_by_test_id("stDataFrame")).to_be_visible()
+    with page.expect_download() as download:
+        box.get_by_role("button", name="Download CSV").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert '"value"' in lines[0] and len(lines) > 2, lines[:3]
+    no_errors(page)
