@@ -17,14 +17,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 OPEN_AT = """
-    SELECT o.opp_id, o.rep_id, o.amount, o.is_won, o.closed_at, o.expected_close_at,
-           (SELECT h.stage FROM stage_history h LEFT JOIN stages s ON s.stage = h.stage
-             WHERE h.opp_id = o.opp_id AND h.entered_at <= $day
-               AND coalesce(s.outcome, 'open') = 'open'
-             ORDER BY h.entered_at DESC, s.position DESC, h.stage LIMIT 1) AS stage
-      FROM opportunities o
-     WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day) AND {reps}
-     ORDER BY o.opp_id"""
+    WITH o AS (
+        SELECT o.opp_id, o.rep_id, o.amount, o.is_won, o.closed_at, o.expected_close_at
+          FROM opportunities o
+         WHERE o.created_at <= $day AND (o.closed_at IS NULL OR o.closed_at > $day) AND {reps}),
+    reached AS (
+        SELECT h.opp_id, h.stage,
+               row_number() OVER (PARTITION BY h.opp_id
+                                  ORDER BY h.entered_at DESC, s.position DESC, h.stage) AS nth
+          FROM stage_history h JOIN o ON o.opp_id = h.opp_id
+          LEFT JOIN stages s ON s.stage = h.stage
+         WHERE h.entered_at <= $day AND coalesce(s.outcome, 'open') = 'open')
+    SELECT o.opp_id, o.rep_id, o.amount, o.is_won, o.closed_at, o.expected_close_at, r.stage
+      FROM o LEFT JOIN reached r ON r.opp_id = o.opp_id AND r.nth = 1
+     ORDER BY o.opp_id"""  # one pass over the open deals' history, not one lookup per deal
 
 
 def open_at(store: Store, day: dt.date, reps: Collection[str] | None = None) -> pd.DataFrame:
