@@ -185,11 +185,12 @@ def event_study(frame: pd.DataFrame, metric: Metric,
 def funnel(frame: pd.DataFrame) -> go.Figure:
     """Win rate against closed deals, inside the funnel where chance alone would put a rep."""
     order = frame.sort_values("closed")
+    limits = order.drop_duplicates("closed")  # the funnel depends on closed deals alone
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=order["closed"], y=order["funnel_high"], mode="lines",
+    fig.add_trace(go.Scatter(x=limits["closed"], y=limits["funnel_high"], mode="lines",
                              line={"color": BASELINE_COLOUR, "dash": "dash", "width": 1},
                              name="90% funnel", hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=order["closed"], y=order["funnel_low"], mode="lines",
+    fig.add_trace(go.Scatter(x=limits["closed"], y=limits["funnel_low"], mode="lines",
                              line={"color": BASELINE_COLOUR, "dash": "dash", "width": 1},
                              showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(
