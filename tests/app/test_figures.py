@@ -52,3 +52,15 @@ def test_the_oldest_figures_go_first(monkeypatch) -> None:  # noqa: ANN001 - pyt
     widgets.figure(charts.trend, _frame([3.0]), metric)
     assert len(widgets._figures) == 2
     assert widgets.figure(charts.trend, _frame([1.0]), metric) is a
+
+
+def test_charts_are_drawn_on_the_white_template_and_leave_it_as_it_was() -> None:
+    white = plotly.io.templates["plotly_white"]
+    before = json.dumps(white.to_plotly_json(), sort_keys=True, default=str)
+    fig = charts.trend(_frame([1.0, 2.0]), load_catalog().get("revenue"))
+    fig.layout.template.layout.font.size = 99  # a change to one figure's template...
+    assert json.loads(plotly.io.to_json(fig))["layout"]["template"]["layout"]["font"]["size"] == 99
+    fresh = json.loads(plotly.io.to_json(charts.trend(_frame([3.0]), load_catalog().get("revenue"))))
+    assert fresh["layout"]["template"]["layout"]["hovermode"] == "closest"  # plotly_white's
+    assert "size" not in fresh["layout"]["template"]["layout"].get("font", {})  # ...stays there
+    assert json.dumps(white.to_plotly_json(), sort_keys=True, default=str) == before
