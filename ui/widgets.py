@@ -206,16 +206,23 @@ def _card(col: Any, card: Card) -> None:
 
 class Built(go.Figure):
     """A figure that is never changed once built, so its dict (what st.plotly_chart sends, after
-    a deep copy and a base64 conversion of every array) is made once, not on every page view."""
+    a deep copy and a base64 conversion of every array) is made once, not on every page view.
+    A built go.Figure becomes one in place (:func:`_built`): copying it would check every
+    property again."""
 
-    def __init__(self, figure: go.Figure) -> None:
-        super().__init__(figure)
-        self._spec: dict[str, Any] | None = None
+    _spec: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         if self._spec is None:
             self._spec = super().to_dict()
         return self._spec
+
+
+def _built(fig: go.Figure) -> Built:
+    if type(fig) is not go.Figure:  # a subclass's own state would be lost
+        raise TypeError(f"a chart must build a plotly Figure, not {type(fig).__name__}")
+    fig.__class__ = Built
+    return fig  # type: ignore[return-value]
 
 
 FIGURES = 1000  # figures kept; the least recently drawn goes first
@@ -238,7 +245,7 @@ def figure(build: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Fig
         if found is not None:
             _figures.move_to_end(key)
             return found
-    built = Built(build(*args, **kwargs))
+    built = _built(build(*args, **kwargs))
     with _figures_lock:
         _figures[key] = built
         while len(_figures) > FIGURES:

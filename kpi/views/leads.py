@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kpi.baseline import relative_change, window_value
+from kpi.baseline import baseline_basis, relative_change, value_of, window_request
 from kpi.catalog import Catalog
 from kpi.engine import Engine, Scope
 from kpi.initiatives import Initiative
 from kpi.periods import period_start, quarter_ends
 from kpi.schema import Role
 from kpi.views.context import baseline_window
-from kpi.views.levers import _own_baseline, lever_target
+from kpi.views.levers import lever_target
 
 if TYPE_CHECKING:  # the insights import statsmodels and scipy: loaded when first used
     from kpi.insights.lead_lag import LeadLag
@@ -96,10 +96,17 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
     end = period_start(day, "week") - dt.timedelta(days=1)
     start = end - dt.timedelta(weeks=4) + dt.timedelta(days=1)
     base = baseline_window(initiative, day)
+    levers = list(table["lever"])
+    basis = baseline_basis(engine, base, scope, day)  # as My levers has it
+    own_kind = "own baseline" if basis.scope is None or basis.own else "team baseline"
+    asked = {lever: window_request(lever, start, end, scope) for lever in levers}
+    based = {} if basis.scope is None or base.end < base.start else {
+        lever: window_request(lever, base.start, base.end, basis.scope) for lever in levers}
+    answers = engine.answers([*asked.values(), *based.values()])  # the section in one query
     recent, goals, kinds = [], [], []
-    for lever in table["lever"]:
-        recent.append(window_value(engine, lever, start, end, scope))
-        own, own_kind = _own_baseline(engine, lever, base, scope, day)  # as My levers has it
+    for lever in levers:
+        recent.append(value_of(answers[asked[lever]]))
+        own = value_of(answers[based[lever]]) if lever in based else None
         target = lever_target(engine, initiative, lever, day, own)
         goals.append(target if target is not None else own)
         kinds.append("target" if target is not None else own_kind)

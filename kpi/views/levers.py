@@ -8,13 +8,11 @@ import pandas as pd
 
 from kpi.baseline import (
     baseline_bases,
-    baseline_basis,
     has_standard,
     standard_baseline,
     standard_request,
     value_of,
     window_request,
-    window_value,
 )
 from kpi.engine import Engine, MetricRequest, Scope
 from kpi.initiatives import Initiative
@@ -206,11 +204,3 @@ def _shortfall(row: pd.Series) -> float:
     return 0.0 if not goals else max(0.0, 1.0 - row["value"] / max(goals))
 
 
-def _own_baseline(engine: Engine, lever: str, window: Window, scope: Scope,
-                  day: dt.date) -> tuple[float | None, str]:
-    """The scope's baseline of a lever and what to call it ('own baseline' or 'team baseline')."""
-    basis = baseline_basis(engine, window, scope, day)
-    if basis.scope is None:
-        return None, "own baseline"
-    kind = "own baseline" if basis.own else "team baseline"
-    return window_value(engine, lever, window.start, window.end, basis.scope), kind
