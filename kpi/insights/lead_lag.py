@@ -4,10 +4,10 @@ Method: a team x week panel over the trailing ``lookback`` weeks (each rep on th
 complete weeks only). The lever is the log of its rate per rep-week; the output is its weekly
 value (a rate such as win rate is weighted by its denominator, the deals behind it; a count or
 sum is taken per rep-week, on the log scale). For each lag k = 0..12 the lever in week t is paired
-with the output in week t + k, and both are taken net of team and week fixed effects (statsmodels
-WLS): team effects remove each team's level, week effects remove seasonality and anything that hit
-every team at once. What is left is how a team's lever moved against the other teams' and whether
-its output followed k weeks later.
+with the output in week t + k, and both are taken net of team and week fixed effects (weighted
+least squares): team effects remove each team's level, week effects remove seasonality and
+anything that hit every team at once. What is left is how a team's lever moved against the
+other teams' and whether its output followed k weeks later.
 
 The *lag* is the one with the best out-of-sample fit: the slope is fitted on all teams but one and
 predicts the held-out team (leave one team out), scored as an out-of-sample R². The *strength* is

@@ -1,7 +1,7 @@
 """Honest small numbers: per-rep win rates with intervals and shrinkage, so three lucky deals do
 not top a ranking.
 
-Each rep's win rate gets a 90% Wilson interval (statsmodels). The *shrunk* rate pulls each rep
+Each rep's win rate gets a 90% Wilson score interval (:func:`wilson`). The *shrunk* rate pulls each rep
 towards the group's rate in proportion to how little evidence they have: a beta prior whose mean
 is the group's win rate and whose strength (in deals) is estimated from how much reps really
 differ beyond binomial noise (method of moments); a rep with n deals keeps n / (n + strength) of
@@ -24,13 +24,11 @@ Z90 = 1.6448536269514722
 
 def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
     """rep, won, closed, win_rate, low, high (Wilson 90%), shrunk, funnel_low, funnel_high."""
-    from statsmodels.stats.proportion import proportion_confint
-
     frame = engine.run(MetricRequest.make("win_rate", grain="total", by=["rep"], scope=scope,
                                           date_from=window.start, date_to=window.end))
     frame = frame[frame["denominator"] > 0]
     won, closed = frame["numerator"].astype(float), frame["denominator"].astype(float)
-    low, high = proportion_confint(won, closed, alpha=0.10, method="wilson")
+    low, high = wilson(won, closed)
     mean = won.sum() / closed.sum() if closed.sum() else float("nan")
     strength = prior_strength(won.to_numpy(), closed.to_numpy())
     spread = np.sqrt(mean * (1 - mean) / closed)
@@ -42,6 +40,18 @@ def rep_win_rates(engine: Engine, scope: Scope, window: Window) -> pd.DataFrame:
         "funnel_high": (mean + Z90 * spread).clip(upper=1),
     })
     return out.sort_values("shrunk", ascending=False).reset_index(drop=True)
+
+
+def wilson(won: pd.Series, closed: pd.Series, z: float = Z90) -> tuple[pd.Series, pd.Series]:
+    """The Wilson score interval of won / closed (90% with the default ``z``), as statsmodels'
+    ``proportion_confint(method="wilson")`` gives it (held equal in the tests), without
+    importing statsmodels: that took two seconds of a server's first page with win rates."""
+    rate = won / closed
+    z2 = z * z
+    shrink = 1 + z2 / closed
+    centre = (rate + z2 / (2 * closed)) / shrink
+    half = z * np.sqrt(rate * (1 - rate) / closed + z2 / (4 * closed**2)) / shrink
+    return centre - half, centre + half
 
 
 def prior_strength(won: np.ndarray, closed: np.ndarray, min_deals: int = 10) -> float:

@@ -44,3 +44,22 @@ def test_prior_strength() -> None:
     assert prior_strength(np.array([0.0, 40.0]), np.array([40.0, 40.0])) == pytest.approx(0.0,
                                                                                         abs=0.05)
     assert prior_strength(np.array([5.0]), np.array([10.0])) == 0.0  # one rep: nothing to pool
+
+
+def test_the_wilson_interval_is_statsmodels() -> None:
+    import pandas as pd
+    from statsmodels.stats.proportion import proportion_confint
+
+    from kpi.insights.small_numbers import wilson
+
+    rng = np.random.default_rng(7)
+    closed = pd.Series(np.concatenate([[1, 1, 2, 5, 10, 400], rng.integers(1, 300, 200)]), dtype=float)
+    won = pd.Series(np.concatenate([[0, 1, 1, 5, 0, 399],
+                                    rng.integers(0, closed[6:].to_numpy() + 1)]), dtype=float)
+    low, high = wilson(won, closed)
+    want_low, want_high = proportion_confint(won, closed, alpha=0.10, method="wilson")
+    assert np.allclose(low, want_low, rtol=0, atol=1e-12)
+    assert np.allclose(high, want_high, rtol=0, atol=1e-12)
+    rate = won / closed
+    assert ((low >= -1e-12) & (high <= 1 + 1e-12)).all()
+    assert ((low <= rate + 1e-12) & (rate <= high + 1e-12)).all()
