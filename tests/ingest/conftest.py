@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,10 +39,20 @@ def same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
     return a.keys() == b.keys() and all(a[t].equals(b[t]) for t in a)
 
 
-@pytest.fixture
-def canonical_db(tmp_path: Path) -> Iterator[Store]:
-    """A database holding the canonical fixture (2 reps, 2 accounts, 4 deals, 3 activities)."""
-    store = DuckDBStore.create(tmp_path / "canonical.duckdb")
+@pytest.fixture(scope="session")
+def _canonical_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The canonical fixture imported once per test process; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("canonical") / "canonical.duckdb"
+    store = DuckDBStore.create(path)
     run_import(store, "canonical", sources(FIXTURES / "canonical"))
+    store.close()
+    return path
+
+
+@pytest.fixture
+def canonical_db(tmp_path: Path, _canonical_file: Path) -> Iterator[Store]:
+    """A database holding the canonical fixture (2 reps, 2 accounts, 4 deals, 3 activities)."""
+    shutil.copy(_canonical_file, tmp_path / "canonical.duckdb")
+    store = DuckDBStore.open(tmp_path / "canonical.duckdb", read_only=False)
     yield store
     store.close()

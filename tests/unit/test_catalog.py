@@ -163,3 +163,16 @@ def test_where_a_metric_shows_by_default_and_for_whom(tmp_path: Path) -> None:
     assert catalog.shown("outputs", "rep") == ()
     with pytest.raises(CatalogError, match="unknown place 'home'"):
         catalog.shown("home")
+
+
+def test_the_quick_yaml_parser_reads_the_shipped_files_as_the_python_one_does() -> None:
+    import yaml
+
+    from kpi.catalog import DEFAULT_PATH, SAFE_LOADER
+    from kpi.ingest.presets import SHIPPED
+
+    files = [DEFAULT_PATH, *sorted(SHIPPED.glob("*.yaml"))]
+    assert len(files) >= 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=SAFE_LOADER) == yaml.safe_load(text), path
