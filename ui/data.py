@@ -16,6 +16,11 @@ computed once per data version, shared by every process; ``data.lead_lags.kept(.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
@@ -37,14 +42,75 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@st.cache_data(show_spinner=False, max_entries=2000, ttl=3600)
-def _call(db: str, version: int, kept: int | None, name: str, _fn: Callable[..., Any],
+class Answers:
+    """The views' answers this process has computed, shared by every session: each kept as the
+    pickle of the result (every caller gets its own copy, as from st.cache_data) under a digest
+    of the pickled question (the database, data version, view and arguments). Equal bytes are
+    equal questions; two equal questions that pickle differently only cost a second computation.
+    Streamlit's own hashing of the arguments was half of a warm page's time. A question asked
+    while another session computes it waits for that answer instead of computing it again."""
+
+    def __init__(self, entries: int = 2000, seconds: float = 3600.0) -> None:
+        self.entries, self.seconds = entries, seconds
+        self._kept: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._working: dict[bytes, threading.Lock] = {}
+
+    def get(self, question: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        key = hashlib.blake2b(pickle.dumps(question, protocol=5), digest_size=32).digest()
+        found = self._found(key)
+        if found is not None:
+            return pickle.loads(found)
+        with self._lock:
+            working = self._working.setdefault(key, threading.Lock())
+        with working:
+            found = self._found(key)  # computed by the session that held the lock
+            if found is not None:
+                return pickle.loads(found)
+            answer = compute()
+            payload = pickle.dumps(answer, protocol=5)
+            with self._lock:
+                self._kept[key] = (time.monotonic() + self.seconds, payload)
+                while len(self._kept) > self.entries:
+                    self._kept.popitem(last=False)
+                self._working.pop(key, None)
+        return pickle.loads(payload)
+
+    def _found(self, key: bytes) -> bytes | None:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None:
+                return None
+            if kept[0] < time.monotonic():
+                del self._kept[key]
+                return None
+            self._kept.move_to_end(key)
+            return kept[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+ANSWERS = Answers()
+
+
+def forget_answers() -> None:
+    """Drop every answer of this process (after an edit of what the data version does not
+    cover: initiatives, targets, reviews)."""
+    ANSWERS.clear()
+
+
+def _call(db: str, version: int, kept: int | None, name: str, fn: Callable[..., Any],
           args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    """``_fn(engine, *args, **kwargs)``; ``name`` stands for ``_fn`` in the cache's key."""
-    if _fn in views.STORED:
-        assert not kwargs, "the stored views are called with positional arguments"
-        return stored.answer(session.engine(), _fn, *args, keeper=session.writer())
-    return _fn(session.engine(), *args, **dict(kwargs))
+    """``fn(engine, *args, **kwargs)`` through :data:`ANSWERS`; ``name`` stands for ``fn``."""
+    def compute() -> Any:
+        if fn in views.STORED:
+            assert not kwargs, "the stored views are called with positional arguments"
+            return stored.answer(session.engine(), fn, *args, keeper=session.writer())
+        return fn(session.engine(), *args, **dict(kwargs))
+
+    return ANSWERS.get((db, version, kept, name, args, kwargs), compute)
 
 
 @st.cache_data(show_spinner=False, ttl=VERSION_SECONDS)

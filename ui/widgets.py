@@ -24,6 +24,7 @@ from kpi.periods import Window
 from kpi.schema import PERIOD_GRAINS
 from kpi.summary import format_change, format_value
 from kpi.views import Card
+from ui import data
 
 
 def md(text: object) -> str:
@@ -297,6 +298,7 @@ def save(write: Callable[[], Any], message: str | Callable[[Any], str],
 def saved(message: str, clear_cache: bool = False) -> None:
     """Rerun the page and confirm a change there (a rerun drops what this run drew)."""
     if clear_cache:
+        data.forget_answers()
         st.cache_data.clear()
     st.session_state["flash"] = message
     st.rerun()
