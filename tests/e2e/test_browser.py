@@ -56,6 +56,14 @@ def open_page(page: Page, title: str) -> None:
     expect(page.get_by_role("heading", level=1).first).to_contain_text(title.split()[0])
 
 
+def signed_in_on(page: Page, server: AppServer, user: str, title: str) -> None:
+    """A new visit to the app as a demo user, on one of their pages."""
+    page.goto(server.url + "/")
+    idle(page)
+    view_as(page, user)
+    open_page(page, title)
+
+
 def no_errors(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
@@ -88,10 +96,7 @@ def test_every_page_of_each_role_renders(server: AppServer, page: Page, user: st
 
 
 def test_grain_and_date_range_change_the_view_and_the_link(server: AppServer, page: Page) -> None:
-    page.goto(server.url + "/")
-    idle(page)
-    view_as(page, "Morgan Hale")
-    open_page(page, "Outputs")
+    signed_in_on(page, server, "Morgan Hale", "Outputs")
     grain = page.get_by_role("radiogroup", name="Grain")
     grain.get_by_role("radio", name="Month").click()
     idle(page)
@@ -118,10 +123,7 @@ def test_grain_and_date_range_change_the_view_and_the_link(server: AppServer, pa
 
 def test_an_initiative_created_and_recalibrated_survives_a_restart(server: AppServer,
                                                                    page: Page) -> None:
-    page.goto(server.url + "/")
-    idle(page)
-    view_as(page, "Morgan Hale")
-    open_page(page, "Strategy rollouts")
+    signed_in_on(page, server, "Morgan Hale", "Strategy rollouts")
     form = page.locator(".st-key-create")
     form.get_by_label("Name").fill("Demos push")
     form.get_by_label("What — the strategy (output goal)").fill("More revenue from more demos.")
@@ -259,10 +261,7 @@ def test_a_file_of_another_crm_is_mapped_saved_as_a_preset_and_imported(
 
 def test_a_charts_table_is_drawn_when_opened_and_downloads_as_csv(server: AppServer,
                                                                    page: Page) -> None:
-    page.goto(server.url + "/")
-    idle(page)
-    view_as(page, "Morgan Hale")
-    open_page(page, "Outputs")
+    signed_in_on(page, server, "Morgan Hale", "Outputs")
     expect(page.get_by_test_id("stDataFrame")).to_have_count(0)  # every table closed
     box = page.get_by_test_id("stExpander").filter(has_text="Table and CSV").first
     box.get_by_text("Table and CSV").click()
