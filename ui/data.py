@@ -55,6 +55,7 @@ class Answers:
         self._kept: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self._working: dict[bytes, threading.Lock] = {}
+        self._generation = 0  # one more at each clear: work begun before it is not kept
 
     def get(self, question: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         key = hashlib.blake2b(pickle.dumps(question, protocol=5), digest_size=32).digest()
@@ -67,13 +68,19 @@ class Answers:
             found = self._found(key)  # computed by the session that held the lock
             if found is not None:
                 return pickle.loads(found)
-            answer = compute()
-            payload = pickle.dumps(answer, protocol=5)
             with self._lock:
-                self._kept[key] = (time.monotonic() + self.seconds, payload)
-                while len(self._kept) > self.entries:
-                    self._kept.popitem(last=False)
-                self._working.pop(key, None)
+                generation = self._generation
+            try:
+                payload = pickle.dumps(compute(), protocol=5)
+                with self._lock:
+                    if generation == self._generation:  # no edit since the work began
+                        self._kept[key] = (time.monotonic() + self.seconds, payload)
+                        while len(self._kept) > self.entries:
+                            self._kept.popitem(last=False)
+            finally:
+                with self._lock:
+                    if self._working.get(key) is working:
+                        del self._working[key]
         return pickle.loads(payload)
 
     def _found(self, key: bytes) -> bytes | None:
@@ -90,6 +97,8 @@ class Answers:
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._working.clear()
+            self._generation += 1
 
 
 ANSWERS = Answers()

@@ -64,3 +64,25 @@ def test_old_and_surplus_answers_go_and_a_failure_is_not_kept() -> None:
     assert answers.get(("x",), lambda: 1) == 1
     answers.clear()
     assert answers.get((2,), lambda: "cleared") == "cleared"
+
+
+def test_work_begun_before_a_clear_is_not_kept_and_nothing_is_left_working() -> None:
+    answers, started, release = Answers(), threading.Event(), threading.Event()
+
+    def slow_old() -> str:
+        started.set()
+        release.wait(5)
+        return "before the edit"
+
+    got: list[str] = []
+    worker = threading.Thread(target=lambda: got.append(answers.get(("initiatives",), slow_old)))
+    worker.start()
+    started.wait(5)
+    answers.clear()  # an edit saved while the old answer is being computed
+    release.set()
+    worker.join()
+    assert got == ["before the edit"]  # its own caller gets it...
+    assert answers.get(("initiatives",), lambda: "after the edit") == "after the edit"  # ...no one else
+    with pytest.raises(ValueError):
+        answers.get(("fails",), lambda: int("x"))
+    assert not answers._working
