@@ -72,6 +72,11 @@ def _on_white(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def _styled(fig: go.Figure, **layout: object) -> go.Figure:
+    """``fig`` on the white template with the charts' common layout, ``layout`` over it."""
+    return _on_white(fig).update_layout(**{**_LAYOUT, **layout})
+
+
 def progress(frame: pd.DataFrame, metric: Metric, rollout: dt.date | None = None,
              title: str | None = None, baseline_name: str = "Baseline") -> go.Figure:
     """Value per period over its baseline band, with target steps and the rollout marked."""
@@ -98,9 +103,9 @@ def progress(frame: pd.DataFrame, metric: Metric, rollout: dt.date | None = None
     fig.add_trace(_value_trace(frame, metric))
     if rollout is not None:
         _mark(fig, rollout, "rollout")
-    _on_white(fig).update_layout(**_LAYOUT, height=320, hovermode="x unified",
-                      title={"text": title or metric.label, "font": {"size": 15}},
-                      yaxis={"tickformat": _tick(metric), "rangemode": "tozero"})
+    _styled(fig, height=320, hovermode="x unified",
+            title={"text": title or metric.label, "font": {"size": 15}},
+            yaxis={"tickformat": _tick(metric), "rangemode": "tozero"})
     return fig
 
 
@@ -141,9 +146,9 @@ def heatmap(frame: pd.DataFrame, metric: Metric) -> go.Figure:
         hovertemplate="%{y}, week of %{x}<br>" + metric.label + ": %{text}<br>"
                       "vs goal: %{z:.0%}<extra></extra>",
     ))
-    _on_white(fig).update_layout(**_LAYOUT, height=max(260, 34 * len(grid) + 90),
-                      title={"text": f"{metric.label} per rep-week, against goal", "font": {"size": 15}},
-                      xaxis={"type": "category", "tickangle": -45})
+    _styled(fig, height=max(260, 34 * len(grid) + 90),
+            title={"text": f"{metric.label} per rep-week, against goal", "font": {"size": 15}},
+            xaxis={"type": "category", "tickangle": -45})
     return fig
 
 
@@ -164,7 +169,7 @@ def segment_bars(frame: pd.DataFrame, dimension: str) -> go.Figure:
                              texttemplate=shown, textposition="auto", textangle=0, name=title,
                              hovertemplate=f"%{{y}}: {shown}<extra>{title}</extra>"),
                       1, col)
-    _on_white(fig).update_layout(**_LAYOUT, height=max(260, 30 * len(order) + 100), showlegend=False)
+    _styled(fig, height=max(260, 30 * len(order) + 100), showlegend=False)
     fig.update_xaxes(showticklabels=False, rangemode="tozero")
     return fig
 
@@ -188,11 +193,11 @@ def event_study(frame: pd.DataFrame, metric: Metric,
                              hovertemplate="week %{x}: %{y:+.0%}<extra></extra>"))
     fig.add_hline(y=0, line={"color": BASELINE_COLOUR, "width": 1})
     fig.add_vline(x=-0.5, line={"color": "#c0392b", "width": 1.5, "dash": "dot"})
-    _on_white(fig).update_layout(**_LAYOUT, height=320, hovermode="x unified",
-                      title={"text": f"{metric.label}: change by week since the team adopted",
-                             "font": {"size": 15}},
-                      xaxis={"title": axis},
-                      yaxis={"tickformat": "+.0%"})
+    _styled(fig, height=320, hovermode="x unified",
+            title={"text": f"{metric.label}: change by week since the team adopted",
+                   "font": {"size": 15}},
+            xaxis={"title": axis},
+            yaxis={"tickformat": "+.0%"})
     return fig
 
 
@@ -213,9 +218,8 @@ def funnel(frame: pd.DataFrame) -> go.Figure:
         customdata=order[["won", "shrunk"]],
         hovertemplate="%{text}: %{customdata[0]} of %{x} won (%{y:.0%}); "
                       "shrunk %{customdata[1]:.0%}<extra></extra>"))
-    _on_white(fig).update_layout(**_LAYOUT, height=340, title={"text": "Win rate by deals closed",
-                                                    "font": {"size": 15}},
-                      xaxis={"title": "closed deals"}, yaxis={"tickformat": ".0%"})
+    _styled(fig, height=340, title={"text": "Win rate by deals closed", "font": {"size": 15}},
+            xaxis={"title": "closed deals"}, yaxis={"tickformat": ".0%"})
     return fig
 
 
@@ -231,13 +235,13 @@ def lead_lag(curve: pd.DataFrame, lever: Metric, output: Metric, best: int | Non
                              line={"color": _colour(lever), "width": 2},
                              hovertemplate="lag %{x} weeks: correlation %{y:+.2f}<extra></extra>"))
     fig.add_hline(y=0, line={"color": BASELINE_COLOUR, "width": 1})
-    _on_white(fig).update_layout(**_LAYOUT, height=320, hovermode="x unified",
-                      title={"text": f"{lever.label} in week t against {output.label.lower()} in "
-                                     "week t + lag", "font": {"size": 15}},
-                      xaxis={"title": "lag (weeks)", "dtick": 1},
-                      yaxis={"title": "out-of-sample R²"},
-                      yaxis2={"title": "correlation", "overlaying": "y", "side": "right",
-                              "showgrid": False})
+    _styled(fig, height=320, hovermode="x unified",
+            title={"text": f"{lever.label} in week t against {output.label.lower()} in "
+                           "week t + lag", "font": {"size": 15}},
+            xaxis={"title": "lag (weeks)", "dtick": 1},
+            yaxis={"title": "out-of-sample R²"},
+            yaxis2={"title": "correlation", "overlaying": "y", "side": "right",
+                    "showgrid": False})
     return fig
 
 
@@ -263,9 +267,9 @@ def forecast(booked: float, open_expected: float, new_expected: float, low: floa
     if quota:
         fig.add_vline(x=quota, line={"color": "#c0392b", "width": 2, "dash": "dash"},
                       annotation_text="quota", annotation_position="top")
-    _on_white(fig).update_layout(**{**_LAYOUT, "legend": {"orientation": "h", "y": -0.45}}, barmode="stack",
-                      height=240, title={"text": title, "font": {"size": 15}},
-                      xaxis={"tickformat": "$~s"}, yaxis={"showticklabels": False})
+    _styled(fig, legend={"orientation": "h", "y": -0.45}, barmode="stack",
+            height=240, title={"text": title, "font": {"size": 15}},
+            xaxis={"tickformat": "$~s"}, yaxis={"showticklabels": False})
     return fig
 
 
@@ -279,8 +283,8 @@ def levers_vs_goal(frame: pd.DataFrame) -> go.Figure:
         hovertemplate="%{y}: %{x:+.0%} against %{customdata[0]}<br>%{customdata[1]}"
                       "<extra></extra>"))
     fig.add_vline(x=0, line={"color": "#1b2631", "width": 1})
-    _on_white(fig).update_layout(**_LAYOUT, height=80 + 44 * max(len(order), 1), showlegend=False,
-                      title={"text": "Last four weeks against the goal (coloured: leads win rate)",
-                             "font": {"size": 15}},
-                      xaxis={"tickformat": "+.0%"})
+    _styled(fig, height=80 + 44 * max(len(order), 1), showlegend=False,
+            title={"text": "Last four weeks against the goal (coloured: leads win rate)",
+                   "font": {"size": 15}},
+            xaxis={"tickformat": "+.0%"})
     return fig

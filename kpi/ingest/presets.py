@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kpi.catalog import SAFE_LOADER
 from kpi.errors import InvalidRequest, NotFound
 from kpi.schema import IMPORTED, STAGE_ROLES
 
@@ -30,10 +31,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "activities": ("activity_id", "rep_id", "occurred_at", "type"),
     "quotas": ("quota_id", "period_start", "period_end", "amount"),
 }
-
-# libyaml's parser when PyYAML has it (several times quicker), with the safe constructors
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def header_key(name: str) -> str:
     """Export column names compare without case, spaces or underscores: 'Close Date' = 'CloseDate'."""
