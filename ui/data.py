@@ -42,48 +42,22 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Answers:
-    """The views' answers this process has computed, shared by every session: each kept as the
-    pickle of the result (every caller gets its own copy, as from st.cache_data) under a digest
-    of the pickled question (the database, data version, view and arguments). Equal bytes are
-    equal questions; two equal questions that pickle differently only cost a second computation.
-    Streamlit's own hashing of the arguments was half of a warm page's time. A question asked
-    while another session computes it waits for that answer instead of computing it again."""
+def digest(question: object) -> bytes:
+    """A key for ``question``: the digest of its pickle (equal bytes are equal questions; two
+    equal questions that pickle differently only cost a second computation)."""
+    return hashlib.blake2b(pickle.dumps(question, protocol=5), digest_size=32).digest()
 
-    def __init__(self, entries: int = 2000, seconds: float = 3600.0) -> None:
+
+class Recent:
+    """At most ``entries`` values by key, the least recently read going first, each for at most
+    ``seconds`` (None: until it goes); safe to share between sessions' threads."""
+
+    def __init__(self, entries: int, seconds: float | None = None) -> None:
         self.entries, self.seconds = entries, seconds
-        self._kept: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self._kept: OrderedDict[bytes, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
-        self._working: dict[bytes, threading.Lock] = {}
-        self._generation = 0  # one more at each clear: work begun before it is not kept
 
-    def get(self, question: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        key = hashlib.blake2b(pickle.dumps(question, protocol=5), digest_size=32).digest()
-        found = self._found(key)
-        if found is not None:
-            return pickle.loads(found)
-        with self._lock:
-            working = self._working.setdefault(key, threading.Lock())
-        with working:
-            found = self._found(key)  # computed by the session that held the lock
-            if found is not None:
-                return pickle.loads(found)
-            with self._lock:
-                generation = self._generation
-            try:
-                payload = pickle.dumps(compute(), protocol=5)
-                with self._lock:
-                    if generation == self._generation:  # no edit since the work began
-                        self._kept[key] = (time.monotonic() + self.seconds, payload)
-                        while len(self._kept) > self.entries:
-                            self._kept.popitem(last=False)
-            finally:
-                with self._lock:
-                    if self._working.get(key) is working:
-                        del self._working[key]
-        return pickle.loads(payload)
-
-    def _found(self, key: bytes) -> bytes | None:
+    def get(self, key: bytes) -> Any | None:
         with self._lock:
             kept = self._kept.get(key)
             if kept is None:
@@ -93,6 +67,59 @@ class Answers:
                 return None
             self._kept.move_to_end(key)
             return kept[1]
+
+    def put(self, key: bytes, value: Any) -> None:
+        until = float("inf") if self.seconds is None else time.monotonic() + self.seconds
+        with self._lock:
+            self._kept[key] = (until, value)
+            while len(self._kept) > self.entries:
+                self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+class Answers:
+    """The views' answers this process has computed, shared by every session: each kept as the
+    pickle of the result (every caller gets its own copy, as from st.cache_data) under a digest
+    of the pickled question (the database, data version, view and arguments). Equal bytes are
+    equal questions; two equal questions that pickle differently only cost a second computation.
+    Streamlit's own hashing of the arguments was half of a warm page's time. A question asked
+    while another session computes it waits for that answer instead of computing it again."""
+
+    def __init__(self, entries: int = 2000, seconds: float = 3600.0) -> None:
+        self._kept = Recent(entries, seconds)  # pickled answers
+        self._lock = threading.Lock()
+        self._working: dict[bytes, threading.Lock] = {}
+        self._generation = 0  # one more at each clear: work begun before it is not kept
+
+    def get(self, question: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        key = digest(question)
+        found = self._kept.get(key)
+        if found is not None:
+            return pickle.loads(found)
+        with self._lock:
+            working = self._working.setdefault(key, threading.Lock())
+        with working:
+            found = self._kept.get(key)  # computed by the session that held the lock
+            if found is not None:
+                return pickle.loads(found)
+            with self._lock:
+                generation = self._generation
+            try:
+                payload = pickle.dumps(compute(), protocol=5)
+                with self._lock:
+                    if generation == self._generation:  # no edit since the work began
+                        self._kept.put(key, payload)
+            finally:
+                with self._lock:
+                    if self._working.get(key) is working:
+                        del self._working[key]
+        return pickle.loads(payload)
 
     def clear(self) -> None:
         with self._lock:

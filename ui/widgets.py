@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import pickle
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -226,9 +222,7 @@ def _built(fig: go.Figure) -> Built:
     return fig  # type: ignore[return-value]
 
 
-FIGURES = 1000  # figures kept; the least recently drawn goes first
-_figures: OrderedDict[bytes, Built] = OrderedDict()
-_figures_lock = threading.Lock()
+_figures = data.Recent(1000)  # figures kept; the least recently drawn goes first
 
 
 def figure(build: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Figure:
@@ -239,18 +233,12 @@ def figure(build: Callable[..., go.Figure], *args: Any, **kwargs: Any) -> go.Fig
     the same chart. The input is told apart by a digest of its pickle (equal bytes are equal
     data), several times quicker than Streamlit's own hashing of DataFrames."""
     name = f"{build.__module__}.{build.__qualname__}"
-    key = hashlib.blake2b(pickle.dumps((name, args, sorted(kwargs.items())), protocol=5),
-                          digest_size=32).digest()
-    with _figures_lock:
-        found = _figures.get(key)
-        if found is not None:
-            _figures.move_to_end(key)
-            return found
+    key = data.digest((name, args, sorted(kwargs.items())))
+    found: Built | None = _figures.get(key)
+    if found is not None:
+        return found
     built = _built(build(*args, **kwargs))
-    with _figures_lock:
-        _figures[key] = built
-        while len(_figures) > FIGURES:
-            _figures.popitem(last=False)
+    _figures.put(key, built)
     return built
 
 

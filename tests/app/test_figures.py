@@ -11,7 +11,7 @@ import plotly.io
 
 from kpi import charts
 from kpi.catalog import load_catalog
-from ui import widgets
+from ui import data, widgets
 
 
 def _frame(values: list[float]) -> pd.DataFrame:
@@ -43,8 +43,7 @@ def test_a_built_figure_sends_what_plotly_would() -> None:
 
 
 def test_the_oldest_figures_go_first(monkeypatch) -> None:  # noqa: ANN001 - pytest's fixture
-    monkeypatch.setattr(widgets, "FIGURES", 2)
-    monkeypatch.setattr(widgets, "_figures", type(widgets._figures)())
+    monkeypatch.setattr(widgets, "_figures", data.Recent(2))
     metric = load_catalog().get("revenue")
     a = widgets.figure(charts.trend, _frame([1.0]), metric)
     widgets.figure(charts.trend, _frame([2.0]), metric)
