@@ -7,6 +7,10 @@ straight from the raw CSVs, without leverboard.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -38,17 +42,38 @@ def reference(folder: Path) -> dict[str, float]:
             "late": int((closed & (close < created)).sum())}
 
 
-def imported(tmp_path: Path, name: str, capsys: pytest.CaptureFixture) -> tuple[Store, str]:
-    db = tmp_path / f"{name}.duckdb"
-    status = main(["import", str(REAL / name), "--db", str(db), "--preset", "salesforce"])
-    err = capsys.readouterr().err
-    assert status == 0, err
-    return DuckDBStore.open(db), err
+def import_into(db: Path, name: str) -> str:
+    """Import the export as a new user does (the command line); what it wrote to stderr."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(["import", str(REAL / name), "--db", str(db), "--preset", "salesforce"])
+    assert status == 0, err.getvalue()
+    return err.getvalue()
+
+
+@pytest.fixture(scope="session")
+def _first_imports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    """Each export imported once per test process, on first use: (database file, report)."""
+    return {}
+
+
+@pytest.fixture
+def imported(tmp_path: Path, _first_imports: dict[str, tuple[Path, str]],
+             tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Store, str]]:
+    """A copy of the database a first import of the export made, and that import's report."""
+    def open_copy(name: str) -> tuple[Store, str]:
+        if name not in _first_imports:
+            first = tmp_path_factory.mktemp(name) / f"{name}.duckdb"
+            _first_imports[name] = first, import_into(first, name)
+        first, err = _first_imports[name]
+        shutil.copy(first, tmp_path / first.name)
+        return DuckDBStore.open(tmp_path / first.name), err
+    return open_copy
 
 
 @pytest.mark.parametrize("name", EXPORTS)
-def test_numbers_match_pandas(tmp_path: Path, name: str, capsys: pytest.CaptureFixture) -> None:
-    store, _ = imported(tmp_path, name, capsys)
+def test_numbers_match_pandas(imported: Callable[[str], tuple[Store, str]], name: str) -> None:
+    store, _ = imported(name)
     expected = reference(REAL / name)
     engine = Engine(store)
     for metric in ("revenue", "win_rate", "sales_cycle_days"):
@@ -61,10 +86,10 @@ def test_numbers_match_pandas(tmp_path: Path, name: str, capsys: pytest.CaptureF
 
 
 @pytest.mark.parametrize("name", EXPORTS)
-def test_only_sellers_become_reps(tmp_path: Path, name: str, capsys: pytest.CaptureFixture) -> None:
+def test_only_sellers_become_reps(imported: Callable[[str], tuple[Store, str]], name: str) -> None:
     """Contacts and Leads (Id, Name, Email) are people at customers: never reps, never teams.
     The one owner id, with no User export, becomes a rep named by its id."""
-    store, err = imported(tmp_path, name, capsys)
+    store, err = imported(name)
     owners = pd.read_csv(REAL / name / "Opportunity.csv", dtype=str)["OwnerId"].unique()
     assert store.query("SELECT rep_id, name FROM reps")["rep_id"].tolist() == list(owners)
     assert store.query("SELECT team_id FROM teams")["team_id"].tolist() == ["Unassigned"]
@@ -73,9 +98,9 @@ def test_only_sellers_become_reps(tmp_path: Path, name: str, capsys: pytest.Capt
     assert "owner ids have no user" in err
 
 
-def test_the_report_says_what_was_skipped_and_adjusted(tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture) -> None:
-    store, err = imported(tmp_path, "salesforce_genai_demo", capsys)
+def test_the_report_says_what_was_skipped_and_adjusted(
+        imported: Callable[[str], tuple[Store, str]]) -> None:
+    store, err = imported("salesforce_genai_demo")
     for skipped in ("Case.csv: Case records", "Lead.csv: Lead records", "LICENSE.txt"):
         assert skipped in err
     late = reference(REAL / "salesforce_genai_demo")["late"]
@@ -89,18 +114,22 @@ def test_the_report_says_what_was_skipped_and_adjusted(tmp_path: Path,
     store.close()
 
 
-def test_migration_pack_types_are_said(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    store, err = imported(tmp_path, "salesforce_migration_pack", capsys)
+def test_migration_pack_types_are_said(imported: Callable[[str], tuple[Store, str]]) -> None:
+    store, err = imported("salesforce_migration_pack")
     assert "'Installation Services' -> 'new' (9, not a value the preset knows)" in err
     kinds = store.query("SELECT kind, count(*) AS n FROM opportunities GROUP BY 1 ORDER BY 1")
     assert kinds["n"].tolist() == [148 + 119 + 36, 452 + 9 + 7 + 3]
     assert store.scalar("SELECT count(*) FROM accounts") == 83
 
 
-def test_reimporting_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    store, _ = imported(tmp_path, "salesforce_migration_pack", capsys)
+def test_reimporting_changes_nothing(imported: Callable[[str], tuple[Store, str]],
+                                    tmp_path: Path) -> None:
+    store, _ = imported("salesforce_migration_pack")
     before = store.query("SELECT * FROM opportunities ORDER BY opp_id")
     store.close()
-    store, _ = imported(tmp_path, "salesforce_migration_pack", capsys)
-    assert store.query("SELECT * FROM opportunities ORDER BY opp_id").equals(before)
-    assert store.scalar("SELECT count(*) FROM rep_assignments") == 1
+    db = tmp_path / "salesforce_migration_pack.duckdb"  # the copy, imported into again
+    import_into(db, "salesforce_migration_pack")
+    with DuckDBStore.open(db) as store:
+        assert store.scalar("SELECT count(*) FROM imports") == 2
+        assert store.query("SELECT * FROM opportunities ORDER BY opp_id").equals(before)
+        assert store.scalar("SELECT count(*) FROM rep_assignments") == 1
