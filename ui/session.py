@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from kpi.engine import Engine
-from kpi.errors import NotFound
+from kpi.errors import KpiError, NotFound
 from kpi.people import User, get_user
 from kpi.split import open_split
 from kpi.store import DuckDBStore, SqlStore, Store
@@ -84,7 +84,27 @@ def _sql(read_only: bool) -> Store:
 
 @st.cache_resource(show_spinner=False)
 def _engine(key: str) -> Engine:
-    return Engine(_sql(read_only=True) if db_url() else DuckDBStore.shared(key))
+    eng = Engine(_sql(read_only=True) if db_url() else DuckDBStore.shared(key))
+    _insights_on_start(eng)
+    return eng
+
+
+def _insights_on_start(eng: Engine) -> None:
+    """When a server opens a database whose kept insights are not this code's on the current
+    data (after an upgrade, or data loaded by another tool), compute them in the background, as
+    after an import: the first visit to Insights reads them, or waits for the one computation
+    instead of starting its own."""
+    from kpi import views
+    from kpi.insights import stored
+
+    try:
+        if not database_ready() or views.insights_current(eng):
+            return
+        keeper = writer()
+    except KpiError:  # no data yet, or a database this server may not write: asked per visit
+        return
+    stored.refresh_in_background(eng, keeper, lambda: views.insight_questions(eng)
+                                 + views.team_questions(eng))
 
 
 @st.cache_resource(show_spinner=False)

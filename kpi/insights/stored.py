@@ -128,17 +128,26 @@ def answer(engine: Any, fn: Compute, *args: Any, keeper: Store | None = None,
     """
     question = key(fn, args)
     current = version(engine.store)
-    remembered = _MEMO.get((_where(engine.store), question, current), _MISSING)
+    where = (_where(engine.store), question, current)
+    remembered = _MEMO.get(where, _MISSING)
     if remembered is not _MISSING:
         return remembered
     kept = _read(engine.store, question)
+    if kept is None and _wait_for(where):  # nothing to show while this process computes it
+        remembered = _MEMO.get(where, _MISSING)
+        if remembered is not _MISSING:
+            return remembered
+        kept = _read(engine.store, question)
     if kept is not None:
         info, value = kept
         if info.version == current:
             return value
         if background and keeper is not None:
-            _in_background(question, functools.partial(_compute_and_keep, engine, fn, args,
-                                                        keeper, current))
+            with _RUNNING_LOCK:
+                computing = where in _COMPUTING  # by the refresh: not a second time
+            if not computing:
+                _in_background(question, functools.partial(_compute_and_keep, engine, fn, args,
+                                                            keeper, current))
             return value
     value, seconds = _timed(engine, fn, args)
     if keeper is not None:
@@ -161,12 +170,17 @@ def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any
             ) -> dict[str, float | str]:
     """Compute and keep each question on the current data (the work after an import): seconds
     per question name, or why it could not be answered (the others are answered all the same;
-    a page asks it again on its first visit)."""
+    a page asks it again on its first visit). A question already kept on this data is not
+    computed again."""
     current = version(engine.store)
     took: dict[str, float | str] = {}
     for fn, args in questions:
         try:
-            seconds = _compute_and_keep(engine, fn, args, keeper, current)
+            kept = _read(engine.store, key(fn, args))  # read as a page reads it
+            if kept is not None and kept[0].version == current:
+                seconds = 0.0  # a visit computed it meanwhile (or another server did)
+            else:
+                seconds = _compute_and_keep(engine, fn, args, keeper, current)
         except Exception as exc:  # one question's failure never stops the others
             log.warning("insight %s not computed: %s", fn.__name__, exc)
             took[fn.__name__] = str(exc) if isinstance(exc, KpiError) else \
@@ -204,6 +218,8 @@ def refresh_in_background(engine: Any, keeper: Store,
 _RUNNING: dict[str, Callable[[], object] | None] = {}  # question -> the work asked meanwhile
 _RUNNING_LOCK = threading.Lock()
 _MEMO: dict[tuple[str, str, int], Any] = {}  # answers this process could not store
+_COMPUTING: dict[tuple[str, str, int], threading.Event] = {}  # set when the answer is kept
+WAIT_SECONDS = 900.0  # at most, for the answer another thread computes
 _MEMO_SIZE = 512
 _MISSING = object()
 
@@ -258,10 +274,32 @@ def _timed(engine: Any, fn: Compute, args: tuple[Any, ...]) -> tuple[Any, float]
 
 def _compute_and_keep(engine: Any, fn: Compute, args: tuple[Any, ...], keeper: Store, current: int
                       ) -> float:
-    value, seconds = _timed(engine, fn, args)
-    _save(keeper, key(fn, args), fn.__name__, current, value, seconds, _data_through(engine),
-          _where(engine.store))
+    """Compute the answer and keep it; a page asking the same question meanwhile waits for it
+    (:func:`_wait_for`) instead of computing it a second time."""
+    question, where = key(fn, args), _where(engine.store)
+    done = threading.Event()
+    with _RUNNING_LOCK:
+        _COMPUTING.setdefault((where, question, current), done)
+    try:
+        value, seconds = _timed(engine, fn, args)
+        _save(keeper, question, fn.__name__, current, value, seconds, _data_through(engine), where)
+    finally:
+        with _RUNNING_LOCK:
+            if _COMPUTING.get((where, question, current)) is done:
+                del _COMPUTING[(where, question, current)]
+        done.set()
     return seconds
+
+
+def _wait_for(where: tuple[str, str, int]) -> bool:
+    """Wait while this process computes the question (database, question, data version): the
+    refresh after an import, or when a server starts; whether there was such work."""
+    with _RUNNING_LOCK:
+        running = _COMPUTING.get(where)
+    if running is None:
+        return False
+    running.wait(WAIT_SECONDS)
+    return True
 
 
 def _data_through(engine: Any) -> dt.date | None:

@@ -36,6 +36,7 @@ from kpi.views.kept import (
     STORED,
     as_asked,
     insight_questions,
+    insights_current,
     refresh_insights,
     team_questions,
 )
@@ -132,6 +133,7 @@ __all__ = [
     "STORED",
     "as_asked",
     "insight_questions",
+    "insights_current",
     "team_questions",
     "refresh_insights",
 ]

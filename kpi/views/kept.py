@@ -44,17 +44,20 @@ def insight_questions(engine: Engine) -> list[tuple[Any, ...]]:
     levers, outputs = lead_pairs(engine.catalog)
     from kpi.insights.forecast import past_quarters
 
+    # in the order the page asks them, so that a visit during the refresh mostly waits for
+    # what the refresh is computing rather than computing the same a second time
     questions: list[tuple[Any, ...]] = [
         (past_quarters, (day,)),  # first: every forecast below reads it
-        (lead_lags, (levers, outputs, day)),
-        (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day)),
-        (rep_win_rates, (executive, last_year(day)))]
-    if levers and outputs:  # the lead-lag page's first lever and output
-        questions[2:2] = [(lead_lag_detail, (levers[0], outputs[0], day)),
-                          (lead_lag_review, (levers[0], outputs[0], day))]
+        (quarter_forecast, (executive, day)), (pipeline_coverage_needed, (executive, day))]
     for initiative in initiatives_for(engine, Scope.everyone()):
         questions += [(rollout_effects, (initiative, rollout_levers(engine.catalog, initiative))),
                       (rollout_output_effects, (initiative, ROLLOUT_OUTPUTS))]
+    questions.append((lead_lags, (levers, outputs, day)))
+    if levers and outputs:  # the lead-lag page's first lever and output
+        questions.append((lead_lag_detail, (levers[0], outputs[0], day)))
+    questions.append((rep_win_rates, (executive, last_year(day))))
+    if levers and outputs:  # asked when its expander is opened
+        questions.append((lead_lag_review, (levers[0], outputs[0], day)))
     return questions
 
 
@@ -69,6 +72,19 @@ def team_questions(engine: Engine) -> list[tuple[Any, ...]]:
         questions += [(quarter_forecast, (manager, day)), (pipeline_coverage_needed, (manager, day)),
                       (rep_win_rates, (manager, last_year(day)))]
     return questions
+
+
+def insights_current(engine: Engine) -> bool:
+    """Whether every question of :func:`insight_questions` has an answer kept by this code on the
+    current data (False after an upgrade of leverboard, or when data came in by another tool
+    without `python -m kpi refresh`)."""
+    from kpi.insights import stored
+
+    for fn, args in insight_questions(engine):
+        kept = stored.status(engine, fn, *args)
+        if kept is None or not kept.fresh:
+            return False
+    return True
 
 
 def refresh_insights(engine: Engine, keeper: Store, teams: bool = False

@@ -259,6 +259,22 @@ def test_a_team_initiative_is_no_one_elses_default(writable_app: Path) -> None:
     assert any(m.value == "—" and m.delta.startswith("too early to tell") for m in delta.metric)
 
 
+def test_a_server_on_insights_of_other_code_computes_them_in_the_background(
+        writable_app: Path) -> None:
+    """After an upgrade the kept insights are another code's: the first page a server draws
+    starts computing this code's, so the first visit to Insights reads them."""
+    from kpi import views
+    from kpi.insights import stored
+
+    with DuckDBStore.open(writable_app, read_only=False) as store:
+        store.execute("UPDATE stored_insights SET insight_key = 'old:' || insight_key")
+        assert not views.insights_current(Engine(store))
+    at = _opener("rep-r002", "me")
+    assert not at.exception and not at.error
+    assert stored.wait_idle(120)
+    assert views.insights_current(Engine(DuckDBStore.shared(writable_app)))
+
+
 def _drawn(at: AppTest) -> list[tuple[str, np.ndarray]]:
     """Each chart's value line: its name and y values (decoded from Plotly's typed arrays)."""
     out = []

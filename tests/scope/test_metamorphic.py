@@ -170,6 +170,7 @@ NOT_FOR_REPS_OR_MANAGERS = {
     "last_year": "a date window: no data read",
     "insight_questions": "the executive's company-wide questions, computed after an import",
     "refresh_insights": "answers insight_questions after an import, for no viewer",
+    "insights_current": "whether insight_questions are kept on the current data, for no viewer",
     "team_questions": "each manager's kept questions, computed after an import",
     "as_asked": "a kept question's arguments as asked (an admin's scope as the executive's): "
                 "no data read",

@@ -190,6 +190,64 @@ def test_work_asked_while_the_same_work_runs_runs_after_it() -> None:
     assert done == ["first", "third"]
 
 
+class Held(Counted):
+    """A view that does not answer until released (a long computation)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__()
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, engine: Engine, *args: object) -> pd.DataFrame:
+        self.started.set()
+        assert self.release.wait(10)
+        return super().__call__(engine, *args)
+
+
+def shared(tmp_path: Path) -> tuple[Engine, DuckDBStore]:
+    """The app's engine and writer on one database file (connections threads may share)."""
+    DuckDBStore.create(tmp_path / "shared.duckdb").close()
+    return (Engine(DuckDBStore.shared(tmp_path / "shared.duckdb")),
+            DuckDBStore.shared(tmp_path / "shared.duckdb", read_only=False))
+
+
+def test_a_page_waits_for_the_answer_the_refresh_is_computing(tmp_path: Path) -> None:
+    """Nothing kept yet and the refresh (after an import, or a server's start) computing the
+    question: a visit gets the refresh's answer instead of computing it a second time."""
+    import threading
+
+    (engine, keeper), fn = shared(tmp_path), Held()
+    stored.refresh_in_background(engine, keeper, lambda: [(fn, (1,))])
+    assert fn.started.wait(10)
+    got: list[pd.DataFrame] = []
+    visit = threading.Thread(target=lambda: got.append(stored.answer(engine, fn, 1, keeper=keeper)))
+    visit.start()
+    visit.join(0.3)
+    assert visit.is_alive() and not got  # waiting, not computing
+    fn.release.set()
+    visit.join(10)
+    assert stored.wait_idle(10)
+    assert len(fn.calls) == 1 and got[0]["n"].tolist() == [1]
+
+
+def test_a_stale_answer_shows_at_once_while_the_refresh_computes_the_new_one(
+        tmp_path: Path) -> None:
+    (engine, keeper), fn = shared(tmp_path), Held()
+    fn.release.set()
+    first = stored.answer(engine, fn, 1, keeper=keeper, background=False)
+    with keeper.transaction():
+        stored.bump(keeper, "test")
+    fn.release.clear()
+    fn.started.clear()
+    stored.refresh_in_background(engine, keeper, lambda: [(fn, (1,))])
+    assert fn.started.wait(10)
+    pd.testing.assert_frame_equal(stored.answer(engine, fn, 1, keeper=keeper), first)
+    fn.release.set()
+    assert stored.wait_idle(10)
+    assert stored.answer(engine, fn, 1)["n"].tolist() == [2]  # the new one, kept
+
+
 def test_a_database_that_cannot_be_written_remembers_the_answer_in_this_process(
         tmp_path: Path) -> None:
     path = tmp_path / "x.duckdb"

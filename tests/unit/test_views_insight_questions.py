@@ -12,6 +12,7 @@ from kpi import views
 from kpi.catalog import load_catalog
 from kpi.engine import Scope
 from kpi.initiatives import Initiative, Target
+from kpi.insights import stored
 from kpi.insights.forecast import past_quarters
 from kpi.periods import Window
 from kpi.store import Store
@@ -55,12 +56,12 @@ def test_after_an_import_the_executive_questions_then_each_managers() -> None:
     executive = Scope.everyone().seen_by("executive")
     asked = [(fn.__name__, args) for fn, args in views.insight_questions(tiny.engine)]
     assert asked == [
-        ("past_quarters", (day,)),
+        ("past_quarters", (day,)),  # in the page's order, the review (opened on demand) last
+        ("quarter_forecast", (executive, day)), ("pipeline_coverage_needed", (executive, day)),
         ("lead_lags", (LEAD_LEVERS, ("win_rate", "revenue"), day)),
         ("lead_lag_detail", ("new_prospect_meetings", "win_rate", day)),
-        ("lead_lag_review", ("new_prospect_meetings", "win_rate", day)),
-        ("quarter_forecast", (executive, day)), ("pipeline_coverage_needed", (executive, day)),
-        ("rep_win_rates", (executive, views.last_year(day)))]
+        ("rep_win_rates", (executive, views.last_year(day))),
+        ("lead_lag_review", ("new_prospect_meetings", "win_rate", day))]
     assert views.insight_questions(tiny.engine)[0][0] is past_quarters
     teams = [(fn.__name__, args) for fn, args in views.team_questions(tiny.engine)]
     assert teams == [
@@ -73,14 +74,30 @@ def test_after_an_import_the_executive_questions_then_each_managers() -> None:
 
 def test_refresh_keeps_an_answer_for_every_question_and_the_teams_on_request() -> None:
     tiny = company()
+    assert not views.insights_current(tiny.engine)
     took = views.refresh_insights(tiny.engine, tiny.store)
-    assert list(took) == ["past_quarters", "lead_lags", "lead_lag_detail", "lead_lag_review",
-                          "quarter_forecast", "pipeline_coverage_needed", "rep_win_rates"]
+    assert views.insights_current(tiny.engine)
+    assert list(took) == ["past_quarters", "quarter_forecast", "pipeline_coverage_needed",
+                          "lead_lags", "lead_lag_detail", "rep_win_rates", "lead_lag_review"]
     assert all(isinstance(s, float) for s in took.values()), took
     assert _kept(tiny.store) == 7
     with_teams = views.refresh_insights(tiny.engine, tiny.store, teams=True)
     assert all(isinstance(s, float) for s in with_teams.values()), with_teams
     assert _kept(tiny.store) == 7 + 3 * 2
+
+
+def test_insights_of_older_data_or_other_code_are_not_current() -> None:
+    tiny = company()
+    views.refresh_insights(tiny.engine, tiny.store)
+    with tiny.store.transaction():
+        stored.bump(tiny.store, "an import")
+    assert not views.insights_current(tiny.engine)
+    views.refresh_insights(tiny.engine, tiny.store)
+    assert views.insights_current(tiny.engine)
+    with tiny.store.transaction():  # as kept by another version of leverboard
+        tiny.store.execute("UPDATE stored_insights SET insight_key = 'old:' || insight_key "
+                           "WHERE name = 'rep_win_rates'")
+    assert not views.insights_current(tiny.engine)
 
 
 def _kept(store: Store) -> int:
@@ -99,9 +116,10 @@ def test_a_rollout_adds_its_two_questions() -> None:
     initiative = views.initiatives_for(tiny.engine, Scope.everyone())[0]
     assert initiative.initiative_id == created.initiative_id
     assert [name for name, _ in asked] == [
-        "past_quarters", "lead_lags", "lead_lag_detail", "lead_lag_review", "quarter_forecast",
-        "pipeline_coverage_needed", "rep_win_rates", "rollout_effects", "rollout_output_effects"]
-    assert asked[-2:] == [
+        "past_quarters", "quarter_forecast", "pipeline_coverage_needed", "rollout_effects",
+        "rollout_output_effects", "lead_lags", "lead_lag_detail", "rep_win_rates",
+        "lead_lag_review"]
+    assert asked[3:5] == [
         ("rollout_effects", (initiative, views.rollout_levers(tiny.engine.catalog, initiative))),
         ("rollout_output_effects", (initiative, views.ROLLOUT_OUTPUTS))]
 
@@ -119,9 +137,9 @@ def test_without_an_output_in_the_lead_lag_tests_no_lead_lag_detail_is_asked() -
         dataclasses.replace(m, shown_in=tuple(p for p in m.shown_in if p != "lead_lag"))
         if m.kind == "output" else m for m in load_catalog().metrics))
     asked = [(fn.__name__, args) for fn, args in views.insight_questions(Engine(tiny.store, catalog))]
-    assert [name for name, _ in asked] == ["past_quarters", "lead_lags", "quarter_forecast",
-                                           "pipeline_coverage_needed", "rep_win_rates"]
-    assert asked[1] == ("lead_lags", (LEAD_LEVERS, (), d("2024-03-01")))
+    assert [name for name, _ in asked] == ["past_quarters", "quarter_forecast",
+                                           "pipeline_coverage_needed", "lead_lags", "rep_win_rates"]
+    assert asked[3] == ("lead_lags", (LEAD_LEVERS, (), d("2024-03-01")))
 
 
 def test_a_forecast_reads_the_kept_stage_odds_of_past_quarters(monkeypatch: pytest.MonkeyPatch
