@@ -10,6 +10,8 @@ computed on. ``data_versions`` gets a row each time the data changes (every impo
 - A kept answer of an older version is shown while a background thread computes the new one.
 - With no kept answer the question is computed now; storing it happens in the background, so a
   page never waits for a write (a DuckDB file busy in another program just leaves it unstored).
+  While this process computes the question already (the refresh after an import, or when a
+  server starts on answers that are not current), the page waits for that answer instead.
 
 Answers are pickled and signed (HMAC-SHA256) with a key that is not in the database: the
 ``KPI_INSIGHTS_KEY`` environment variable (give every server and the command line the same one
@@ -17,7 +19,8 @@ to share their answers), else a random key kept in ``~/.config/leverboard/insigh
 whose signature does not verify (written by anyone without the key, or by leverboard elsewhere)
 is never unpickled: it is computed again like a missing one. Even a signed row is read through
 an allow-list of the classes a result is made of. The question's key holds a digest of
-leverboard's code, so an upgrade never serves answers computed by the code before it.
+leverboard's code, so an upgrade never serves answers computed by the code before it: the
+first page a server draws after an upgrade starts computing this code's answers.
 """
 
 from __future__ import annotations
