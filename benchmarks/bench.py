@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from benchmarks.rss import peak_rss_mb  # noqa: E402
 from benchmarks.scale import build  # noqa: E402
 from kpi import views  # noqa: E402
 from kpi.engine import Engine, MetricRequest, Scope  # noqa: E402
@@ -262,16 +263,8 @@ def worker(db: Path, task: str, runs: int, out: Path) -> None:
                     tables = Tables(store, role)
             result = core_pandas(tables, role, window)
         times.append(time.perf_counter() - started)
-    out.write_bytes(pickle.dumps({"times": times, "result": result, "rss_mb": _peak_rss_mb(),
+    out.write_bytes(pickle.dumps({"times": times, "result": result, "rss_mb": peak_rss_mb(),
                                   "queries": queries}))
-
-
-def _peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM restarts at exec; ru_maxrss would count the parent)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run_task(db: Path, task: str, runs: int) -> dict:

@@ -87,17 +87,21 @@ def build(folder: Path, rows: int, seed: int = 7) -> Path:
 def timed_import(folder: Path, db: Path) -> dict[str, float]:
     """One ``python -m kpi import`` in its own process: seconds, its peak RSS, the file's size."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "kpi", "import", "--db", str(db), "--preset",
-                             "salesforce", str(folder)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    output = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run([sys.executable, "-c", CHILD, "import", "--db", str(db), "--preset",
+                           "salesforce", str(folder)], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"the import failed:\n{output.decode(errors='replace')}")
+    if done.returncode != 0:
+        raise SystemExit(f"the import failed:\n{done.stdout}{done.stderr}")
     wal = db.with_name(db.name + ".wal")
     size = db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
-    return {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "size_mb": size / 2**20}
+    rss = float(done.stdout.strip().splitlines()[-1].removeprefix("peak RSS MB "))
+    return {"seconds": seconds, "rss_mb": rss, "size_mb": size / 2**20}
+
+
+# `python -m kpi import ...` that then says its own peak RSS (the parent's, which built the export
+# in pandas, would be counted by the child's ru_maxrss)
+CHILD = ("import sys\nfrom kpi.cli import main\nfrom benchmarks.rss import peak_rss_mb\n"
+         "code = main(sys.argv[1:])\nprint(f'peak RSS MB {peak_rss_mb()}')\nsys.exit(code)")
 
 
 def same_numbers(folder: Path, db: Path) -> None:
@@ -132,8 +136,8 @@ def run(rows: int) -> str:
              f"Salesforce export of {rows:,} deals and {OWNERS:,} users ({export_mb:.0f} MB of CSV), "
              "`python -m kpi import --preset salesforce FOLDER` into a new DuckDB file, then the "
              "same folder again; deals, won deals, won revenue and open deals checked against "
-             "pandas reading the CSV. Goals: at most 60 s and 1.5 GB peak RSS; the second import "
-             "leaves the file within 10% of its size.", "",
+             "pandas reading the CSV; peak RSS is the import process's own. Goals: at most 60 s and "
+             "1.5 GB peak RSS; the second import leaves the file within 10% of its size.", "",
              "| import | time (s) | peak RSS (MB) | database file (MB) |", "|---|---:|---:|---:|"]
     for name, r in (("first", first), ("same files again", again)):
         lines.append(f"| {name} | {r['seconds']:.1f} | {r['rss_mb']:.0f} | {r['size_mb']:.0f} |")

@@ -91,9 +91,9 @@ def _engine(key: str) -> Engine:
 
 def _insights_on_start(eng: Engine) -> None:
     """When a server opens a database whose kept insights are not this code's on the current
-    data (after an upgrade, or data loaded by another tool), compute them in the background, as
-    after an import: the first visit to Insights reads them, or waits for the one computation
-    instead of starting its own."""
+    data version (after an upgrade, or an import with ``--no-insights``), compute them in the
+    background, as after an import: the first visit to Insights reads them, or waits for the
+    one computation instead of starting its own."""
     from kpi import views
     from kpi.insights import stored
 

@@ -76,8 +76,8 @@ def team_questions(engine: Engine) -> list[tuple[Any, ...]]:
 
 def insights_current(engine: Engine) -> bool:
     """Whether every question of :func:`insight_questions` has an answer kept by this code on the
-    current data (False after an upgrade of leverboard, or when data came in by another tool
-    without `python -m kpi refresh`)."""
+    current data version (False after an upgrade of leverboard, or after an import with
+    ``--no-insights``)."""
     from kpi.insights import stored
 
     for fn, args in insight_questions(engine):
