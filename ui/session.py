@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -93,18 +94,20 @@ def _insights_on_start(eng: Engine) -> None:
     """When a server opens a database whose kept insights are not this code's on the current
     data version (after an upgrade, or an import with ``--no-insights``), compute them in the
     background, as after an import: the first visit to Insights reads them, or waits for the
-    one computation instead of starting its own."""
+    one computation instead of starting its own. Even the check runs in the background (on a
+    warehouse its queries take seconds), so the first page never waits for it."""
     from kpi import views
     from kpi.insights import stored
 
-    try:
-        if not database_ready() or views.insights_current(eng):
-            return
-        keeper = writer()
-    except KpiError:  # no data yet, or a database this server may not write: asked per visit
-        return
-    stored.refresh_in_background(eng, keeper, lambda: views.insight_questions(eng)
-                                 + views.team_questions(eng))
+    def questions() -> list[tuple[Any, ...]]:
+        try:
+            if views.insights_current(eng):
+                return []
+            return views.insight_questions(eng) + views.team_questions(eng)
+        except KpiError:  # no data yet: asked per visit
+            return []
+
+    stored.refresh_in_background(eng, writer(), questions)
 
 
 @st.cache_resource(show_spinner=False)

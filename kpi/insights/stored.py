@@ -191,7 +191,8 @@ def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any
             continue
         done = took.get(fn.__name__, 0.0)
         took[fn.__name__] = (done if isinstance(done, float) else 0.0) + seconds
-    _forget_old(keeper, current)
+    if questions:
+        _forget_old(keeper, current)
     return took
 
 
