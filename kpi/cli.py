@@ -349,7 +349,7 @@ def _compute_insights(db: str, changed: bool, teams: bool = False, app: str | No
         if changed:
             with store.transaction():
                 rollups.refresh(store)  # data loaded by other tools: sum it again
-                stored.bump(store, "refresh")
+                stored.bump(store, "python -m kpi refresh")
         try:
             took = views.refresh_insights(Engine(store), store, teams)
         except KpiError as exc:  # no data yet
@@ -406,7 +406,7 @@ def _stages(args: argparse.Namespace) -> None:
 
             with store.transaction():
                 table = stages.refresh(store)
-                stored.bump(store, "stages refreshed")  # the forecast reads the stages
+                stored.bump(store, "python -m kpi stages")  # the forecast reads the stages
         else:
             table = stages.read(store)
     _emit_records(table.astype(object).where(table.notna(), None).to_dict("records"), args.format)
