@@ -40,6 +40,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _background_done(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The insights a test started computing in the background (an app's server start, an
+    import's refresh) are done before its patches are undone and the next test begins."""
+    yield
+    from kpi.insights import stored
+
+    assert stored.wait_idle(60), "the background insights did not end within a minute"
+
+
+@pytest.fixture(autouse=True)
 def _no_user_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own extra metrics never leak into tests."""
     monkeypatch.delenv("KPI_EXTRA_METRICS", raising=False)

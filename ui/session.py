@@ -8,10 +8,10 @@ convention), or the DuckDB file ``KPI_DB`` (default ``data/demo.duckdb``).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -26,6 +26,8 @@ from kpi.store import describe as describe_db
 DEFAULT_DB = "data/demo.duckdb"
 AUTH_KEY = "auth:user"
 SEEN_KEY = "auth:seen"
+
+log = logging.getLogger(__name__)
 
 
 def db_url() -> str | None:
@@ -94,20 +96,27 @@ def _insights_on_start(eng: Engine) -> None:
     """When a server opens a database whose kept insights are not this code's on the current
     data version (after an upgrade, or an import with ``--no-insights``), compute them in the
     background, as after an import: the first visit to Insights reads them, or waits for the
-    one computation instead of starting its own. Even the check runs in the background (on a
-    warehouse its queries take seconds), so the first page never waits for it."""
+    one computation instead of starting its own. The check and the writer are opened in the
+    background too (beside a warehouse they take seconds, and another program may hold the
+    app's file), so the first page never waits for them and never fails for them; where
+    answers cannot be kept, nothing is computed ahead."""
     from kpi import views
     from kpi.insights import stored
 
-    def questions() -> list[tuple[Any, ...]]:
+    def start() -> None:
         try:
             if views.insights_current(eng):
-                return []
-            return views.insight_questions(eng) + views.team_questions(eng)
-        except KpiError:  # no data yet: asked per visit
-            return []
+                return
+            keeper = writer()
+            if not stored.can_keep(keeper):
+                return
+            questions = views.insight_questions(eng) + views.team_questions(eng)
+        except KpiError as exc:  # no data yet, or a database this server cannot write
+            log.info("insights not computed on start: %s", exc)
+            return
+        stored.refresh(eng, keeper, questions)
 
-    stored.refresh_in_background(eng, writer(), questions)
+    stored.in_background(start)
 
 
 @st.cache_resource(show_spinner=False)

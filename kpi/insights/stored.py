@@ -169,17 +169,40 @@ def status(engine: Any, fn: Compute, *args: Any) -> Kept | None:
     return None if kept is None else kept[0]
 
 
+def readable(engine: Any, fn: Compute, *args: Any) -> bool:
+    """Whether a page would read this question's kept answer as current: kept on the current
+    data, signed with this process's key and readable (:func:`status` reads no payload)."""
+    kept = _read(engine.store, key(fn, args))
+    return kept is not None and kept[0].fresh
+
+
+def can_keep(keeper: Store) -> bool:
+    """Whether answers can be kept in ``keeper`` (a read-only file, or a warehouse that
+    leverboard only reads, cannot keep them: its answers are computed per visit)."""
+    try:
+        with keeper.transaction():
+            keeper.execute(schema.ddl_for("stored_insights"))
+    except KpiError as exc:
+        log.info("insights cannot be kept: %s", exc)
+        return False
+    return True
+
+
 def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any, ...]]]
             ) -> dict[str, float | str]:
     """Compute and keep each question on the current data (the work after an import): seconds
     per question name, or why it could not be answered (the others are answered all the same;
     a page asks it again on its first visit). A question already kept on this data is not
-    computed again."""
+    computed again (one a visit is computing is waited for); newer data ends the refresh."""
     current = version(engine.store)
     took: dict[str, float | str] = {}
     for fn, args in questions:
         try:
-            kept = _read(engine.store, key(fn, args))  # read as a page reads it
+            if version(engine.store) != current:
+                break  # newer data came in: the refresh asked with it answers for it
+            question = key(fn, args)
+            _wait_for((_where(engine.store), question, current))  # a visit computing it now
+            kept = _read(engine.store, question)  # read as a page reads it
             if kept is not None and kept[0].version == current:
                 seconds = 0.0  # a visit computed it meanwhile (or another server did)
             else:
@@ -215,6 +238,12 @@ def refresh_in_background(engine: Any, keeper: Store,
     """:func:`refresh` in a thread (after an import in the app: pages keep answering, with the
     last kept answers until the new ones are in)."""
     _in_background("refresh", lambda: refresh(engine, keeper, questions()))
+
+
+def in_background(work: Callable[[], object]) -> None:
+    """Run ``work`` in the thread of the refreshes, after the one running (see
+    :func:`refresh_in_background`); :func:`wait_idle` waits for it too."""
+    _in_background("refresh", work)
 
 
 # --- inside --------------------------------------------------------------------------------------

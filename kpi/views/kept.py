@@ -80,11 +80,7 @@ def insights_current(engine: Engine) -> bool:
     ``--no-insights``)."""
     from kpi.insights import stored
 
-    for fn, args in insight_questions(engine):
-        kept = stored.status(engine, fn, *args)
-        if kept is None or not kept.fresh:
-            return False
-    return True
+    return all(stored.readable(engine, fn, *args) for fn, args in insight_questions(engine))
 
 
 def refresh_insights(engine: Engine, keeper: Store, teams: bool = False

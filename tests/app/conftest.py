@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,16 +12,6 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 Opener = Callable[..., AppTest]
-
-
-@pytest.fixture(autouse=True)
-def _insights_done() -> Iterator[None]:
-    """The insights a test's server started computing in the background are done before the
-    next test (whose patches they must not meet)."""
-    yield
-    from kpi.insights import stored
-
-    assert stored.wait_idle(), "the background insights did not end"
 
 
 @pytest.fixture

@@ -63,3 +63,27 @@ def test_the_data_page_beside_a_warehouse_offers_no_import(beside_a_warehouse: P
     captions = " ".join(c.value for c in at.caption)
     assert "Import CRM exports" not in captions and "Last import" not in captions
     assert "read from a warehouse" in captions and "Last refresh: none yet" in captions
+
+
+def test_pages_answer_while_another_program_holds_the_app_database(
+        beside_a_warehouse: Path) -> None:
+    """A second server, a notebook or the command line may have the app's file open: the pages
+    read on (the insights a server computes on its start wait for the file, in the background)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.app.conftest import _opener
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+         "read_only=True); print('open', flush=True); time.sleep(60)", os.environ["KPI_APP_DB"]],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        at = _opener("exec", "outputs")
+        assert not at.exception and not at.error
+        assert at.metric, "no numbers on the executive's Outputs"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -198,8 +198,10 @@ class Held(Counted):
 
         super().__init__()
         self.started, self.release = threading.Event(), threading.Event()
+        self.entered = 0  # computations begun
 
     def __call__(self, engine: Engine, *args: object) -> pd.DataFrame:
+        self.entered += 1
         self.started.set()
         assert self.release.wait(10)
         return super().__call__(engine, *args)
@@ -224,7 +226,7 @@ def test_a_page_waits_for_the_answer_the_refresh_is_computing(tmp_path: Path) ->
     visit = threading.Thread(target=lambda: got.append(stored.answer(engine, fn, 1, keeper=keeper)))
     visit.start()
     visit.join(0.3)
-    assert visit.is_alive() and not got  # waiting, not computing
+    assert visit.is_alive() and not got and fn.entered == 1  # waiting, not computing
     fn.release.set()
     visit.join(10)
     assert stored.wait_idle(10)
@@ -246,6 +248,45 @@ def test_a_stale_answer_shows_at_once_while_the_refresh_computes_the_new_one(
     fn.release.set()
     assert stored.wait_idle(10)
     assert stored.answer(engine, fn, 1)["n"].tolist() == [2]  # the new one, kept
+    assert len(fn.calls) == 2  # the visit did not start a second computation
+
+
+def test_a_refresh_skips_what_is_kept_on_this_data_and_waits_for_what_a_visit_computes(
+        tmp_path: Path) -> None:
+    import threading
+
+    (engine, keeper), fn = shared(tmp_path), Held()
+    fn.release.set()
+    stored.answer(engine, fn, 1, keeper=keeper, background=False)
+    took = stored.refresh(engine, keeper, [(fn, (1,))])
+    assert took == {"counted": 0.0} and len(fn.calls) == 1  # kept on this data: read
+    with keeper.transaction():
+        stored.bump(keeper, "test")
+    fn.release.clear()
+    fn.started.clear()
+    stored.answer(engine, fn, 1, keeper=keeper)  # the stale answer; the new one computed behind
+    assert fn.started.wait(10)
+    refreshed = threading.Thread(target=lambda: stored.refresh(engine, keeper, [(fn, (1,))]))
+    refreshed.start()
+    refreshed.join(0.3)
+    assert refreshed.is_alive() and fn.entered == 2  # waiting for the visit's computation
+    fn.release.set()
+    refreshed.join(10)
+    assert stored.wait_idle(10)
+    assert len(fn.calls) == 2
+
+
+def test_newer_data_ends_a_refresh(tmp_path: Path) -> None:
+    (engine, keeper), fn = shared(tmp_path), Counted()
+
+    def importing(engine: Engine, *args: object) -> pd.DataFrame:
+        with keeper.transaction():
+            stored.bump(keeper, "an import meanwhile")
+        return fn(engine, *args)
+
+    importing.__name__ = "importing"
+    took = stored.refresh(engine, keeper, [(importing, (1,)), (fn, (2,)), (fn, (3,))])
+    assert list(took) == ["importing"] and fn.calls == [(1,)]
 
 
 def test_a_database_that_cannot_be_written_remembers_the_answer_in_this_process(

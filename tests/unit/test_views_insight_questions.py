@@ -100,6 +100,23 @@ def test_insights_of_older_data_or_other_code_are_not_current() -> None:
     assert not views.insights_current(tiny.engine)
 
 
+def test_insights_signed_with_another_key_are_not_current(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Kept by `python -m kpi import` run with another key: a page could not read them."""
+    tiny = company()
+    try:
+        monkeypatch.setenv("KPI_INSIGHTS_KEY", "the command line's key")
+        stored._secret.cache_clear()
+        views.refresh_insights(tiny.engine, tiny.store)
+        assert views.insights_current(tiny.engine)
+        monkeypatch.setenv("KPI_INSIGHTS_KEY", "the server's key")
+        stored._secret.cache_clear()
+        assert not views.insights_current(tiny.engine)
+    finally:
+        monkeypatch.delenv("KPI_INSIGHTS_KEY")
+        stored._secret.cache_clear()
+
+
 def _kept(store: Store) -> int:
     return int(store.scalar("SELECT count(*) FROM stored_insights"))
 
