@@ -42,8 +42,8 @@ def beside_a_warehouse(demo_db: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     summed_beside(DuckDBStore.open(warehouse), app).close()
     monkeypatch.setenv("KPI_DATABASE_URL", f"hive://warehouse.example:10000/{tmp_path.name}")
     monkeypatch.setenv("KPI_APP_DB", str(app))
-    monkeypatch.setattr(session, "_sql", lambda read_only: open_split(
-        DuckDBStore.open(warehouse), str(app), read_only, shared=True))
+    monkeypatch.setattr(session, "_sql", lambda read_only: open_split(  # threads share it
+        DuckDBStore.shared(warehouse), str(app), read_only, shared=True))
     return warehouse
 
 
