@@ -200,10 +200,8 @@ def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any
         try:
             if version(engine.store) != current:
                 break  # newer data came in: the refresh asked with it answers for it
-            question = key(fn, args)
-            _wait_for((_where(engine.store), question, current))  # a visit computing it now
-            kept = _read(engine.store, question)  # read as a page reads it
-            if kept is not None and kept[0].version == current:
+            _wait_for((_where(engine.store), key(fn, args), current))  # a visit computing it
+            if readable(engine, fn, *args):
                 seconds = 0.0  # a visit computed it meanwhile (or another server did)
             else:
                 seconds = _compute_and_keep(engine, fn, args, keeper, current)
@@ -214,8 +212,7 @@ def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any
             continue
         done = took.get(fn.__name__, 0.0)
         took[fn.__name__] = (done if isinstance(done, float) else 0.0) + seconds
-    if questions:
-        _forget_old(keeper, current)
+    _forget_old(keeper, current)
     return took
 
 
@@ -237,7 +234,7 @@ def refresh_in_background(engine: Any, keeper: Store,
                           questions: Callable[[], list[tuple[Compute, tuple[Any, ...]]]]) -> None:
     """:func:`refresh` in a thread (after an import in the app: pages keep answering, with the
     last kept answers until the new ones are in)."""
-    _in_background("refresh", lambda: refresh(engine, keeper, questions()))
+    in_background(lambda: refresh(engine, keeper, questions()))
 
 
 def in_background(work: Callable[[], object]) -> None:
