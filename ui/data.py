@@ -5,10 +5,11 @@ Each view here has the signature of its kpi.views function without the engine, s
 type checker follows a page to its query: ``data.cards(OUTPUTS, grain, day, scope, None)`` is
 ``views.cards(engine, OUTPUTS, grain, day, scope, None)``, cached.
 
-A cached result is keyed on the database, its data version, the view and its arguments. The
-viewer's scope is always one of the arguments, so a cached result can never be served to a user
-with a different scope. The data version (read at most every few seconds) is part of the key, so
-an import made by any process shows on every page within seconds. The statistics of the Insights
+A cached result (kpi.answers) is keyed on the database, its state, the view and its arguments.
+The viewer's scope is always one of the arguments, so a cached result can never be served to a
+user with a different scope. The state (the data version and the strategy rollouts' edits, read
+at most every few seconds) is part of the key, so an import or an edit made by any process shows
+on every page within seconds. The statistics of the Insights
 page (``views.STORED``) are answered from the database's kept insights (kpi.insights.stored):
 computed once per data version, shared by every process; ``data.lead_lags.kept(...)`` says when.
 """
@@ -16,18 +17,15 @@ computed once per data version, shared by every process; ``data.lead_lags.kept(.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import pickle
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import pandas as pd
 import streamlit as st
 
-from kpi import auth, people, split, views
+from kpi import answers, auth, people, split, views
+from kpi.answers import Recent as Recent  # the figures' store (ui.widgets)
+from kpi.answers import digest as digest
 from kpi.engine import Engine, Scope
 from kpi.ingest.load import freshness as _freshness
 from kpi.ingest.load import recent_imports as _recent_imports
@@ -36,108 +34,22 @@ from kpi.ingest.presets import Preset
 from kpi.insights import stored
 from ui import session
 
-VERSION_SECONDS = 5  # how often a process looks for a new data version
+VERSION_SECONDS = answers.STATE_SECONDS  # how often a process looks for a new data version
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def digest(question: object) -> bytes:
-    """A key for ``question``: the digest of its pickle (equal bytes are equal questions; two
-    equal questions that pickle differently only cost a second computation)."""
-    return hashlib.blake2b(pickle.dumps(question, protocol=5), digest_size=32).digest()
-
-
-class Recent:
-    """At most ``entries`` values by key, the least recently read going first, each for at most
-    ``seconds`` (None: until it goes); safe to share between sessions' threads."""
-
-    def __init__(self, entries: int, seconds: float | None = None) -> None:
-        self.entries, self.seconds = entries, seconds
-        self._kept: OrderedDict[bytes, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> Any | None:
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is None:
-                return None
-            if kept[0] < time.monotonic():
-                del self._kept[key]
-                return None
-            self._kept.move_to_end(key)
-            return kept[1]
-
-    def put(self, key: bytes, value: Any) -> None:
-        until = float("inf") if self.seconds is None else time.monotonic() + self.seconds
-        with self._lock:
-            self._kept[key] = (until, value)
-            while len(self._kept) > self.entries:
-                self._kept.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._kept)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-
-
-class Answers:
-    """The views' answers this process has computed, shared by every session: each kept as the
-    pickle of the result (every caller gets its own copy, as from st.cache_data) under a digest
-    of the pickled question (the database, data version, view and arguments). Equal bytes are
-    equal questions; two equal questions that pickle differently only cost a second computation.
-    Streamlit's own hashing of the arguments was half of a warm page's time. A question asked
-    while another session computes it waits for that answer instead of computing it again."""
-
-    def __init__(self, entries: int = 2000, seconds: float = 3600.0) -> None:
-        self._kept = Recent(entries, seconds)  # pickled answers
-        self._lock = threading.Lock()
-        self._working: dict[bytes, threading.Lock] = {}
-        self._generation = 0  # one more at each clear: work begun before it is not kept
-
-    def get(self, question: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        key = digest(question)
-        found = self._kept.get(key)
-        if found is not None:
-            return pickle.loads(found)
-        with self._lock:
-            working = self._working.setdefault(key, threading.Lock())
-        with working:
-            found = self._kept.get(key)  # computed by the session that held the lock
-            if found is not None:
-                return pickle.loads(found)
-            with self._lock:
-                generation = self._generation
-            try:
-                payload = pickle.dumps(compute(), protocol=5)
-                with self._lock:
-                    if generation == self._generation:  # no edit since the work began
-                        self._kept.put(key, payload)
-            finally:
-                with self._lock:
-                    if self._working.get(key) is working:
-                        del self._working[key]
-        return pickle.loads(payload)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-            self._working.clear()
-            self._generation += 1
-
-
-ANSWERS = Answers()
+ANSWERS = answers.ANSWERS
 
 
 def forget_answers() -> None:
-    """Drop every answer of this process (after an edit of what the data version does not
-    cover: initiatives, targets, reviews)."""
-    ANSWERS.clear()
+    """Drop every answer of this process (after an edit saved here: other processes see it
+    within answers.STATE_SECONDS)."""
+    answers.forget()
 
 
-def _call(db: str, version: int, kept: int | None, name: str, fn: Callable[..., Any],
+def _call(db: str, version: tuple[int, str], kept: int | None, name: str, fn: Callable[..., Any],
           args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     """``fn(engine, *args, **kwargs)`` through :data:`ANSWERS`; ``name`` stands for ``fn``."""
     def compute() -> Any:
@@ -150,10 +62,10 @@ def _call(db: str, version: int, kept: int | None, name: str, fn: Callable[..., 
 
 
 @st.cache_data(show_spinner=False, ttl=VERSION_SECONDS)
-def _version(db: str) -> int:
+def _version(db: str) -> tuple[int, str]:
     engine = session.engine()
     engine.forget_rollups()  # an import rebuilds them: which exist is read again with the version
-    return stored.version(engine.store)
+    return answers.state(engine.store)
 
 
 class View(Generic[P, R]):

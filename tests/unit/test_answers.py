@@ -1,4 +1,4 @@
-"""The views' answers kept by the app process: one computation per question, copies out."""
+"""The views' answers kept by a process (kpi.answers): one computation per question, copies out."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import time
 import pandas as pd
 import pytest
 
+from kpi.answers import Answers
 from kpi.engine import Scope
-from ui.data import Answers
+from tests.conftest import Tiny, d
 
 
 def test_an_equal_question_is_answered_once_and_each_caller_gets_a_copy() -> None:
@@ -86,3 +87,61 @@ def test_work_begun_before_a_clear_is_not_kept_and_nothing_is_left_working() -> 
     with pytest.raises(ValueError):
         answers.get(("fails",), lambda: int("x"))
     assert not answers._working
+
+
+# --- asking a view: answered once per state of the database ------------------------------------
+
+def test_a_view_is_computed_again_after_an_edit_or_new_data_by_anyone_and_only_then(
+        tiny: Tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpi import answers, views
+    from kpi.initiatives import add_review, recalibrate, update_initiative
+    from kpi.insights import stored
+
+    tiny.rep("R1", "T")
+    tiny.activity("R1", "2025-03-04", new_prospect=True)
+    initiative = tiny.meet_more()
+    engine, calls = tiny.engine, []
+    monkeypatch.setattr(answers, "ANSWERS", Answers())
+
+    def choice(engine: object, scope: Scope) -> tuple[str, ...]:
+        calls.append(1)
+        offered, _ = views.initiative_choice(engine, scope)  # type: ignore[arg-type]
+        return tuple(f"{i.name}: {[t.change_pct for t in i.targets]} {len(i.reviews)} {i.teams}"
+                     for i in offered)
+
+    def ask() -> tuple[str, ...]:
+        answers._STATES.clear()  # as after STATE_SECONDS
+        return answers.ask(engine, choice, Scope.everyone())  # type: ignore[no-any-return]
+
+    assert ask() == ("Meet more: [0.5] 0 (('T', datetime.date(2025, 3, 3)),)",)
+    assert ask() == ask() and len(calls) == 1  # nothing changed: read, not computed
+    # edits written by another process: the state read from the database tells
+    recalibrate(tiny.store, initiative.initiative_id, "meetings", 0.6, d("2025-04-07"))
+    assert ask() == ("Meet more: [0.5, 0.6] 0 (('T', datetime.date(2025, 3, 3)),)",)
+    add_review(tiny.store, initiative.initiative_id, d("2025-04-07"), "more demos")
+    assert ask()[0].endswith("1 (('T', datetime.date(2025, 3, 3)),)")
+    update_initiative(tiny.store, initiative.initiative_id, name="Meet more", strategy="s",
+                      tactics="t", rollout_date=d("2025-03-03"), baseline_weeks=2,
+                      target_date=d("2025-06-30"), teams={"T": d("2025-03-10")})
+    assert ask()[0].endswith("(('T', datetime.date(2025, 3, 10)),)")
+    assert len(calls) == 4
+    with tiny.store.transaction():
+        stored.bump(tiny.store, "an import")
+    ask()
+    assert len(calls) == 5  # new data
+
+
+def test_a_state_is_trusted_for_a_few_seconds_and_each_in_memory_database_is_its_own(
+        tiny: Tiny) -> None:
+    from kpi import answers
+    from kpi.insights import stored
+
+    tiny.rep("R1", "T")
+    first = answers.current_state(tiny.store)
+    with tiny.store.transaction():
+        stored.bump(tiny.store, "an import")
+    assert answers.current_state(tiny.store) == first  # read again after STATE_SECONDS
+    assert answers.state(tiny.store)[0] == stored.version(tiny.store) > first[0]
+    other = Tiny()
+    assert answers.where(other.store) != answers.where(tiny.store)
+    other.store.close()
