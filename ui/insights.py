@@ -191,13 +191,14 @@ def levers_to_push(page: Page, scope: Scope, who: str) -> None:
     if push["vs_goal"].notna().any():
         st.plotly_chart(widgets.figure(charts.levers_vs_goal, push), width="stretch",
                         config={"displaylogo": False})
-    shown = push[["lever_label", "push", "verdict", "recent", "goal", "goal_kind", "vs_goal"]]
+    shown = push[["lever_label", "push", "verdict", "recent", "goal", "goal_kind",
+                  "vs_goal_points"]]
     st.dataframe(shown.rename(columns={"lever_label": "lever", "recent": "last 4 weeks",
-                                       "goal_kind": "goal is", "vs_goal": "vs goal"}),
+                                       "goal_kind": "goal is", "vs_goal_points": "vs goal"}),
                  hide_index=True, width="stretch", placeholder="—",
                  column_config={"last 4 weeks": st.column_config.NumberColumn(format="compact"),
                                 "goal": st.column_config.NumberColumn(format="compact"),
-                                "vs goal": st.column_config.NumberColumn(format="percent")})
+                                "vs goal": st.column_config.NumberColumn(format="%+.1f%%")})
     st.caption("Levers are per rep-week.")
     _lead_method()
 

@@ -89,7 +89,8 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
 
     The goal is the initiative's target, else the scope's own baseline (for a rep employed for
     less than half of the baseline weeks, their team's, as on My levers). ``push`` marks a lever
-    that leads the output and is below its goal.
+    that leads the output and is below its goal. ``vs_goal`` is a fraction (-0.12: 12% below),
+    ``vs_goal_points`` the same in percent points.
     """
     leads = seen_leads(engine.catalog, leads, scope.role)
     table = leads[leads["output"] == output].copy()
@@ -112,6 +113,7 @@ def levers_to_push(engine: Engine, scope: Scope, day: dt.date, initiative: Initi
         kinds.append("target" if target is not None else own_kind)
     table["recent"], table["goal"], table["goal_kind"] = recent, goals, kinds
     table["vs_goal"] = [relative_change(g, r) for r, g in zip(recent, goals, strict=True)]
+    table["vs_goal_points"] = table["vs_goal"] * 100  # as a table shows a signed percent
     table["push"] = table["leads"] & (table["vs_goal"].fillna(0) < 0)
     table["weeks"] = f"{start:%d %b}–{end:%d %b %Y}"
     order = table.assign(_rank=~table["push"], _leads=~table["leads"])

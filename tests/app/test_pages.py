@@ -222,7 +222,8 @@ def test_reps_and_managers_see_which_levers_to_push(open_page: Opener, demo_engi
     expected = levers_to_push(demo_engine, viewer.scope, day, initiative, leads)
     table = next(d.value for d in at.dataframe if "vs goal" in d.value)
     assert table["lever"].tolist() == expected["lever_label"].tolist()
-    assert table["vs goal"].tolist() == pytest.approx(expected["vs_goal"].tolist(), nan_ok=True)
+    assert table["vs goal"].tolist() == pytest.approx((expected["vs_goal"] * 100).tolist(),
+                                                      nan_ok=True)  # percent points, signed
     pushed = expected[expected["push"]]["lever_label"].tolist()
     bullets = " ".join(m.value for m in at.markdown)
     assert all(f"**{name}**" in bullets for name in pushed)

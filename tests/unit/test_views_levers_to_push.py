@@ -78,7 +78,9 @@ def test_without_an_initiative_the_goal_is_the_reps_own_baseline(tiny: Tiny) -> 
     assert table["leads"].tolist() == [True, True, True, True, False, False]
     assert table.index.tolist() == [0, 1, 2, 3, 4, 5]
     assert list(table.columns) == ["lever", "output", "leads", "verdict", "recent", "goal",
-                                   "goal_kind", "vs_goal", "push", "weeks"]
+                                   "goal_kind", "vs_goal", "vs_goal_points", "push", "weeks"]
+    # the table shows the signed percent its chart shows: -50.0 reads "-50.0%", 100.0 "+100.0%"
+    assert table["vs_goal_points"].tolist()[-2:] == [-50.0, 100.0]
 
 
 def test_another_output_reads_its_own_rows(tiny: Tiny) -> None:
