@@ -4,10 +4,11 @@ A page's numbers change when the data changes (an import, ``python -m kpi refres
 version of :mod:`kpi.insights.stored`) or when a strategy rollout is edited (an initiative, its
 teams, targets or reviews, by this process or another). :func:`state` reads both; an answer is
 kept under its question (the database, that state, the view and its arguments, the viewer's
-scope among them), so a later visit only reads, and a change anywhere shows within
-:data:`STATE_SECONDS`.
+scope among them), so a later visit only reads, and an import or an edit by any process shows
+within :data:`STATE_SECONDS` (data loaded by other tools shows after ``python -m kpi refresh``).
 
-The app asks every view through :data:`ANSWERS` (ui/data.py); :func:`ask` is the same door for a
+The app asks every view through :data:`ANSWERS` (ui/data.py, which also keeps the Insights
+page's statistics in the database: kpi.insights.stored); :func:`ask` is the same door for a
 script or a notebook, and for the benchmarks, which time the pages as the app serves them.
 """
 
@@ -21,12 +22,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from kpi.errors import KpiError
 from kpi.insights import stored
-from kpi.store import Store
+from kpi.store import Store, identity
 
 STATE_SECONDS = 5.0  # how long a process trusts the state it read of a database
-# the tables the app edits (kpi.initiatives); every other table changes with the data version
+# the tables the app edits (kpi.initiatives); every other table a view reads changes only with
+# the data version (an import, `python -m kpi refresh` or `python -m kpi stages`)
 EDITED_TABLES = ("initiatives", "initiative_teams", "initiative_targets", "reviews")
 
 
@@ -39,13 +40,11 @@ def digest(question: object) -> bytes:
 def state(store: Store) -> tuple[int, str]:
     """What the answers of ``store`` depend on besides the question: the data version and a
     digest of the strategy rollouts' tables (a few rows each; a table the database does not hold
-    counts as empty)."""
+    counts as empty, and a read that fails raises: a failure never passes for "no edits")."""
     edits = hashlib.blake2b(digest_size=16)
+    held = store.tables()
     for table in EDITED_TABLES:
-        try:
-            _, rows = store.rows(f"SELECT * FROM {table}")
-        except KpiError:
-            rows = []
+        rows = store.rows(f"SELECT * FROM {table}")[1] if table in held else []
         edits.update(f"{table}:{sorted(map(repr, rows))!r}".encode())
     return stored.version(store), edits.hexdigest()
 
@@ -134,13 +133,16 @@ _STATES = Recent(64, STATE_SECONDS)  # database -> its state, read again after S
 def where(store: Store) -> str:
     """Which database ``store`` is, for what this process keeps (each in-memory database its
     own)."""
-    return store.path if store.path != ":memory:" else f"memory:{id(store)}"
+    return identity(store)
 
 
-def current_state(store: Store) -> tuple[int, str]:
-    """:func:`state`, read at most once every :data:`STATE_SECONDS` per database."""
+def current_state(store: Store, read: Callable[[], object] | None = None) -> tuple[int, str]:
+    """:func:`state`, read at most once every :data:`STATE_SECONDS` per database (``read`` is
+    called before each new reading)."""
     found = _STATES.get(where(store))
     if found is None:
+        if read is not None:
+            read()
         found = state(store)
         _STATES.put(where(store), found)
     return found
@@ -157,6 +159,7 @@ def ask(engine: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(engine, *args, **kwargs)``, computed once per state of the database (the app's
     answers: a page's later visits only read)."""
     name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
-    question = (where(engine.store), current_state(engine.store), name, args,
+    now = current_state(engine.store, engine.forget_rollups)  # an import rebuilds the rollups
+    question = (where(engine.store), now, name, args,
                 tuple(sorted(kwargs.items())))
     return ANSWERS.get(question, lambda: fn(engine, *args, **kwargs))

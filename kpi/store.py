@@ -17,6 +17,8 @@ import datetime as dt
 import re
 import threading
 import time
+import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -41,6 +43,20 @@ _SHARED_LOCK = threading.Lock()
 READ_WAIT = 120.0  # seconds a read waits for a write (an import) before it gives up
 WRITE_WAIT = 30.0  # seconds a write waits for running reads
 REOPEN_WAIT = 1.0  # seconds a read or a write retries a file another program holds
+
+
+_MEMORY_NAMES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_MEMORY_LOCK = threading.Lock()
+
+
+def identity(store: Store) -> str:
+    """A name for the database ``store`` reaches, for what a process keeps about it: its path
+    (a URL with the password masked), or for an in-memory database a name no other store is
+    ever given (an ``id()`` is given again once its store is gone)."""
+    if store.path != MEMORY:
+        return store.path
+    with _MEMORY_LOCK:
+        return _MEMORY_NAMES.setdefault(store, f"memory:{uuid.uuid4().hex}")
 
 
 class _SharedFile:
@@ -798,7 +814,7 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
     """What a dropped connection raises through SQLAlchemy: OSError, and the Thrift transport's
     error of the Hive/Spark driver (not a DB-API error, so SQLAlchemy passes it on as it is)."""
     try:
-        from thrift.transport.TTransport import TTransportException  # type: ignore[import-untyped]
+        from thrift.transport.TTransport import TTransportException  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         return (OSError,)
     return (OSError, TTransportException)

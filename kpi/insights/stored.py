@@ -44,7 +44,7 @@ from typing import Any
 
 from kpi import schema
 from kpi.errors import KpiError
-from kpi.store import Store
+from kpi.store import Store, identity
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ def wait_idle(seconds: float = 600.0) -> bool:
 
 def _where(store: Store) -> str:
     """Which database an answer belongs to, for what this process remembers."""
-    return store.path if store.path != ":memory:" else f"memory:{id(store)}"
+    return identity(store)
 
 
 def _timed(engine: Any, fn: Compute, args: tuple[Any, ...]) -> tuple[Any, float]:

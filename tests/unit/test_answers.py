@@ -102,6 +102,7 @@ def test_a_view_is_computed_again_after_an_edit_or_new_data_by_anyone_and_only_t
     initiative = tiny.meet_more()
     engine, calls = tiny.engine, []
     monkeypatch.setattr(answers, "ANSWERS", Answers())
+    monkeypatch.setattr(answers, "_STATES", answers.Recent(8, answers.STATE_SECONDS))
 
     def choice(engine: object, scope: Scope) -> tuple[str, ...]:
         calls.append(1)
@@ -131,17 +132,58 @@ def test_a_view_is_computed_again_after_an_edit_or_new_data_by_anyone_and_only_t
     assert len(calls) == 5  # new data
 
 
-def test_a_state_is_trusted_for_a_few_seconds_and_each_in_memory_database_is_its_own(
-        tiny: Tiny) -> None:
+def test_a_state_is_trusted_for_a_few_seconds_then_read_again(
+        tiny: Tiny, monkeypatch: pytest.MonkeyPatch) -> None:
     from kpi import answers
     from kpi.insights import stored
 
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(answers, "_STATES", answers.Recent(8, answers.STATE_SECONDS))
     tiny.rep("R1", "T")
-    first = answers.current_state(tiny.store)
+    reads: list[int] = []
+    first = answers.current_state(tiny.store, lambda: reads.append(1))
     with tiny.store.transaction():
         stored.bump(tiny.store, "an import")
-    assert answers.current_state(tiny.store) == first  # read again after STATE_SECONDS
-    assert answers.state(tiny.store)[0] == stored.version(tiny.store) > first[0]
-    other = Tiny()
-    assert answers.where(other.store) != answers.where(tiny.store)
-    other.store.close()
+    clock[0] += answers.STATE_SECONDS - 0.1
+    assert answers.current_state(tiny.store, lambda: reads.append(1)) == first and reads == [1]
+    clock[0] += 0.2
+    now = answers.current_state(tiny.store, lambda: reads.append(1))
+    assert reads == [1, 1] and now[0] == stored.version(tiny.store) > first[0]
+
+
+def test_each_in_memory_database_is_its_own_even_after_another_is_gone() -> None:
+    import gc
+
+    from kpi import answers
+
+    seen = set()
+    for _ in range(50):  # a closed store's id() is given to a later one
+        company = Tiny()
+        seen.add((id(company.store), answers.where(company.store)))
+        company.store.close()
+        del company
+        gc.collect()
+    assert len({name for _, name in seen}) == 50
+    assert len({ident for ident, _ in seen}) < 50  # ids were reused: the names were not
+
+
+def test_a_failed_read_of_the_state_raises_instead_of_passing_for_no_edits(
+        tiny: Tiny, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpi import answers
+    from kpi.errors import DatabaseError
+
+    tiny.meet_more()
+    empty = Tiny()
+    assert answers.state(tiny.store) != answers.state(empty.store)  # no rollouts: another state
+    empty.store.close()
+    read = tiny.store.rows
+
+    def dropped(sql: str, params: object = None) -> object:
+        if "initiative_targets" in sql:
+            raise DatabaseError("server closed the connection unexpectedly")
+        return read(sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tiny.store, "rows", dropped)
+    with pytest.raises(DatabaseError, match="closed the connection"):
+        answers.state(tiny.store)
