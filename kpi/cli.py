@@ -303,7 +303,7 @@ def _run_import(args: argparse.Namespace) -> int:
     store = _open(args, write=True)
     assert store is not None
     try:
-        result = load(store, plan, on_error=args.on_error,
+        result = load(store, plan, on_error=args.on_error, release=True,  # written once
                       progress=lambda share, text: print(f"[{share:4.0%}] {text}", file=sys.stderr,
                                                          flush=True))
         users = len(list_users(store))

@@ -487,8 +487,9 @@ class DuckDBStore(_Base):
             try:
                 db.execute(f"SET memory_limit = '{LOAD_MEMORY}'")  # joins spill beyond it
                 db.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({spec})")
-                db.register("_incoming", frame)
+                _incoming = frame  # noqa: F841 - read by its name (see _with_frame)
                 db.execute(f"INSERT INTO _stage ({columns}) SELECT {columns} FROM _incoming")
+                del _incoming
                 db.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _stage WHERE "
                            f"{match} AND ({differs}))")
                 db.execute(f"INSERT INTO {table} SELECT * FROM _stage WHERE NOT EXISTS "
@@ -496,7 +497,6 @@ class DuckDBStore(_Base):
             except duckdb.Error as exc:
                 raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
             finally:
-                _unregister(db)
                 with suppress(duckdb.Error):
                     db.execute("DROP TABLE IF EXISTS _stage")
                 with suppress(duckdb.Error):
@@ -517,15 +517,18 @@ class DuckDBStore(_Base):
         self._with_frame(name, frame, f"INSERT INTO {name} SELECT * FROM _incoming")
 
     def _with_frame(self, table: str, frame: pd.DataFrame, sql: str) -> None:
-        """Run one statement that reads ``frame`` as the view ``_incoming``."""
+        """Run one statement that reads ``frame`` as ``_incoming``.
+
+        The statement finds the frame by its variable's name (DuckDB's replacement scan), not as
+        a registered view: DuckDB holds a registered frame until the transaction ends, even
+        once it is unregistered, so an import's frames would all stay in memory while the
+        rollups are summed in the same transaction."""
         with self._using() as db:
-            db.register("_incoming", frame)
+            _incoming = frame  # noqa: F841 - read by its name
             try:
                 db.execute(sql)
             except duckdb.Error as exc:
                 raise DatabaseError(f"cannot load {table}: {_first_line(exc)}") from exc
-            finally:
-                _unregister(db)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -796,12 +799,6 @@ def column_types(sql: str, params: Mapping[str, Any] | None = None) -> list[tupl
 
 
 LOAD_MEMORY = "512MB"  # DuckDB's share of a bulk load; the rest of an import is pandas frames
-
-
-def _unregister(db: duckdb.DuckDBPyConnection) -> None:
-    """Drop the frame view; after a failed statement the transaction may refuse even that."""
-    with suppress(duckdb.Error):
-        db.unregister("_incoming")
 
 
 # Spark's "[ERROR_CLASS] what went wrong", which its Thrift server sends inside a Java stack trace

@@ -40,14 +40,24 @@ class ImportResult:
 
 
 def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None = None,
-         progress: Progress | None = None) -> ImportResult:
-    """Write the plan all or nothing. ``on_error='skip'`` leaves rows with problems out."""
+         progress: Progress | None = None, release: bool = False) -> ImportResult:
+    """Write the plan all or nothing. ``on_error='skip'`` leaves rows with problems out.
+
+    ``release``: the plan is written once (the command line), so its rows are let go of as they
+    are written and the sums after them have that memory; a released plan cannot be loaded
+    again, even when this load fails (plan the files again).
+    """
     if on_error not in ("stop", "skip"):
         raise InvalidRequest(f"unknown on_error {on_error!r}", "use 'stop' or 'skip'")
     refused = refusal(plan, on_error)
     if refused is not None:
         raise refused
     frames = {t: f for t, f in plan.frames(skip_bad=True).items() if len(f)}
+    skipped, left_out = max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan)
+    touched = bool(set(TOUCHING) & set(frames))
+    lists = stage_lists(plan.preset, frames) if touched else []
+    if release:
+        plan.tables.clear()  # what is left of the rows read: the frames being written
     tell = progress or (lambda share, text: None)
     started = dt.datetime.now().replace(microsecond=0)
     loaded: dict[str, int] = {}
@@ -57,18 +67,33 @@ def load(store: Store, plan: Plan, on_error: str = "stop", loaded_by: str | None
         steps = [t for t in ORDER if t in frames]
         for i, table in enumerate(steps):
             tell(i / max(len(steps), 1), f"writing {table} ({len(frames[table]):,} rows)")
-            loaded[table] = _write(store, table, frames[table])
-        if set(TOUCHING) & set(frames):  # stage names as the pipeline shows them, all data
+            loaded[table] = _write(store, table, frames.pop(table) if release else frames[table])
+        if release:
+            _hand_back_memory()
+        if touched:  # stage names as the pipeline shows them, all data
             tell(0.95, "deriving the pipeline's stages")
-            stages.refresh(store, stage_lists(plan.preset, frames))
+            stages.refresh(store, lists)
         tell(0.97, "summing the new data per rep and day")
         rollups.refresh(store)
-        result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded,
-                              max(plan.rows_read - _file_rows_kept(plan), 0), _left_out(plan))
+        result = ImportResult(uuid.uuid4().hex[:12], plan.rows_read, loaded, skipped, left_out)
         _record(store, plan, result, started, loaded_by)
         stored.bump(store, f"import {result.import_id}")  # kept insights are of older data now
     tell(1.0, "done")
     return result
+
+
+def _hand_back_memory() -> None:
+    """Return the memory of the rows let go of to the system (Arrow keeps freed buffers in its
+    own pool, where the database's sums could not use them)."""
+    import gc
+
+    gc.collect()
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except ImportError:  # pandas without pyarrow: nothing pooled there
+        pass
 
 
 def refusal(plan: Plan, on_error: str) -> ImportRefused | None:

@@ -53,3 +53,25 @@ def test_a_changed_row_replaces_the_stored_one_and_the_others_stay(tmp_path: Pat
         after = store.query("SELECT * FROM opportunities WHERE opp_id <> 'o7' ORDER BY opp_id")
         assert after.equals(before)
         assert store.scalar("SELECT count(*) FROM opportunities") == 10
+
+
+def test_a_plan_written_once_lets_go_of_its_rows_and_writes_the_same() -> None:
+    """The command line's import (``release``): the same rows, result and stages as a plan kept
+    for another try, and the plan's rows are let go of (the memory goes to the sums)."""
+    from kpi.ingest import load, load_preset, plan_import
+    from kpi.schema import APP_TABLES
+    from tests.ingest.conftest import MAVEN, snapshot
+
+    results, tables = [], []
+    for release in (False, True):
+        with DuckDBStore.create() as store:
+            plan = plan_import(sources(MAVEN), load_preset("maven"), store)
+            result = load(store, plan, on_error="skip", release=release)
+            assert bool(plan.tables) is not release
+            results.append((result.rows_read, result.rows_loaded, result.rows_skipped,
+                            result.left_out))
+            tables.append({t: f for t, f in snapshot(store).items()
+                           if t not in APP_TABLES or t == "stages"})
+    assert results[0] == results[1] and results[0][1]["opportunities"] > 8000
+    assert tables[0].keys() == tables[1].keys() and "stages" in tables[0]
+    assert all(tables[0][t].equals(tables[1][t]) for t in tables[0])

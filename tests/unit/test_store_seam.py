@@ -145,3 +145,25 @@ def test_a_database_in_memory_has_no_headroom_to_spill_to() -> None:
     before = _limit_mib(store)
     with store.headroom(1):
         assert _limit_mib(store) == before
+
+
+def test_a_frame_written_inside_a_transaction_is_not_held_until_it_ends() -> None:
+    """An import writes its frames, then sums the rollups in the same transaction: a frame
+    held by the database until the commit (as a registered view is) would stay in memory."""
+    import gc
+    import weakref
+
+    import pandas as pd
+
+    from kpi.store import DuckDBStore
+
+    with DuckDBStore.create() as store, store.transaction():
+        teams = pd.DataFrame({"team_id": ["T1", "T2"], "name": ["One", "Two"]})
+        extra = pd.DataFrame({"team_id": ["T3"], "name": ["Three"]})
+        held = [weakref.ref(teams), weakref.ref(extra)]
+        assert store.replace_rows("teams", teams) == 2
+        assert store.insert_frame("teams", extra) == 1
+        del teams, extra
+        gc.collect()
+        assert [ref() is None for ref in held] == [True, True]
+        assert store.scalar("SELECT count(*) FROM teams") == 3
