@@ -68,7 +68,8 @@ AGGREGATES: dict[str, Aggregate] = {a.key: a for a in (
          Shown("lever_targets", ("*",)),
          Shown("lever_weeks", ("target", "score"), _TARGET),
          Shown("off_track", ("*",), _TARGET),
-         Shown("levers_to_push", ("goal", "vs_goal", "push"), _GOAL_IS_TARGET, reorders=True)),
+         Shown("levers_to_push", ("goal", "vs_goal", "vs_goal_points", "push"), _GOAL_IS_TARGET,
+               reorders=True)),
         rule="the viewer and at least 3 others behind any average (issue 14, item 5)"),
     Aggregate(
         "team_average",
@@ -92,8 +93,8 @@ AGGREGATES: dict[str, Aggregate] = {a.key: a for a in (
          Shown("lever_weeks", ("own_baseline", "score")),
          Shown("off_track", ("*",)),
          Shown("own_baselines", ("*",)),
-         Shown("levers_to_push", ("goal", "vs_goal", "push"), ("goal_kind", "team baseline"),
-               reorders=True)),
+         Shown("levers_to_push", ("goal", "vs_goal", "vs_goal_points", "push"),
+               ("goal_kind", "team baseline"), reorders=True)),
         only_for="new rep", rule="the new rep and at least 3 others (issue 14, item 5)"),
     Aggregate(
         "lead_lag",
