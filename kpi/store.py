@@ -466,7 +466,7 @@ class DuckDBStore(_Base):
             raise DatabaseError(f"unknown table {table!r}", f"one of: {', '.join(schema.TABLES)}")
         columns = ", ".join(frame.columns)
         self._with_frame(table, frame, f"INSERT INTO {table} ({columns}) SELECT {columns} "
-                                       "FROM _incoming")
+                                       "FROM _leverboard_rows")
         return len(frame)
 
     def replace_rows(self, table: str, frame: pd.DataFrame) -> int:
@@ -487,9 +487,9 @@ class DuckDBStore(_Base):
             try:
                 db.execute(f"SET memory_limit = '{LOAD_MEMORY}'")  # joins spill beyond it
                 db.execute(f"CREATE OR REPLACE TEMP TABLE _stage ({spec})")
-                _incoming = frame  # noqa: F841 - read by its name (see _with_frame)
-                db.execute(f"INSERT INTO _stage ({columns}) SELECT {columns} FROM _incoming")
-                del _incoming
+                _leverboard_rows = frame  # noqa: F841 - read by its name (see _with_frame)
+                db.execute(f"INSERT INTO _stage ({columns}) SELECT {columns} FROM _leverboard_rows")
+                del _leverboard_rows
                 db.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _stage WHERE "
                            f"{match} AND ({differs}))")
                 db.execute(f"INSERT INTO {table} SELECT * FROM _stage WHERE NOT EXISTS "
@@ -514,17 +514,18 @@ class DuckDBStore(_Base):
                 db.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({spec})")
             except duckdb.Error as exc:
                 raise DatabaseError(f"cannot keep {name}: {_first_line(exc)}") from exc
-        self._with_frame(name, frame, f"INSERT INTO {name} SELECT * FROM _incoming")
+        self._with_frame(name, frame, f"INSERT INTO {name} SELECT * FROM _leverboard_rows")
 
     def _with_frame(self, table: str, frame: pd.DataFrame, sql: str) -> None:
-        """Run one statement that reads ``frame`` as ``_incoming``.
+        """Run one statement that reads ``frame`` as ``_leverboard_rows`` (a name no table of a
+        leverboard database has: a table or view of that name would be read instead).
 
         The statement finds the frame by its variable's name (DuckDB's replacement scan), not as
         a registered view: DuckDB holds a registered frame until the transaction ends, even
         once it is unregistered, so an import's frames would all stay in memory while the
         rollups are summed in the same transaction."""
         with self._using() as db:
-            _incoming = frame  # noqa: F841 - read by its name
+            _leverboard_rows = frame  # noqa: F841 - read by its name
             try:
                 db.execute(sql)
             except duckdb.Error as exc:

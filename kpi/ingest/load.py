@@ -92,7 +92,7 @@ def _hand_back_memory() -> None:
         import pyarrow as pa
 
         pa.default_memory_pool().release_unused()
-    except ImportError:  # pandas without pyarrow: nothing pooled there
+    except (ImportError, AttributeError):  # no pyarrow (nothing pooled), or one too old to say
         pass
 
 

@@ -58,6 +58,9 @@ def test_a_changed_row_replaces_the_stored_one_and_the_others_stay(tmp_path: Pat
 def test_a_plan_written_once_lets_go_of_its_rows_and_writes_the_same() -> None:
     """The command line's import (``release``): the same rows, result and stages as a plan kept
     for another try, and the plan's rows are let go of (the memory goes to the sums)."""
+    import gc
+    import weakref
+
     from kpi.ingest import load, load_preset, plan_import
     from kpi.schema import APP_TABLES
     from tests.ingest.conftest import MAVEN, snapshot
@@ -66,8 +69,11 @@ def test_a_plan_written_once_lets_go_of_its_rows_and_writes_the_same() -> None:
     for release in (False, True):
         with DuckDBStore.create() as store:
             plan = plan_import(sources(MAVEN), load_preset("maven"), store)
+            rows = [weakref.ref(frame) for frame in plan.tables.values()]
             result = load(store, plan, on_error="skip", release=release)
+            gc.collect()
             assert bool(plan.tables) is not release
+            assert [ref() is None for ref in rows] == [release] * len(rows)  # freed: none held
             results.append((result.rows_read, result.rows_loaded, result.rows_skipped,
                             result.left_out))
             tables.append({t: f for t, f in snapshot(store).items()
