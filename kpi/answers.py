@@ -130,21 +130,15 @@ ANSWERS = Answers()
 _STATES = Recent(64, STATE_SECONDS)  # database -> its state, read again after STATE_SECONDS
 
 
-def where(store: Store) -> str:
-    """Which database ``store`` is, for what this process keeps (each in-memory database its
-    own)."""
-    return identity(store)
-
-
 def current_state(store: Store, read: Callable[[], object] | None = None) -> tuple[int, str]:
     """:func:`state`, read at most once every :data:`STATE_SECONDS` per database (``read`` is
     called before each new reading)."""
-    found = _STATES.get(where(store))
+    found = _STATES.get(identity(store))
     if found is None:
         if read is not None:
             read()
         found = state(store)
-        _STATES.put(where(store), found)
+        _STATES.put(identity(store), found)
     return found
 
 
@@ -160,6 +154,6 @@ def ask(engine: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     answers: a page's later visits only read)."""
     name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
     now = current_state(engine.store, engine.forget_rollups)  # an import rebuilds the rollups
-    question = (where(engine.store), now, name, args,
+    question = (identity(engine.store), now, name, args,
                 tuple(sorted(kwargs.items())))
     return ANSWERS.get(question, lambda: fn(engine, *args, **kwargs))

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import pandas as pd
-import streamlit as st
 
 from kpi import answers, auth, people, split, views
 from kpi.answers import Recent as Recent  # the figures' store (ui.widgets)
@@ -33,8 +32,6 @@ from kpi.ingest.plan import Plan, Source, plan_import
 from kpi.ingest.presets import Preset
 from kpi.insights import stored
 from ui import session
-
-VERSION_SECONDS = answers.STATE_SECONDS  # how often a process looks for a new data version
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -61,11 +58,11 @@ def _call(db: str, version: tuple[int, str], kept: int | None, name: str, fn: Ca
     return ANSWERS.get((db, version, kept, name, args, kwargs), compute)
 
 
-@st.cache_data(show_spinner=False, ttl=VERSION_SECONDS)
-def _version(db: str) -> tuple[int, str]:
+def _version() -> tuple[int, str]:
+    """The database's state, read again every answers.STATE_SECONDS (an import rebuilds the
+    rollups: which exist is read again with it)."""
     engine = session.engine()
-    engine.forget_rollups()  # an import rebuilds them: which exist is read again with the version
-    return answers.state(engine.store)
+    return answers.current_state(engine.store, engine.forget_rollups)
 
 
 class View(Generic[P, R]):
@@ -89,7 +86,7 @@ class View(Generic[P, R]):
                                           keeper=session.writer())
                 return answer
             found = None if info is None else info.version  # a newly kept answer: a new entry
-        result: R = _call(db, _version(db), found, self.name, self.fn, args,
+        result: R = _call(db, _version(), found, self.name, self.fn, args,
                           tuple(sorted(kwargs.items())))
         return result
 

@@ -131,7 +131,7 @@ def answer(engine: Any, fn: Compute, *args: Any, keeper: Store | None = None,
     """
     question = key(fn, args)
     current = version(engine.store)
-    where = (_where(engine.store), question, current)
+    where = (identity(engine.store), question, current)
     remembered = _MEMO.get(where, _MISSING)
     if remembered is not _MISSING:
         return remembered
@@ -155,7 +155,7 @@ def answer(engine: Any, fn: Compute, *args: Any, keeper: Store | None = None,
     value, seconds = _timed(engine, fn, args)
     if keeper is not None:
         save = functools.partial(_save, keeper, question, fn.__name__, current, value, seconds,
-                                 _data_through(engine), _where(engine.store))
+                                 _data_through(engine), identity(engine.store))
         if background:
             _in_background(question, save)
         else:
@@ -200,7 +200,7 @@ def refresh(engine: Any, keeper: Store, questions: list[tuple[Compute, tuple[Any
         try:
             if version(engine.store) != current:
                 break  # newer data came in: the refresh asked with it answers for it
-            _wait_for((_where(engine.store), key(fn, args), current))  # a visit computing it
+            _wait_for((identity(engine.store), key(fn, args), current))  # a visit computing it
             if readable(engine, fn, *args):
                 seconds = 0.0  # a visit computed it meanwhile (or another server did)
             else:
@@ -291,11 +291,6 @@ def wait_idle(seconds: float = 600.0) -> bool:
     return False
 
 
-def _where(store: Store) -> str:
-    """Which database an answer belongs to, for what this process remembers."""
-    return identity(store)
-
-
 def _timed(engine: Any, fn: Compute, args: tuple[Any, ...]) -> tuple[Any, float]:
     started = time.perf_counter()
     value = fn(engine, *args)
@@ -306,7 +301,7 @@ def _compute_and_keep(engine: Any, fn: Compute, args: tuple[Any, ...], keeper: S
                       ) -> float:
     """Compute the answer and keep it; a page asking the same question meanwhile waits for it
     (:func:`_wait_for`) instead of computing it a second time."""
-    question, where = key(fn, args), _where(engine.store)
+    question, where = key(fn, args), identity(engine.store)
     done = threading.Event()
     with _RUNNING_LOCK:
         _COMPUTING.setdefault((where, question, current), done)

@@ -153,13 +153,12 @@ def test_a_state_is_trusted_for_a_few_seconds_then_read_again(
 
 
 def test_each_in_memory_database_is_its_own_even_after_another_is_gone() -> None:
-    from kpi import answers
-    from kpi.store import MEMORY, DuckDBStore
+    from kpi.store import MEMORY, DuckDBStore, identity
 
     seen = set()
     for _ in range(20):  # a closed store's id() is given to a later one
         store = DuckDBStore.open(MEMORY)
-        seen.add((id(store), answers.where(store)))
+        seen.add((id(store), identity(store)))
         store.close()
         del store
     assert len({name for _, name in seen}) == 20
